@@ -1,0 +1,49 @@
+# Two commands on a fresh machine (Node 20 + npm): `make demo` and `make test`.
+# Each installs what it needs: `npm ci` runs when node_modules is missing or older than the lockfile.
+
+NODE_MODULES_STAMP := node_modules/.install-stamp
+SOURCES := $(shell find src -type f 2>/dev/null) tsconfig.json tsconfig.build.json scripts/copy-assets.js
+BUILD_STAMP := dist/.build-stamp
+
+.PHONY: all install build demo test typecheck lint unit integration bench sandbox clean
+
+all: build
+
+$(NODE_MODULES_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+install: $(NODE_MODULES_STAMP)
+
+$(BUILD_STAMP): $(NODE_MODULES_STAMP) $(SOURCES)
+	npm run --silent build
+	@touch $@
+
+build: $(BUILD_STAMP)
+
+demo: build
+	@node dist/demo/main.js
+
+typecheck: install
+	npm run --silent typecheck
+
+lint: install
+	npm run --silent lint
+
+test: build typecheck lint
+	npm test --silent
+
+unit: build
+	npm test --silent -- tests/unit
+
+integration: build
+	npm test --silent -- tests/integration
+
+bench: build
+	node dist/bench/run.js
+
+sandbox: build
+	node bin/mixpanel-mailchimp-sandbox.js
+
+clean:
+	rm -rf dist dist-typecheck
