@@ -1,0 +1,15 @@
+import type { ErrorKind } from '../errors/index.js';
+
+/** Exit codes, documented in the README. */
+export const EXIT_CODES = {
+  ok: 0,
+  config: 1,
+  usage: 2,
+  input: 3,
+  remote: 4,
+  internal: 5,
+} as const satisfies Record<ErrorKind | 'ok', number>;
+
+export function exitCodeFor(kind: ErrorKind): number {
+  return EXIT_CODES[kind];
+}
