@@ -1,0 +1,116 @@
+/**
+ * The sync engine: for each selected stream, SCHEMA, then the stream's records (pruned to the
+ * selection), and a STATE after every bookmark the stream reports, never before its records.
+ */
+import { DateTime } from 'luxon';
+import { makeRecordFilter, StreamSelection, type Catalog, type CatalogEntry } from '../../singer/catalog.js';
+import type { Logger } from '../../log/logger.js';
+import { StateStore, type SingerState } from '../../singer/state.js';
+import type { SingerWriter } from '../../singer/writer.js';
+import type { MixpanelClient } from './client.js';
+import type { TapConfig } from './config.js';
+import { catalogEntry } from './discover.js';
+import { STREAMS } from './streams/index.js';
+import type { StreamDefinition } from './streams/types.js';
+import { projectTime } from './time.js';
+
+export interface SyncOptions {
+  config: TapConfig;
+  client: MixpanelClient;
+  writer: SingerWriter;
+  log: Logger;
+  signal: AbortSignal;
+  catalog?: Catalog;
+  state?: SingerState;
+  now?: DateTime;
+}
+
+export interface StreamSummary {
+  stream: string;
+  records: number;
+  seconds: number;
+}
+
+export interface SyncSummary {
+  streams: StreamSummary[];
+  interrupted: boolean;
+}
+
+/** Streams in run order; an interrupted run's stream goes first so it finishes before others start. */
+function orderStreams(currentlySyncing: string | null): StreamDefinition[] {
+  const streams = [...STREAMS];
+  const index = streams.findIndex((s) => s.name === currentlySyncing);
+  if (index > 0) streams.unshift(...streams.splice(index, 1));
+  return streams;
+}
+
+export async function runSync(options: SyncOptions): Promise<SyncSummary> {
+  const { config, writer, log, signal } = options;
+  const state = new StateStore(options.state);
+  const time = projectTime(config, options.now ?? DateTime.utc());
+  const summary: SyncSummary = { streams: [], interrupted: false };
+
+  for (const stream of orderStreams(state.currentlySyncing)) {
+    const entry: CatalogEntry | undefined = options.catalog
+      ? options.catalog.streams.find((e) => e.tap_stream_id === stream.name)
+      : catalogEntry(stream, stream.baseSchema(config));
+    if (!entry) continue;
+    const selection = new StreamSelection(entry);
+    if (!selection.streamSelected) {
+      log.debug(`${stream.name}: not selected`);
+      continue;
+    }
+    if (signal.aborted) {
+      summary.interrupted = true;
+      break;
+    }
+    const replication = selection.replication();
+    const method = stream.forcedReplicationMethod ?? replication.method ?? stream.replicationMethod;
+    const schema = selection.selectedSchema();
+    const keepUnknown = stream.dynamicProperties && config.select_properties_by_default && entry.schema.additionalProperties !== false;
+    const filter = makeRecordFilter(schema, entry.schema, keepUnknown);
+
+    state.setCurrentlySyncing(stream.name);
+    await writer.writeSchema(stream.name, schema, entry.key_properties ?? stream.keyProperties, stream.replicationKey ? [stream.replicationKey] : undefined);
+    const started = Date.now();
+    let records = 0;
+    const timeExtracted = new Date().toISOString();
+    log.info(`${stream.name}: sync started`, { replication: method });
+
+    for await (const output of stream.sync({
+      config,
+      client: options.client,
+      state,
+      log,
+      signal,
+      time,
+      replication: { method, ...(replication.key ? { key: replication.key } : {}) },
+    })) {
+      if (output.kind === 'records') {
+        for (const record of output.records) await writer.writeRecord(stream.name, filter(record), timeExtracted);
+        records += output.records.length;
+      } else if (output.kind === 'bookmark') {
+        state.advance(stream.name, output.bookmark, output.context);
+        await writer.writeState(state.snapshot() as unknown as Record<string, unknown>);
+      } else {
+        state.clear(stream.name);
+      }
+      if (signal.aborted) {
+        summary.interrupted = true;
+        break;
+      }
+    }
+    const seconds = (Date.now() - started) / 1000;
+    summary.streams.push({ stream: stream.name, records, seconds });
+    log.info(`${stream.name}: ${summary.interrupted ? 'interrupted' : 'done'}`, {
+      records,
+      seconds: Number(seconds.toFixed(1)),
+      records_per_second: seconds > 0 ? Math.round(records / seconds) : records,
+    });
+    if (summary.interrupted) break;
+  }
+  if (!summary.interrupted) state.setCurrentlySyncing(null);
+  await writer.writeState(state.snapshot() as unknown as Record<string, unknown>);
+  await writer.flush();
+  return summary;
+}
