@@ -1,0 +1,45 @@
+/** Per-stream schemas from SCHEMA messages, and record validation against the latest one. */
+import { Ajv, type ValidateFunction } from 'ajv';
+import { InputError } from '../../errors/index.js';
+import { isDateOrDateTime } from '../../singer/config.js';
+import type { JsonObject, SchemaMessage } from '../../singer/messages.js';
+
+export interface StreamSchema {
+  keyProperties: string[];
+  validate: ValidateFunction;
+}
+
+export class SchemaRegistry {
+  private readonly ajv = new Ajv({ allErrors: false, strict: false, validateSchema: true });
+  private readonly streams = new Map<string, StreamSchema>();
+
+  constructor() {
+    this.ajv.addFormat('date-time', { type: 'string', validate: isDateOrDateTime });
+  }
+
+  register(message: SchemaMessage, lineNumber: number): void {
+    let validate: ValidateFunction;
+    try {
+      validate = this.ajv.compile(message.schema);
+    } catch (err) {
+      throw new InputError(`line ${lineNumber}: SCHEMA for "${message.stream}" is not a valid JSON Schema: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    this.streams.set(message.stream, { keyProperties: message.key_properties, validate });
+  }
+
+  /** Checks a record against its stream's latest schema; errors name the line and what is wrong. */
+  check(stream: string, record: JsonObject, lineNumber: number): void {
+    const schema = this.streams.get(stream);
+    if (!schema) throw new InputError(`line ${lineNumber}: RECORD for "${stream}" arrived before its SCHEMA`);
+    for (const key of schema.keyProperties) {
+      if (record[key] === undefined || record[key] === null) {
+        throw new InputError(`line ${lineNumber}: RECORD for "${stream}" is missing its key property "${key}"`);
+      }
+    }
+    if (!schema.validate(record)) {
+      const error = schema.validate.errors?.[0];
+      const where = error?.instancePath ? error.instancePath.replace(/^\//, '').replace(/\//g, '.') : 'record';
+      throw new InputError(`line ${lineNumber}: RECORD for "${stream}" does not match its schema: "${where}" ${error?.message ?? 'is invalid'}`);
+    }
+  }
+}
