@@ -1,0 +1,200 @@
+import { describe, expect, it } from '@jest/globals';
+import { InputError } from '../../../src/errors/index.js';
+import { compareBookmarkValues, parseState, StateStore, type BookmarkValue, type SingerState } from '../../../src/singer/state.js';
+
+describe('compareBookmarkValues', () => {
+  it.each<[string, BookmarkValue, BookmarkValue, '<' | '=' | '>']>([
+    ['numbers numerically, not as text', 9, 10, '<'],
+    ['equal numbers', 1700000000, 1700000000, '='],
+    ['date-times by instant', '2024-01-01T00:00:00Z', '2024-01-02T00:00:00Z', '<'],
+    ['the same instant written with different offsets', '2024-01-01T02:00:00+02:00', '2024-01-01T00:00:00.000Z', '='],
+    ['an offset that makes the lexically larger text the earlier instant', '2024-01-01T09:00:00+05:00', '2024-01-01T05:00:00Z', '<'],
+    ['a date against a date-time on the same day', '2024-01-01', '2024-01-01T00:00:01Z', '<'],
+    ['fractional seconds', '2024-01-01T00:00:00.999Z', '2024-01-01T00:00:01Z', '<'],
+    ['other strings lexically', 'b', 'a', '>'],
+    ['equal strings', 'abc', 'abc', '='],
+  ])('orders %s', (_case, a, b, expected) => {
+    const result = compareBookmarkValues(a, b);
+    expect(result < 0 ? '<' : result > 0 ? '>' : '=').toBe(expected);
+    const reverse = compareBookmarkValues(b, a);
+    expect(reverse < 0 ? '<' : reverse > 0 ? '>' : '=').toBe(expected === '<' ? '>' : expected === '>' ? '<' : '=');
+  });
+});
+
+describe('StateStore', () => {
+  it('starts empty with currently_syncing null', () => {
+    const store = new StateStore();
+    expect(store.snapshot()).toEqual({ bookmarks: {}, currently_syncing: null });
+    expect(store.get('export')).toBeUndefined();
+  });
+
+  it('moves a stream bookmark forward', () => {
+    const store = new StateStore();
+    expect(store.advance('export', { replication_key: 'time', replication_key_value: '2024-01-01T00:00:00Z' })).toBe(true);
+    expect(store.advance('export', { replication_key: 'time', replication_key_value: '2024-01-02T00:00:00Z' })).toBe(true);
+    expect(store.get('export')).toEqual({ replication_key: 'time', replication_key_value: '2024-01-02T00:00:00Z' });
+  });
+
+  it('never moves a stream bookmark backwards', () => {
+    const store = new StateStore();
+    store.advance('export', { replication_key: 'time', replication_key_value: '2024-01-02T00:00:00Z', last_day_read: '2024-01-01' });
+    expect(store.advance('export', { replication_key: 'time', replication_key_value: '2024-01-01T23:00:00Z', last_day_read: '2023-12-31' })).toBe(false);
+    expect(store.get('export')).toEqual({ replication_key: 'time', replication_key_value: '2024-01-02T00:00:00Z', last_day_read: '2024-01-01' });
+  });
+
+  it('compares instants, not text, when deciding what is backwards', () => {
+    const store = new StateStore();
+    store.advance('export', { replication_key_value: '2024-01-01T05:00:00Z' });
+    // Lexically larger, but 04:00Z: behind the stored bookmark.
+    expect(store.advance('export', { replication_key_value: '2024-01-01T09:00:00+05:00' })).toBe(false);
+  });
+
+  it('accepts an equal value (a bookmark may carry other progress, e.g. a sweep)', () => {
+    const store = new StateStore();
+    store.advance('export', { replication_key_value: 10 });
+    expect(store.advance('export', { replication_key_value: 10, sweep: { through_day: '2024-01-05' } })).toBe(true);
+    expect(store.get('export')).toEqual({ replication_key_value: 10, sweep: { through_day: '2024-01-05' } });
+  });
+
+  it('keeps partitions by context, each moving forward on its own', () => {
+    const store = new StateStore();
+    store.advance('funnels', { replication_key: 'date', replication_key_value: '2024-01-05' }, { funnel_id: 7 });
+    store.advance('funnels', { replication_key: 'date', replication_key_value: '2024-01-09' }, { funnel_id: 8 });
+    expect(store.advance('funnels', { replication_key: 'date', replication_key_value: '2024-01-04' }, { funnel_id: 7 })).toBe(false);
+    expect(store.advance('funnels', { replication_key: 'date', replication_key_value: '2024-01-06' }, { funnel_id: 7 })).toBe(true);
+
+    expect(store.get('funnels', { funnel_id: 7 })?.replication_key_value).toBe('2024-01-06');
+    expect(store.get('funnels', { funnel_id: 8 })?.replication_key_value).toBe('2024-01-09');
+    expect(store.get('funnels', { funnel_id: 9 })).toBeUndefined();
+    expect(store.snapshot().bookmarks.funnels).toEqual({
+      partitions: [
+        { context: { funnel_id: 7 }, replication_key: 'date', replication_key_value: '2024-01-06' },
+        { context: { funnel_id: 8 }, replication_key: 'date', replication_key_value: '2024-01-09' },
+      ],
+    });
+  });
+
+  it('matches a partition only by a context with the same keys and values', () => {
+    const store = new StateStore();
+    store.advance('cohort_members', { replication_key_value: 1 }, { cohort_id: 1, project: 2 });
+    expect(store.get('cohort_members', { cohort_id: 1 })).toBeUndefined();
+    expect(store.get('cohort_members', { cohort_id: 1, project: 3 })).toBeUndefined();
+    expect(store.get('cohort_members', { project: 2, cohort_id: 1 })?.replication_key_value).toBe(1);
+  });
+
+  it('keeps the partitions when the stream-level bookmark moves', () => {
+    const store = new StateStore();
+    store.advance('cohort_members', { replication_key_value: 1 }, { cohort_id: 1 });
+    store.advance('cohort_members', { replication_key_value: '2024-01-01' });
+    expect(store.snapshot().bookmarks.cohort_members).toEqual({
+      replication_key_value: '2024-01-01',
+      partitions: [{ context: { cohort_id: 1 }, replication_key_value: 1 }],
+    });
+  });
+
+  it('forgets a stream on clear', () => {
+    const store = new StateStore();
+    store.advance('engage', { replication_key_value: 'x' });
+    store.advance('export', { replication_key_value: 'y' });
+    store.clear('engage');
+    expect(store.snapshot().bookmarks).toEqual({ export: { replication_key_value: 'y' } });
+  });
+
+  it('records currently_syncing', () => {
+    const store = new StateStore();
+    store.setCurrentlySyncing('export');
+    expect(store.currentlySyncing).toBe('export');
+    expect(store.snapshot().currently_syncing).toBe('export');
+    store.setCurrentlySyncing(null);
+    expect(store.snapshot().currently_syncing).toBeNull();
+  });
+
+  it('hands out snapshots that later changes do not reach, and that cannot change the store', () => {
+    const store = new StateStore();
+    store.advance('export', { replication_key_value: '2024-01-01T00:00:00Z' });
+    const before = store.snapshot();
+    store.advance('export', { replication_key_value: '2024-02-01T00:00:00Z' });
+    expect(before.bookmarks.export?.replication_key_value).toBe('2024-01-01T00:00:00Z');
+
+    const snapshot = store.snapshot();
+    (snapshot.bookmarks.export as { replication_key_value: string }).replication_key_value = '1999-01-01';
+    expect(store.get('export')?.replication_key_value).toBe('2024-02-01T00:00:00Z');
+  });
+
+  it('copies the state it starts from, and the bookmarks it is given', () => {
+    const initial: SingerState = { bookmarks: { export: { replication_key_value: 'a' } } };
+    const store = new StateStore(initial);
+    const bookmark = { replication_key_value: 'b', sweep: { through_day: '2024-01-01' } };
+    store.advance('export', bookmark);
+    bookmark.sweep.through_day = '2030-01-01';
+    expect(initial.bookmarks.export?.replication_key_value).toBe('a');
+    expect(store.get('export')).toEqual({ replication_key_value: 'b', sweep: { through_day: '2024-01-01' } });
+  });
+});
+
+describe('parseState', () => {
+  it('reads our own shape', () => {
+    const raw = {
+      bookmarks: {
+        export: { replication_key: 'time', replication_key_value: '2024-01-31T00:00:00.000Z', last_day_read: '2024-01-30' },
+        funnels: { partitions: [{ context: { funnel_id: 7 }, replication_key: 'date', replication_key_value: '2024-01-05' }] },
+      },
+      currently_syncing: 'export',
+    };
+    expect(parseState(raw, 'state.json')).toEqual(raw);
+  });
+
+  it('reads bare-string bookmarks written by older Mixpanel taps', () => {
+    expect(parseState({ bookmarks: { export: '2024-01-01T00:00:00Z', engage: 1700000000 } }, 'state.json')).toEqual({
+      bookmarks: { export: { replication_key_value: '2024-01-01T00:00:00Z' }, engage: { replication_key_value: 1700000000 } },
+      currently_syncing: null,
+    });
+  });
+
+  it('reads a whole STATE message', () => {
+    expect(parseState({ type: 'STATE', value: { bookmarks: { export: { replication_key_value: 'x' } } } }, 'state.json')).toEqual({
+      bookmarks: { export: { replication_key_value: 'x' } },
+      currently_syncing: null,
+    });
+  });
+
+  it.each<[string, unknown]>([
+    ['null', null],
+    ['undefined', undefined],
+    ['an empty object', {}],
+  ])('treats %s as no state', (_case, raw) => {
+    const state = parseState(raw, 'state.json');
+    expect(state.bookmarks).toEqual({});
+    expect(new StateStore(state).snapshot()).toEqual({ bookmarks: {}, currently_syncing: null });
+  });
+
+  it('keeps other top-level keys', () => {
+    expect(parseState({ bookmarks: {}, summary: { runs: 3 } }, 's')).toEqual({ bookmarks: {}, summary: { runs: 3 }, currently_syncing: null });
+  });
+
+  it('copies what it reads', () => {
+    const raw = { bookmarks: { export: { replication_key_value: 'x' } } };
+    const state = parseState(raw, 's');
+    raw.bookmarks.export.replication_key_value = 'changed';
+    expect(state.bookmarks.export?.replication_key_value).toBe('x');
+  });
+
+  it.each<[string, unknown, string]>([
+    ['an array', [], 'state /tmp/state.json: expected a JSON object'],
+    ['a string', 'bookmarks', 'state /tmp/state.json: expected a JSON object'],
+    ['bookmarks as an array', { bookmarks: [] }, 'state /tmp/state.json: "bookmarks" must be an object'],
+    ['bookmarks as a string', { bookmarks: 'x' }, 'state /tmp/state.json: "bookmarks" must be an object'],
+    ['a bookmark that is a list', { bookmarks: { export: ['x'] } }, 'state /tmp/state.json: bookmarks.export must be an object or a string'],
+    ['a bookmark that is true', { bookmarks: { engage: true } }, 'state /tmp/state.json: bookmarks.engage must be an object or a string'],
+    ['partitions that are not a list', { bookmarks: { funnels: { partitions: {} } } }, 'state /tmp/state.json: bookmarks.funnels.partitions must be an array'],
+  ])('rejects %s with an InputError naming the source', (_case, raw, message) => {
+    let error: unknown;
+    try {
+      parseState(raw, '/tmp/state.json');
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(InputError);
+    expect((error as InputError).message).toBe(message);
+  });
+});
