@@ -1,0 +1,220 @@
+/**
+ * The admin API under /__admin (JSON, no auth): ground truth for tests, direct seeding, the
+ * request log, the clock, run-time settings and reset. Not part of either emulated service.
+ */
+import { formatDay, parseDay } from './calendar.js';
+import { sandboxClientConfigs } from './configs.js';
+import type { RequestContext } from './context.js';
+import { describeSeed } from './data.js';
+import type { MixpanelEvent } from './data/events.js';
+import { HttpError, sendEmpty, sendJson } from './http.js';
+import type { Route, RouteParams } from './http.js';
+import { mailchimpTime, subscriberHash } from './mailchimp/store.js';
+import type { Audience, MemberStatus } from './mailchimp/store.js';
+import { toAdminMember } from './mailchimp/serialize.js';
+import { eventChunks, parseWhere, streamLines } from './mixpanel/export.js';
+import type { Family } from './options.js';
+import { parseInstant } from './options.js';
+
+type AdminRoute = Route<RequestContext>;
+
+const FAMILIES: readonly Family[] = ['export', 'query', 'mailchimp'];
+const STATUSES: readonly MemberStatus[] = ['subscribed', 'unsubscribed', 'cleaned', 'pending', 'transactional', 'archived'];
+
+export const adminError = (status: number, message: string): HttpError => new HttpError(status, { error: message });
+
+export const ADMIN_ROUTES: readonly AdminRoute[] = [
+  { method: 'GET', path: '/__admin/health', handle: (ctx) => sendJson(ctx.res, 200, { status: 'ok', now: new Date(ctx.state.clock.now()).toISOString() }) },
+  { method: 'GET', path: '/__admin/seed', handle: (ctx) => sendJson(ctx.res, 200, describeSeed(ctx.state.config)) },
+  { method: 'GET', path: '/__admin/configs', handle: getConfigs },
+  { method: 'GET', path: '/__admin/mailchimp/lists/{list_id}/members', handle: getAudienceMembers },
+  { method: 'POST', path: '/__admin/mailchimp/lists/{list_id}/members', handle: postAudienceMembers },
+  { method: 'GET', path: '/__admin/requests', handle: getRequests },
+  { method: 'DELETE', path: '/__admin/requests', handle: deleteRequests },
+  { method: 'GET', path: '/__admin/mixpanel/events', handle: getEvents },
+  { method: 'POST', path: '/__admin/mixpanel/events', handle: postEvents },
+  { method: 'GET', path: '/__admin/mixpanel/profiles', handle: getProfiles },
+  { method: 'GET', path: '/__admin/clock', handle: (ctx) => sendJson(ctx.res, 200, clockState(ctx)) },
+  { method: 'POST', path: '/__admin/clock', handle: postClock },
+  { method: 'GET', path: '/__admin/settings', handle: (ctx) => sendJson(ctx.res, 200, settingsState(ctx)) },
+  { method: 'POST', path: '/__admin/settings', handle: postSettings },
+  { method: 'POST', path: '/__admin/reset', handle: postReset },
+];
+
+// Event injections for a benchmark can be large.
+const ADMIN_BODY_LIMIT_BYTES = 256 * 1024 * 1024;
+
+async function readJsonBody(ctx: RequestContext): Promise<unknown> {
+  const body = await ctx.body(ADMIN_BODY_LIMIT_BYTES);
+  if (body.length === 0) return {};
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    throw adminError(400, 'Body is not valid JSON');
+  }
+}
+
+function asRecord(value: unknown, what: string): Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw adminError(400, `${what} must be a JSON object`);
+  return value as Record<string, unknown>;
+}
+
+function getConfigs(ctx: RequestContext): void {
+  const sandbox = { url: ctx.state.url, credentials: ctx.state.credentials(), dataRange: ctx.state.dataRange() };
+  const auth = ctx.query.get('auth') === 'api_secret' ? 'api_secret' : 'service_account';
+  sendJson(ctx.res, 200, sandboxClientConfigs(sandbox, { auth }));
+}
+
+function audienceOf(ctx: RequestContext, params: RouteParams): Audience {
+  const audience = ctx.state.audience(params.list_id ?? '');
+  if (!audience) throw adminError(404, `No list ${params.list_id}`);
+  return audience;
+}
+
+function getAudienceMembers(ctx: RequestContext, params: RouteParams): void {
+  const audience = audienceOf(ctx, params);
+  const members = [...audience.members.values()].map((m) => toAdminMember(m, audience));
+  sendJson(ctx.res, 200, { list_id: audience.id, members, total_items: members.length });
+}
+
+/** Adds or replaces members as given, with no API rules applied (seeding for a test). */
+async function postAudienceMembers(ctx: RequestContext, params: RouteParams): Promise<void> {
+  const audience = audienceOf(ctx, params);
+  const body = asRecord(await readJsonBody(ctx), 'body');
+  if (!Array.isArray(body.members)) throw adminError(400, 'members must be an array');
+  const now = mailchimpTime(ctx.state.clock.now());
+  const inputs = body.members.map((raw: unknown, i: number) => {
+    const input = asRecord(raw, `members[${i}]`);
+    if (typeof input.email_address !== 'string' || input.email_address === '') throw adminError(400, `members[${i}].email_address is required`);
+    const status = input.status ?? 'subscribed';
+    if (!(STATUSES as readonly unknown[]).includes(status)) throw adminError(400, `members[${i}].status must be one of ${STATUSES.join(', ')}`);
+    return { input, email: input.email_address, status: status as MemberStatus };
+  });
+  if (body.replace_all === true) audience.members.clear();
+  for (const { input, email, status } of inputs) {
+    audience.members.delete(subscriberHash(email));
+    const lastChanged = typeof input.last_changed === 'string' ? input.last_changed : now;
+    const member = audience.create({
+      email,
+      status,
+      mergeFields: input.merge_fields && typeof input.merge_fields === 'object' ? (input.merge_fields as Record<string, unknown>) : {},
+      source: 'Admin Add',
+      complianceLocked: input.compliance_locked === true,
+      forgotten: input.forgotten === true,
+      timestampSignup: typeof input.timestamp_signup === 'string' ? input.timestamp_signup : undefined,
+      lastChanged,
+    });
+    const tags = Array.isArray(input.tags) ? input.tags : [];
+    for (const tag of tags) if (typeof tag === 'string') audience.setTag(member, tag, true, lastChanged);
+  }
+  sendJson(ctx.res, 200, { list_id: audience.id, upserted: inputs.length, total_items: audience.members.size });
+}
+
+function getRequests(ctx: RequestContext): void {
+  const family = ctx.query.get('family');
+  if (family !== null && !(FAMILIES as readonly string[]).includes(family)) {
+    throw adminError(400, `family must be one of ${FAMILIES.join(', ')}`);
+  }
+  sendJson(ctx.res, 200, { requests: ctx.state.requestLog.list((family as Family | null) ?? undefined) });
+}
+
+function deleteRequests(ctx: RequestContext): void {
+  ctx.state.requestLog.clear();
+  sendEmpty(ctx.res, 204);
+}
+
+/** Ground truth: every event visible now in the range, no auth, no limits, plain JSON Lines. */
+async function getEvents(ctx: RequestContext): Promise<void> {
+  const { state } = ctx;
+  const day = (name: string, fallback: number) => {
+    const value = ctx.query.get(name);
+    if (value === null || value === '') return fallback;
+    const parsed = parseDay(value);
+    if (parsed === null) throw adminError(400, `${name} must be YYYY-MM-DD`);
+    return parsed;
+  };
+  const injectedDays = [...state.injectedEvents.keys()];
+  const fromDay = day('from_date', Math.min(state.config.fromDay, ...injectedDays));
+  const toDay = day('to_date', Math.max(state.config.toDay, ...injectedDays));
+  const where = parseWhere(ctx.query.get('where'), (message) => adminError(400, message));
+  const names = parseNames(ctx.query.get('event'));
+  const query = { fromDay, toDay, names, where, limit: null, timeInMs: ctx.query.get('time_in_ms') === 'true', visibleAtMs: state.clock.now() };
+  await streamLines(ctx, eventChunks(state, query), false);
+}
+
+function parseNames(value: string | null): Set<string> | null {
+  if (!value) return null;
+  try {
+    const parsed: unknown = JSON.parse(value);
+    if (Array.isArray(parsed)) return new Set(parsed.map(String));
+  } catch {
+    // reported below
+  }
+  throw adminError(400, 'event must be a JSON array of event names');
+}
+
+async function postEvents(ctx: RequestContext): Promise<void> {
+  const body = await readJsonBody(ctx);
+  const list = Array.isArray(body) ? body : (asRecord(body, 'body').events as unknown);
+  if (!Array.isArray(list)) throw adminError(400, 'Send an array of events, or {"events": [...]}');
+  const events: MixpanelEvent[] = list.map((raw: unknown, i: number) => {
+    const event = asRecord(raw, `events[${i}]`);
+    const properties = asRecord(event.properties, `events[${i}].properties`);
+    if (typeof event.event !== 'string') throw adminError(400, `events[${i}].event must be a string`);
+    if (typeof properties.time !== 'number') throw adminError(400, `events[${i}].properties.time must be a number`);
+    return { event: event.event, properties };
+  });
+  sendJson(ctx.res, 200, { injected: ctx.state.injectEvents(events) });
+}
+
+function getProfiles(ctx: RequestContext): void {
+  const { state } = ctx;
+  const profiles = [];
+  for (let k = 0; k < state.config.profiles; k++) profiles.push(state.profile(k).record);
+  sendJson(ctx.res, 200, profiles);
+}
+
+function clockState(ctx: RequestContext): Record<string, unknown> {
+  const { state } = ctx;
+  const now = state.clock.now();
+  return { now: new Date(now).toISOString(), now_ms: now, today: formatDay(state.today()), project_timezone: state.config.projectTimezone };
+}
+
+async function postClock(ctx: RequestContext): Promise<void> {
+  const body = asRecord(await readJsonBody(ctx), 'body');
+  if (typeof body.now === 'string') {
+    try {
+      ctx.state.clock.set(parseInstant(body.now));
+    } catch (err) {
+      throw adminError(400, err instanceof Error ? err.message : String(err));
+    }
+  } else if (typeof body.advance_ms === 'number' && Number.isFinite(body.advance_ms)) {
+    ctx.state.clock.advance(body.advance_ms);
+  } else {
+    throw adminError(400, 'Send {"now": "<ISO date-time>"} or {"advance_ms": <number>}');
+  }
+  sendJson(ctx.res, 200, clockState(ctx));
+}
+
+function settingsState(ctx: RequestContext): Record<string, unknown> {
+  return { latency_ms: { ...ctx.state.settings.latencyMs } };
+}
+
+async function postSettings(ctx: RequestContext): Promise<void> {
+  const body = asRecord(await readJsonBody(ctx), 'body');
+  if (body.latency_ms !== undefined) {
+    const latency = asRecord(body.latency_ms, 'latency_ms');
+    for (const [family, value] of Object.entries(latency)) {
+      if (!(FAMILIES as readonly string[]).includes(family)) throw adminError(400, `latency_ms.${family}: unknown family`);
+      if (typeof value !== 'number' || !(value >= 0)) throw adminError(400, `latency_ms.${family} must be a number >= 0`);
+      ctx.state.settings.latencyMs[family as Family] = value;
+    }
+  }
+  sendJson(ctx.res, 200, settingsState(ctx));
+}
+
+function postReset(ctx: RequestContext): void {
+  ctx.state.reset();
+  sendJson(ctx.res, 200, { status: 'ok', ...clockState(ctx) });
+}
+

@@ -1,0 +1,181 @@
+/**
+ * The sandbox command line: options for every SandboxOptions field, then a running sandbox that
+ * prints its URL and ready-to-use tap and target configs, until SIGINT or SIGTERM.
+ * (Not a Singer binary: its stdout is for people and scripts.)
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { sandboxClientConfigs } from './configs.js';
+import type { SandboxOptions } from './options.js';
+import { startSandbox } from './server.js';
+
+export const DEFAULT_CLI_PORT = 8750;
+
+export interface SandboxCliArgs {
+  options: SandboxOptions;
+  tapAuth: 'service_account' | 'api_secret';
+  json: boolean;
+}
+
+function integer(value: string): number {
+  if (!/^-?\d+$/.test(value.trim())) throw new InvalidArgumentError('expected an integer');
+  return Number(value);
+}
+
+function nonNegative(value: string): number {
+  const n = integer(value);
+  if (n < 0) throw new InvalidArgumentError('expected an integer >= 0');
+  return n;
+}
+
+interface RawCliOptions {
+  port: number;
+  seed?: number;
+  now?: string;
+  fromDate?: string;
+  days?: number;
+  eventsPerDay?: number;
+  profiles?: number;
+  engagePageSize?: number;
+  projectTimezone?: string;
+  projectId?: number;
+  apiSecret?: string;
+  serviceAccountUsername?: string;
+  serviceAccountSecret?: string;
+  mailchimpApiKey?: string;
+  listId?: string;
+  members?: number;
+  requiredMergeField?: string;
+  latencyExport?: number;
+  latencyQuery?: number;
+  latencyMailchimp?: number;
+  tapAuth: 'service_account' | 'api_secret';
+  json?: boolean;
+}
+
+function buildCommand(): Command {
+  return new Command('mixpanel-mailchimp-sandbox')
+    .description('Local emulated Mixpanel (export + query APIs) and Mailchimp (Marketing API v3) on 127.0.0.1, for demos and tests.')
+    .option('--port <n>', 'port to listen on (0 = any free port)', nonNegative, DEFAULT_CLI_PORT)
+    .option('--seed <n>', 'seed for all generated data (default 42)', integer)
+    .option('--now <iso>', 'sandbox clock start, e.g. 2024-06-10T12:00:00Z (default: real time)')
+    .option('--from-date <YYYY-MM-DD>', 'first day with events (default: today - days + 1)')
+    .option('--days <n>', 'days with events (default 30)', nonNegative)
+    .option('--events-per-day <n>', 'events per day (default 200)', nonNegative)
+    .option('--profiles <n>', 'people profiles (default 500)', nonNegative)
+    .option('--engage-page-size <n>', 'engage page size (default 1000)', nonNegative)
+    .option('--project-timezone <zone>', 'IANA time zone; not UTC = pre-2023 project with local times (default UTC)')
+    .option('--project-id <n>', 'Mixpanel project id (default 1234567)', nonNegative)
+    .option('--api-secret <secret>', 'Mixpanel project API secret')
+    .option('--service-account-username <name>', 'Mixpanel service account user name')
+    .option('--service-account-secret <secret>', 'Mixpanel service account secret')
+    .option('--mailchimp-api-key <key>', 'Mailchimp API key (suffix after "-" is the data center)')
+    .option('--list-id <id>', 'Mailchimp audience id (default a1b2c3d4e5)')
+    .option('--members <n>', 'seeded audience members (default 60)', nonNegative)
+    .option('--required-merge-field <tag>', 'merge field that is required, or "none" (default FNAME)')
+    .option('--latency-export <ms>', 'added latency for the export API', nonNegative)
+    .option('--latency-query <ms>', 'added latency for the query API', nonNegative)
+    .option('--latency-mailchimp <ms>', 'added latency for the Mailchimp API', nonNegative)
+    .addOption(
+      new Option('--tap-auth <kind>', 'credentials in the printed tap config').choices(['service_account', 'api_secret']).default('service_account'),
+    )
+    .option('--json', 'print one JSON object {url, tap, target} instead of text');
+}
+
+export interface CliOutput {
+  writeOut(text: string): void;
+  writeErr(text: string): void;
+}
+
+/** Parses the arguments after the program name; usage errors and --help go to `output`. */
+export function parseSandboxArgs(argv: readonly string[], output?: CliOutput): SandboxCliArgs {
+  const command = buildCommand().exitOverride();
+  if (output) command.configureOutput(output);
+  command.parse([...argv], { from: 'user' });
+  const o = command.opts<RawCliOptions>();
+  const options: SandboxOptions = {
+    port: o.port,
+    seed: o.seed,
+    now: o.now,
+    fromDate: o.fromDate,
+    days: o.days,
+    eventsPerDay: o.eventsPerDay,
+    profiles: o.profiles,
+    engagePageSize: o.engagePageSize,
+    projectTimezone: o.projectTimezone,
+    mixpanel: {
+      projectId: o.projectId,
+      apiSecret: o.apiSecret,
+      serviceAccountUsername: o.serviceAccountUsername,
+      serviceAccountSecret: o.serviceAccountSecret,
+    },
+    mailchimp: {
+      apiKey: o.mailchimpApiKey,
+      listId: o.listId,
+      members: o.members,
+      requiredMergeField: o.requiredMergeField === undefined ? undefined : o.requiredMergeField.toLowerCase() === 'none' ? null : o.requiredMergeField,
+    },
+    latencyMs: { export: o.latencyExport, query: o.latencyQuery, mailchimp: o.latencyMailchimp },
+  };
+  return { options: dropUndefined(options), tapAuth: o.tapAuth, json: o.json === true };
+}
+
+/** Leaves out options the user did not give, so the sandbox's defaults apply. */
+function dropUndefined<T>(value: T): T {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
+    if (v === undefined) continue;
+    const cleaned = dropUndefined(v);
+    if (cleaned !== null && typeof cleaned === 'object' && !Array.isArray(cleaned) && Object.keys(cleaned).length === 0) continue;
+    out[key] = cleaned;
+  }
+  return out as T;
+}
+
+export async function runSandboxCli(argv: readonly string[]): Promise<void> {
+  let args: SandboxCliArgs;
+  try {
+    args = parseSandboxArgs(argv);
+  } catch (err) {
+    // commander has already printed --help, or the usage error; exit 0 for help, 2 for usage.
+    if (err instanceof CommanderError) {
+      process.exitCode = err.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    console.error(err instanceof Error ? err.message : String(err));
+    process.exitCode = 2;
+    return;
+  }
+  let sandbox;
+  try {
+    sandbox = await startSandbox(args.options);
+  } catch (err) {
+    console.error(`Sandbox could not start: ${err instanceof Error ? err.message : String(err)}`);
+    process.exitCode = 1;
+    return;
+  }
+  const configs = sandboxClientConfigs(sandbox, { auth: args.tapAuth });
+  if (args.json) {
+    console.log(JSON.stringify({ url: sandbox.url, dataRange: sandbox.dataRange, ...configs }));
+  } else {
+    console.log(`Sandbox listening on ${sandbox.url}`);
+    console.log(`  Mixpanel export:  ${sandbox.url}/api/2.0/export    query: ${sandbox.url}/api/2.0/engage`);
+    console.log(`  Mailchimp:        ${sandbox.url}/3.0    admin: ${sandbox.url}/__admin/health`);
+    console.log(`  Events from ${sandbox.dataRange.fromDate} to ${sandbox.dataRange.toDate} (${sandbox.projectTimezone})`);
+    console.log('\nTap config (tap-mixpanel --config):');
+    console.log(JSON.stringify(configs.tap, null, 2));
+    console.log('\nTarget config (target-mailchimp --config):');
+    console.log(JSON.stringify(configs.target, null, 2));
+    console.log('\nPress Ctrl+C to stop.');
+  }
+  const stop = (signal: NodeJS.Signals) => {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    console.error(`Received ${signal}, stopping the sandbox.`);
+    void sandbox.close().then(() => {
+      process.exitCode = 0;
+    });
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}

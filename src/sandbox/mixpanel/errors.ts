@@ -1,0 +1,17 @@
+/**
+ * Mixpanel's error bodies. Authentication failures answer {"error": ..., "status": "error"};
+ * request validation (export, engage, ...) answers {"request": <path and query>, "error": ...},
+ * the shape the 2.0 APIs use.
+ */
+import type { RequestContext } from '../context.js';
+import { HttpError } from '../http.js';
+
+export function mixpanelStatusError(status: number, message: string, headers: Record<string, string> = {}): HttpError {
+  return new HttpError(status, { error: message, status: 'error' }, undefined, headers);
+}
+
+export function mixpanelRequestError(ctx: RequestContext, message: string, status = 400): HttpError {
+  return new HttpError(status, { request: `${ctx.url.pathname}${ctx.url.search}`, error: message });
+}
+
+export const mixpanelNotFound = (): HttpError => mixpanelStatusError(404, 'Not Found');

@@ -1,0 +1,210 @@
+/**
+ * One Node process serving an emulated Mixpanel and an emulated Mailchimp on 127.0.0.1.
+ *
+ * Requests are sorted into families by path; each family has its own hook chain (auth, limits,
+ * latency, and later fault injection) and its own error style:
+ *   export     GET  /api/2.0/export                      Mixpanel raw export
+ *   query      /api/...                                  Mixpanel query API (route table in mixpanel/query.ts)
+ *   mailchimp  /3.0/...                                  Mailchimp Marketing API v3
+ *   admin      /__admin/...                              sandbox control (admin.ts), no auth, not logged
+ *
+ * Extension points for rate limits and fault injection: a hook in a family's `hooks` list runs
+ * for every request of that family, after authentication; it can answer at once (throw an
+ * HttpError: 429 with Retry-After, a 5xx burst), wait (latency, stalls), or add stream stages
+ * that streamed bodies (the export) pass through: ctx.bodyStages before compression (cut
+ * mid-line, "terminated early" lines), ctx.wireStages after it (truncated gzip, cut after N
+ * bytes). Hooks read their knobs from state.settings, which POST /__admin/settings changes at
+ * run time.
+ */
+import { createServer } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createLogger } from '../log/logger.js';
+import { ADMIN_ROUTES, adminError } from './admin.js';
+import type { SandboxCredentials } from './configs.js';
+import { RequestContext, runHooks } from './context.js';
+import type { FamilyName, Hook } from './context.js';
+import { HttpError, RouteTable, delay, paramsObject, sendError, sendJson } from './http.js';
+import { MAILCHIMP_ROUTES } from './mailchimp/routes.js';
+import { connectionCap, mailchimpAuth, mailchimpErrorResponse, mailchimpMethodNotAllowed, mailchimpNotFound } from './mailchimp/problems.js';
+import { mixpanelAuth } from './mixpanel/auth.js';
+import { mixpanelNotFound, mixpanelStatusError } from './mixpanel/errors.js';
+import { handleExport } from './mixpanel/export.js';
+import { QUERY_ROUTES } from './mixpanel/query.js';
+import { resolveOptions } from './options.js';
+import type { Family, SandboxOptions } from './options.js';
+import { SandboxState } from './state.js';
+
+export type { SandboxOptions } from './options.js';
+export type { SandboxCredentials } from './configs.js';
+
+const log = createLogger('sandbox');
+
+export interface Sandbox {
+  /** e.g. http://127.0.0.1:40123 (no trailing slash). */
+  url: string;
+  port: number;
+  /** What clients should use: Mixpanel project id and secrets, Mailchimp API key and list id. */
+  credentials: SandboxCredentials;
+  /** First and last day with generated events (YYYY-MM-DD, project time zone). */
+  dataRange: { fromDate: string; toDate: string };
+  projectTimezone: string;
+  /** Closes the server and every keep-alive socket. */
+  close(): Promise<void>;
+}
+
+interface FamilyDefinition {
+  name: FamilyName;
+  matches(pathname: string): boolean;
+  routes: RouteTable<RequestContext>;
+  hooks: readonly Hook[];
+  notFound(): HttpError;
+  methodNotAllowed(allowed: readonly string[]): HttpError;
+  /** Any error a hook or handler threw, as the response this service would send. */
+  toResponse(err: unknown): HttpError;
+}
+
+/** Adds the family's configured latency (read per request, so /__admin/settings applies at once). */
+function latency(family: Family): Hook {
+  return async (ctx, next) => {
+    await delay(ctx.state.settings.latencyMs[family], ctx.state.closing.signal);
+    return next();
+  };
+}
+
+function mixpanelResponse(err: unknown): HttpError {
+  return err instanceof HttpError ? err : mixpanelStatusError(500, 'Internal server error');
+}
+
+function families(state: SandboxState): FamilyDefinition[] {
+  const mixpanelMethodNotAllowed = (allowed: readonly string[]) =>
+    mixpanelStatusError(405, 'Method Not Allowed', { Allow: [...new Set(allowed)].join(', ') });
+  return [
+    {
+      name: 'export',
+      matches: (p) => p === '/api/2.0/export',
+      routes: new RouteTable([{ method: 'GET', path: '/api/2.0/export', handle: handleExport }]),
+      hooks: [mixpanelAuth(state), latency('export')],
+      notFound: mixpanelNotFound,
+      methodNotAllowed: mixpanelMethodNotAllowed,
+      toResponse: mixpanelResponse,
+    },
+    {
+      name: 'query',
+      matches: (p) => p.startsWith('/api/'),
+      routes: new RouteTable(QUERY_ROUTES),
+      hooks: [mixpanelAuth(state), latency('query')],
+      notFound: mixpanelNotFound,
+      methodNotAllowed: mixpanelMethodNotAllowed,
+      toResponse: mixpanelResponse,
+    },
+    {
+      name: 'mailchimp',
+      matches: (p) => p === '/3.0' || p.startsWith('/3.0/'),
+      routes: new RouteTable(MAILCHIMP_ROUTES),
+      hooks: [mailchimpAuth(state), connectionCap(state), latency('mailchimp')],
+      notFound: mailchimpNotFound,
+      methodNotAllowed: mailchimpMethodNotAllowed,
+      toResponse: mailchimpErrorResponse,
+    },
+    {
+      name: 'admin',
+      matches: (p) => p === '/__admin' || p.startsWith('/__admin/'),
+      routes: new RouteTable(ADMIN_ROUTES),
+      hooks: [],
+      notFound: () => adminError(404, 'Unknown admin endpoint'),
+      methodNotAllowed: (allowed) => adminError(405, `Allowed: ${[...new Set(allowed)].join(', ')}`),
+      toResponse: (err) => (err instanceof HttpError ? err : adminError(500, err instanceof Error ? err.message : String(err))),
+    },
+  ];
+}
+
+async function handleRequest(state: SandboxState, all: readonly FamilyDefinition[], req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+  // Clients differ on trailing slashes (/api/2.0/export/); the services accept both.
+  const pathname = url.pathname.replace(/\/+$/, '') || '/';
+  const family = all.find((f) => f.matches(pathname));
+  if (!family) {
+    sendJson(res, 404, { error: 'Not Found', served: ['/api/2.0/export', '/api/2.0/engage', '/api/query/...', '/api/app/me', '/3.0/...', '/__admin/...'] });
+    return;
+  }
+  const logEntry =
+    family.name === 'admin'
+      ? null
+      : state.requestLog.add({
+          time: new Date(state.clock.now()).toISOString(),
+          family: family.name,
+          method: (req.method ?? 'GET').toUpperCase(),
+          path: url.pathname,
+          query: paramsObject(url.searchParams),
+          status: null,
+          duration_ms: null,
+          request_bytes: Number(req.headers['content-length'] ?? 0) || 0,
+        });
+  const ctx = new RequestContext(req, res, state, family.name, logEntry);
+  if (logEntry) {
+    res.once('close', () => {
+      logEntry.status = res.statusCode;
+      logEntry.duration_ms = Math.round((performance.now() - ctx.startedAt) * 1000) / 1000;
+      if (!res.writableFinished) logEntry.aborted = true;
+    });
+  }
+  const match = family.routes.match(ctx.method, pathname);
+  if (match.kind === 'found') ctx.route = match.route;
+  try {
+    await runHooks(family.hooks, ctx, async () => {
+      if (match.kind === 'not_found') throw family.notFound();
+      if (match.kind === 'method_not_allowed') throw family.methodNotAllowed(match.allowed);
+      await match.route.handle(ctx, match.params);
+    });
+  } catch (err) {
+    const response = family.toResponse(err);
+    if (response.status >= 500) log.error('request failed', { method: ctx.method, path: url.pathname, error: err instanceof Error ? err.stack ?? err.message : String(err) });
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    sendError(res, response);
+  }
+}
+
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const config = resolveOptions(options);
+  const state = new SandboxState(config);
+  const routing = families(state);
+  const server = createServer({ keepAlive: true }, (req, res) => {
+    handleRequest(state, routing, req, res).catch((err: unknown) => {
+      log.error('unhandled request error', { error: err instanceof Error ? err.message : String(err) });
+      if (!res.destroyed) res.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    // Loopback only: the sandbox's secrets are public and its data is fake.
+    server.listen(config.port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}`;
+  state.url = url;
+  log.debug('sandbox listening', { url, seed: config.seed, timezone: config.projectTimezone });
+
+  let closed: Promise<void> | null = null;
+  return {
+    url,
+    port,
+    credentials: state.credentials(),
+    dataRange: state.dataRange(),
+    projectTimezone: config.projectTimezone,
+    close: () => {
+      closed ??= new Promise<void>((resolve) => {
+        state.closing.abort();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,126 @@
+/**
+ * Everything a running sandbox holds: the resolved options, the clock, the Mailchimp audience,
+ * injected events, engage sessions, the request log and the run-time settings. `reset()` puts
+ * back the seeded state.
+ */
+import { ProjectCalendar, formatDay } from './calendar.js';
+import { SandboxClock } from './clock.js';
+import type { SandboxCredentials } from './configs.js';
+import { seedAudience } from './data/audience.js';
+import type { EventContext, MixpanelEvent } from './data/events.js';
+import { generateProfile, profileDistinctId } from './data/profiles.js';
+import type { GeneratedProfile } from './data/profiles.js';
+import { Audience } from './mailchimp/store.js';
+import { seedMergeFields } from './mailchimp/validation.js';
+import { EngageSessions } from './mixpanel/engage-sessions.js';
+import type { Family, SandboxConfig } from './options.js';
+import { RequestLog } from './request-log.js';
+
+export interface RuntimeSettings {
+  latencyMs: Record<Family, number>;
+}
+
+/** An event added through the admin API, with its `time` in milliseconds for time_in_ms. */
+export interface InjectedEvent {
+  event: MixpanelEvent;
+  timeMs: number;
+}
+
+// Profiles are cached once generated, up to this population; beyond it they are regenerated on demand.
+const PROFILE_CACHE_LIMIT = 200_000;
+const DAY_MS = 86_400_000;
+
+export class SandboxState {
+  readonly calendar: ProjectCalendar;
+  readonly clock: SandboxClock;
+  readonly eventContext: EventContext;
+  readonly requestLog = new RequestLog();
+  /** In-flight requests per Mailchimp API key (the 10-connection cap). */
+  readonly inflight = new Map<string, number>();
+  /** Aborted when the sandbox closes, so pending delays end at once. */
+  readonly closing = new AbortController();
+  settings: RuntimeSettings;
+  audiences = new Map<string, Audience>();
+  injectedEvents = new Map<number, InjectedEvent[]>();
+  readonly sessions = new EngageSessions();
+  /** Set once the server listens. */
+  url = '';
+  private readonly profileCache: Array<GeneratedProfile | undefined> = [];
+
+  constructor(readonly config: SandboxConfig) {
+    this.calendar = new ProjectCalendar(config.projectTimezone);
+    this.clock = new SandboxClock(config.startNowMs);
+    const profileIds: string[] = [];
+    for (let k = 0; k < config.profiles; k++) profileIds.push(profileDistinctId(config.seed, k));
+    this.eventContext = { seed: config.seed, eventsPerDay: config.eventsPerDay, calendar: this.calendar, profileIds };
+    this.settings = { latencyMs: { ...config.latencyMs } };
+    this.seedAudiences();
+  }
+
+  reset(): void {
+    this.clock.set(this.config.nowGiven ? this.config.startNowMs : Date.now());
+    this.settings = { latencyMs: { ...this.config.latencyMs } };
+    this.injectedEvents = new Map();
+    this.sessions.clear();
+    this.requestLog.clear();
+    this.seedAudiences();
+  }
+
+  credentials(): SandboxCredentials {
+    const { mailchimp, mixpanel } = this.config;
+    return { mixpanel: { ...mixpanel }, mailchimp: { apiKey: mailchimp.apiKey, listId: mailchimp.listId, dc: mailchimp.dc } };
+  }
+
+  dataRange(): { fromDate: string; toDate: string } {
+    return { fromDate: formatDay(this.config.fromDay), toDate: formatDay(this.config.toDay) };
+  }
+
+  /** Today in the project's time zone, by the sandbox clock. */
+  today(): number {
+    return this.calendar.dayAt(this.clock.now());
+  }
+
+  profile(k: number): GeneratedProfile {
+    const cached = this.profileCache[k];
+    if (cached) return cached;
+    const profile = generateProfile({ seed: this.config.seed, referenceMs: this.config.startNowMs }, k);
+    if (this.config.profiles <= PROFILE_CACHE_LIMIT) this.profileCache[k] = profile;
+    return profile;
+  }
+
+  audience(listId: string): Audience | undefined {
+    return this.audiences.get(listId);
+  }
+
+  /** Adds events as Mixpanel would have received them; `mp_processing_time_ms` defaults to now. */
+  injectEvents(events: readonly MixpanelEvent[]): number {
+    const now = this.clock.now();
+    for (const source of events) {
+      const properties = { ...source.properties };
+      const rawTime = Number(properties.time);
+      // Accept seconds (Mixpanel's shape) or milliseconds; keep `time` in seconds like export does.
+      const timeMs = rawTime > 1e11 ? rawTime : rawTime * 1000;
+      properties.time = rawTime > 1e11 ? Math.floor(rawTime / 1000) : rawTime;
+      if (properties.mp_processing_time_ms === undefined) properties.mp_processing_time_ms = now;
+      // `time` is local seconds for a zoned project, so its UTC day is the project day.
+      const day = Math.floor(timeMs / DAY_MS);
+      const list = this.injectedEvents.get(day) ?? [];
+      list.push({ event: { event: source.event, properties }, timeMs });
+      this.injectedEvents.set(day, list);
+    }
+    return events.length;
+  }
+
+  private seedAudiences(): void {
+    const { config } = this;
+    const seed = seedAudience({
+      seed: config.seed,
+      referenceMs: config.startNowMs,
+      profiles: config.profiles,
+      members: config.mailchimp.members,
+    });
+    const mergeFields = seedMergeFields(config.mailchimp.requiredMergeField);
+    const createdMs = config.startNowMs - 900 * DAY_MS;
+    this.audiences = new Map([[config.mailchimp.listId, Audience.fromSeed(config.mailchimp.listId, mergeFields, seed, createdMs)]]);
+  }
+}
