@@ -64,7 +64,7 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadSummary> 
       for (const error of result.errors ?? []) {
         const { outcome, reason } = classifyMemberError(error);
         bump(outcome === 'skipped' ? summary.skipped : summary.rejected, reason);
-        if (outcome === 'rejected') log.warn('member rejected', { email: error.email_address, reason: error.error, field: error.field || undefined });
+        if (outcome === 'rejected') log.debug('member rejected', { email: error.email_address, reason: error.error, field: error.field || undefined });
       }
     }
     if (heldState) {
@@ -101,7 +101,10 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadSummary> 
       pending.set(key, { email_address: email, status: config.status_if_new, merge_fields: defaultMergeFields(message.record) });
       if (pending.size >= config.batch_size) await flush();
     } else if (message.type === 'STATE') {
+      // Released as soon as the members read before it are written: taps send states between
+      // windows and streams, not per record, so this costs few extra (smaller) batches.
       heldState = message.value;
+      await flush();
     }
     if (signal.aborted) break;
   }
