@@ -158,6 +158,11 @@ export class HttpClient {
     });
   }
 
+  /** Sends a request and returns the answer's text (for services whose answer is not JSON). */
+  async text(req: HttpRequest): Promise<string> {
+    return this.withRetry(req, async (url, method) => (await this.send(req, url, method)).body.text());
+  }
+
   /**
    * Sends a request and returns the body as a stream once the status is known to be good.
    * Failures before the body (status, connect, first byte) are retried here; failures while
