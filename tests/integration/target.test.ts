@@ -71,7 +71,7 @@ describe('target-mailchimp input errors', () => {
     const path = writeJson(dir, 'unknown-list.json', { ...targetConfig, list_id: 'doesnotexist' });
     const result = await runBinary('target-mailchimp', ['--config', path], { stdin: SCHEMA + '\n' });
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('list_id doesnotexist does not exist');
+    expect(result.stderr).toContain('list_id "doesnotexist" is not an audience of this Mailchimp account');
   });
 
   it('a wrong API key: exit 1, says which key, never prints it', async () => {

@@ -75,6 +75,10 @@ export interface MailchimpApi {
   getMergeFields(listId: string): Promise<MergeField[]>;
   listMembers(listId: string, page: { count: number; offset: number; fields?: string[] }): Promise<MembersPage>;
   batchSubscribe(listId: string, members: BatchMemberInput[], options: { updateExisting: boolean }): Promise<BatchResult>;
+  /** PATCH: changes an existing member's merge fields; never creates one, never sends a status. */
+  updateMember(listId: string, hash: string, body: { merge_fields: Record<string, unknown> }): Promise<MemberInfo>;
+  /** Adds/removes the named tags only, with is_syncing so tag automations do not fire. */
+  updateTags(listId: string, hash: string, tags: Array<{ name: string; status: 'active' | 'inactive' }>): Promise<void>;
 }
 
 export interface OfficialApiOptions {
@@ -83,6 +87,7 @@ export interface OfficialApiOptions {
   accessToken?: string;
   /** Simultaneous requests; Mailchimp allows 10 per key. */
   maxConcurrent: number;
+  timeoutMs?: number;
   retry?: Partial<RetryOptions>;
   clock?: Clock;
   random?: () => number;
@@ -112,7 +117,7 @@ export class OfficialMailchimpApi implements MailchimpApi {
     registerSecret(options.accessToken);
     this.client = new ApiClient();
     this.client.basePath = options.baseUrl.replace(/\/+$/, '');
-    this.client.timeout = 120_000;
+    this.client.timeout = options.timeoutMs ?? 120_000;
     // No "server": the client would substitute it into the first "server" of the URL; basePath is already complete.
     this.client.setConfig(options.apiKey ? { apiKey: options.apiKey } : { accessToken: options.accessToken ?? '' });
     this.clock = options.clock ?? systemClock;
@@ -168,6 +173,16 @@ export class OfficialMailchimpApi implements MailchimpApi {
   batchSubscribe(listId: string, members: BatchMemberInput[], options: { updateExisting: boolean }): Promise<BatchResult> {
     return this.call('POST', `/lists/${listId}`, () =>
       this.client.lists.batchListMembersWithHttpInfo(listId, { members, update_existing: options.updateExisting }),
+    );
+  }
+
+  updateMember(listId: string, hash: string, body: { merge_fields: Record<string, unknown> }): Promise<MemberInfo> {
+    return this.call('PATCH', `/lists/${listId}/members/${hash}`, () => this.client.lists.updateListMemberWithHttpInfo(listId, hash, body));
+  }
+
+  async updateTags(listId: string, hash: string, tags: Array<{ name: string; status: 'active' | 'inactive' }>): Promise<void> {
+    await this.call('POST', `/lists/${listId}/members/${hash}/tags`, () =>
+      this.client.lists.updateListMemberTagsWithHttpInfo(listId, hash, { tags, is_syncing: true }),
     );
   }
 }

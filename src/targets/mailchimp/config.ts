@@ -5,6 +5,7 @@ import type { JsonObject } from '../../singer/messages.js';
 import { loadSchema } from '../../schemas/index.js';
 
 export type NewMemberStatus = 'subscribed' | 'pending' | 'unsubscribed' | 'transactional';
+export type LoadMode = 'upsert' | 'add_only';
 
 export interface TargetConfig {
   api_key?: string;
@@ -12,9 +13,22 @@ export interface TargetConfig {
   server?: string;
   list_id: string;
   status_if_new: NewMemberStatus;
-  streams: string[] | string;
+  stream: string[] | string;
   email_property?: string;
+  /** Merge tag -> record property; null leaves the tag alone. */
+  merge_fields: Record<string, string | null>;
+  tags: string[] | string;
+  tag_properties: string[] | string;
+  mode: LoadMode;
+  max_concurrency: number;
   batch_size: number;
+  flush_interval_seconds: number;
+  dry_run: boolean;
+  rejects_file?: string;
+  report_file?: string;
+  suppression_file?: string;
+  notify_webhook_url?: string;
+  request_timeout: number;
   api_base_url?: string;
 }
 
@@ -44,6 +58,14 @@ function checkTargetConfig(config: JsonObject): string[] {
   } else {
     problems.push('credentials are missing: set "api_key" (Account > Extras > API keys), or "access_token" with "server"');
   }
+  const merge = config.merge_fields;
+  if (merge && typeof merge === 'object' && !Array.isArray(merge)) {
+    for (const tag of Object.keys(merge)) {
+      if (!/^[A-Z0-9_]{1,10}$/.test(tag)) {
+        problems.push(`"merge_fields.${tag}" is not a merge tag: tags are up to 10 upper-case letters, digits or _ (Audience > Settings > Audience fields)`);
+      }
+    }
+  }
   return problems;
 }
 
@@ -60,7 +82,12 @@ export function apiBaseUrl(config: TargetConfig): string {
   return `https://${dc}.api.mailchimp.com/3.0`;
 }
 
+/** A setting that may be an array or a comma-separated string, as a clean list. */
+export function listSetting(value: string[] | string | undefined): string[] {
+  if (value === undefined) return [];
+  return (Array.isArray(value) ? value : value.split(',')).map((s) => s.trim()).filter((s) => s !== '');
+}
+
 export function configuredStreams(config: TargetConfig): Set<string> {
-  const raw = config.streams;
-  return new Set((Array.isArray(raw) ? raw : raw.split(',')).map((s) => s.trim()).filter((s) => s !== ''));
+  return new Set(listSetting(config.stream));
 }

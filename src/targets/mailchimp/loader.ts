@@ -1,114 +1,261 @@
 /**
- * The loader: reads Singer messages, turns records of the configured streams into members, writes
- * them in batches, and prints each state only after every record before it has been written to
- * Mailchimp (or rejected).
+ * The loader: reads Singer messages, turns records of the configured streams into desired
+ * members, and writes them in batches, several batches in flight at once.
+ *
+ * State: each STATE message is held until every batch holding records read before it has been
+ * written (confirmed by Mailchimp, or rejected into the rejects file); then the latest such state
+ * is printed. A batch that fails for good stops the run: no state after it is ever printed.
+ *
+ * Order: a batch is planned against the audience only after every earlier batch holding one of
+ * its people has finished, so two records for the same person never race.
  */
 import type { Logger } from '../../log/logger.js';
 import type { JsonObject } from '../../singer/messages.js';
 import { readMessages } from '../../singer/reader.js';
 import type { LineWriter } from '../../singer/writer.js';
-import type { BatchMemberInput, MailchimpApi } from './api.js';
+import type { MergeField } from './api.js';
+import type { Audience } from './audience.js';
 import { configuredStreams, type TargetConfig } from './config.js';
-import { defaultMergeFields, emailKey, findEmail, isValidEmail, normaliseEmail } from './members.js';
+import type { Suppressions } from './files.js';
+import { findEmail, isValidEmail, normaliseEmail } from './members.js';
+import { desiredMergeFields, type MergeMapping } from './merge-fields.js';
+import { REASONS, Tally, type RowOutcome, type RowSource } from './outcomes.js';
+import { desiredMemberKey, planMemberWrites, type DesiredMember, type PlannedWrite } from './planner.js';
 import { SchemaRegistry } from './records.js';
-
-export interface LoadSummary {
-  read: number;
-  ignored: number;
-  created: number;
-  skipped: Record<string, number>;
-  rejected: Record<string, number>;
-  statesEmitted: number;
-  apiCalls: number;
-}
+import { desiredTags, type TagRules } from './tags.js';
+import type { WriteContext } from './writer.js';
+import { applyPlan } from './writer.js';
 
 export interface LoaderOptions {
   config: TargetConfig;
-  api: MailchimpApi;
   input: AsyncIterable<Buffer | string>;
   output: LineWriter;
   log: Logger;
   signal: AbortSignal;
+  audience: Audience;
+  mergeFields: readonly MergeField[];
+  mergeMappings: readonly MergeMapping[];
+  tagRules: TagRules;
+  suppressions: Suppressions;
+  /** Writes a planned batch; the default carries it out against Mailchimp. */
+  write: (plan: readonly PlannedWrite[]) => Promise<RowOutcome[]>;
+  /** Every row's outcome, as soon as it is known (rejects file, digest, logs). */
+  onOutcome?: (outcome: RowOutcome) => void;
+  /** Batches in flight at once; reading stdin pauses while this many are being written. */
+  maxBatchesInFlight: number;
+  /** Counts outcomes; pass one in to keep the counts when the load fails. */
+  tally?: Tally;
+  /** For tests: the timer used for flush_interval_seconds. */
+  setTimer?: (fn: () => void, ms: number) => { cancel(): void };
 }
 
-function bump(counts: Record<string, number>, reason: string, by = 1): void {
-  counts[reason] = (counts[reason] ?? 0) + by;
+export interface LoadResult {
+  tally: Tally;
+  /** The plan of a dry run, in order (empty otherwise). */
+  plan: PlannedWrite[];
 }
 
-/** Why Mailchimp turned a member down, as a skip (consent or presence) or a rejection. */
-export function classifyMemberError(error: { error: string; error_code?: string }): { outcome: 'skipped' | 'rejected'; reason: string } {
-  const text = error.error.toLowerCase();
-  if (error.error_code === 'ERROR_CONTACT_EXISTS' || text.includes('already a list member')) return { outcome: 'skipped', reason: 'already in the audience' };
-  if (text.includes('compliance state')) return { outcome: 'skipped', reason: 'in compliance state (unsubscribed, bounced or under review)' };
-  if (text.includes('permanently deleted')) return { outcome: 'skipped', reason: 'permanently deleted' };
-  if (text.includes('looks fake or invalid') || text.includes('valid email')) return { outcome: 'rejected', reason: 'email rejected by Mailchimp' };
-  if (text.includes('merge fields were invalid')) return { outcome: 'rejected', reason: 'merge fields invalid' };
-  return { outcome: 'rejected', reason: error.error.slice(0, 120) };
+interface Batch {
+  id: number;
+  members: Map<string, DesiredMember>;
 }
 
-export async function loadMembers(options: LoaderOptions): Promise<LoadSummary> {
-  const { config, api, output, log, signal } = options;
+const defaultTimer = (fn: () => void, ms: number) => {
+  const t = setTimeout(fn, ms);
+  t.unref();
+  return { cancel: () => clearTimeout(t) };
+};
+
+/** The default writer: applyPlan with the run's context. */
+export function planWriter(ctx: WriteContext): (plan: readonly PlannedWrite[]) => Promise<RowOutcome[]> {
+  return (plan) => applyPlan(plan, ctx);
+}
+
+export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
+  const { config, output, log, signal, audience } = options;
   const streams = configuredStreams(config);
   const schemas = new SchemaRegistry();
-  const summary: LoadSummary = { read: 0, ignored: 0, created: 0, skipped: {}, rejected: {}, statesEmitted: 0, apiCalls: 0 };
-  /** Members waiting to be written, by lower-cased email: the last record for a person wins. */
-  let pending = new Map<string, BatchMemberInput>();
-  let heldState: JsonObject | null = null;
+  const tally = options.tally ?? new Tally();
+  const dryPlan: PlannedWrite[] = [];
+  const fieldsByTag = new Map(options.mergeFields.map((f) => [f.tag.toUpperCase(), f]));
+  const setTimer = options.setTimer ?? defaultTimer;
+  const flushMs = Math.max(0, config.flush_interval_seconds) * 1000;
 
-  const flush = async (): Promise<void> => {
-    if (pending.size > 0) {
-      const members = [...pending.values()];
-      pending = new Map();
-      const result = await api.batchSubscribe(config.list_id, members, { updateExisting: false });
-      summary.created += result.total_created ?? result.new_members?.length ?? 0;
-      for (const error of result.errors ?? []) {
-        const { outcome, reason } = classifyMemberError(error);
-        bump(outcome === 'skipped' ? summary.skipped : summary.rejected, reason);
-        if (outcome === 'rejected') log.debug('member rejected', { email: error.email_address, reason: error.error, field: error.field || undefined });
-      }
-    }
-    if (heldState) {
-      await output.writeLine(JSON.stringify(heldState) + '\n');
+  const record = (outcome: RowOutcome): void => {
+    tally.add(outcome);
+    options.onOutcome?.(outcome);
+  };
+
+  let nextBatchId = 1;
+  let current = null as Batch | null;
+  let timer = null as { cancel(): void } | null;
+  /** Batches being written, by id. */
+  const inFlight = new Map<number, Promise<void>>();
+  /** Which in-flight batch holds a person (the latest one). */
+  const inFlightKeys = new Map<string, Promise<void>>();
+  const finished = new Set<number>();
+  /** Every batch with an id at or below this has been written. */
+  let doneUpTo = 0;
+  let fatal = null as unknown;
+  /** States received, each with the last batch it waits for. */
+  const heldStates: Array<{ value: JsonObject; after: number }> = [];
+  let releasing: Promise<void> = Promise.resolve();
+
+  const releaseStates = (): void => {
+    if (config.dry_run) return;
+    let latest: JsonObject | undefined;
+    while (heldStates.length > 0 && (heldStates[0] as { after: number }).after <= doneUpTo) latest = heldStates.shift()?.value;
+    if (latest === undefined) return;
+    const line = JSON.stringify(latest) + '\n';
+    releasing = releasing.then(async () => {
+      await output.writeLine(line);
       await output.flush();
-      summary.statesEmitted++;
-      heldState = null;
+      tally.statesEmitted++;
+    });
+  };
+
+  const finishBatch = (id: number): void => {
+    finished.add(id);
+    while (finished.has(doneUpTo + 1)) finished.delete(++doneUpTo);
+    releaseStates();
+  };
+
+  const runBatch = async (batch: Batch): Promise<void> => {
+    // Wait for earlier batches that hold the same people: the plan must see their writes.
+    const earlier = new Set<Promise<void>>();
+    for (const key of batch.members.keys()) {
+      const p = inFlightKeys.get(key);
+      if (p) earlier.add(p);
+    }
+    if (earlier.size > 0) await Promise.all([...earlier].map((p) => p.catch(() => undefined)));
+    if (fatal) return;
+    const plan = planMemberWrites([...batch.members.values()], audience, {
+      mode: config.mode,
+      mergeFields: options.mergeFields,
+      tagRules: options.tagRules,
+      suppressions: options.suppressions,
+    });
+    if (config.dry_run) {
+      for (const write of plan) {
+        dryPlan.push(write);
+        record(dryRunOutcome(write));
+        if (write.kind === 'create') audience.apply(write.member.key, { email: write.member.email, status: config.status_if_new, mergeFields: write.member.mergeFields, tags: write.member.tags });
+        if (write.kind === 'update') audience.apply(write.member.key, { email: write.member.email, mergeFields: write.mergeFields, tags: write.member.tags });
+      }
+    } else {
+      for (const outcome of await options.write(plan)) record(outcome);
     }
   };
 
-  for await (const { lineNumber, message } of readMessages(options.input, {
-    onUnknown: (type, line) => log.debug('ignoring message', { type, line }),
-  })) {
-    if (message.type === 'SCHEMA') {
-      if (streams.has(message.stream)) schemas.register(message, lineNumber);
-    } else if (message.type === 'RECORD') {
-      if (!streams.has(message.stream)) {
-        summary.ignored++;
-        continue;
-      }
-      schemas.check(message.stream, message.record, lineNumber);
-      summary.read++;
-      const email = normaliseEmail(findEmail(message.record, config.email_property));
-      if (email === undefined) {
-        bump(summary.rejected, 'no email');
-        continue;
-      }
-      if (!isValidEmail(email)) {
-        bump(summary.rejected, 'invalid email');
-        continue;
-      }
-      const key = emailKey(email);
-      pending.delete(key);
-      pending.set(key, { email_address: email, status: config.status_if_new, merge_fields: defaultMergeFields(message.record) });
-      if (pending.size >= config.batch_size) await flush();
-    } else if (message.type === 'STATE') {
-      // Released as soon as the members read before it are written: taps send states between
-      // windows and streams, not per record, so this costs few extra (smaller) batches.
-      heldState = message.value;
-      await flush();
+  const dispatch = (): void => {
+    timer?.cancel();
+    timer = null;
+    const batch = current;
+    if (!batch || fatal) return;
+    current = null;
+    const promise = runBatch(batch).then(
+      () => {
+        inFlight.delete(batch.id);
+        finishBatch(batch.id);
+      },
+      (err: unknown) => {
+        inFlight.delete(batch.id);
+        fatal ??= err;
+        log.error(`batch ${batch.id} failed: no state after it will be printed`, { members: batch.members.size });
+      },
+    );
+    inFlight.set(batch.id, promise);
+    for (const key of batch.members.keys()) inFlightKeys.set(key, promise);
+    void promise.then(() => {
+      for (const key of batch.members.keys()) if (inFlightKeys.get(key) === promise) inFlightKeys.delete(key);
+    });
+  };
+
+  const addMember = (member: DesiredMember): void => {
+    if (!current) {
+      current = { id: nextBatchId++, members: new Map() };
+      if (flushMs > 0) timer = setTimer(dispatch, flushMs);
     }
-    if (signal.aborted) break;
+    const previous = current.members.get(member.key);
+    if (previous) {
+      // The last record for a person wins; the earlier one is accounted for as superseded.
+      current.members.delete(member.key);
+      record({ outcome: 'skipped', source: previous.source, email: previous.email, reason: REASONS.superseded });
+    }
+    current.members.set(member.key, member);
+    if (current.members.size >= config.batch_size) dispatch();
+  };
+
+  const toMember = (data: JsonObject, source: RowSource): DesiredMember | undefined => {
+    const email = normaliseEmail(findEmail(data, config.email_property));
+    if (email === undefined) {
+      record({ outcome: 'rejected', source, reason: REASONS.noEmail, ...(config.email_property ? { field: config.email_property } : {}) });
+      return undefined;
+    }
+    if (!isValidEmail(email)) {
+      record({ outcome: 'rejected', source, email, reason: REASONS.invalidEmail });
+      return undefined;
+    }
+    const merge = desiredMergeFields(data, options.mergeMappings, fieldsByTag);
+    return { ...desiredMemberKey(email), email, mergeFields: merge.values, mergeProblems: merge.problems, tags: desiredTags(data, options.tagRules), source };
+  };
+
+  const waitForRoom = async (): Promise<void> => {
+    while (inFlight.size >= options.maxBatchesInFlight && !fatal) await Promise.race(inFlight.values());
+  };
+
+  let inputError: unknown = null;
+  try {
+    for await (const { lineNumber, message } of readMessages(options.input, {
+      onUnknown: (type, line) => log.debug('ignoring message', { type, line }),
+    })) {
+      if (signal.aborted) break;
+      if (message.type === 'SCHEMA') {
+        if (streams.has(message.stream)) schemas.register(message, lineNumber);
+      } else if (message.type === 'RECORD') {
+        if (!streams.has(message.stream)) {
+          tally.ignored++;
+          continue;
+        }
+        const keyProperties = schemas.check(message.stream, message.record, lineNumber);
+        tally.read++;
+        const source: RowSource = { line: lineNumber, stream: message.stream, key: JSON.stringify(keyProperties.map((k) => message.record[k] ?? null)) };
+        const member = toMember(message.record, source);
+        if (member) addMember(member);
+        await waitForRoom();
+      } else if (message.type === 'STATE') {
+        heldStates.push({ value: message.value, after: current ? current.id : nextBatchId - 1 });
+        releaseStates();
+      }
+      if (fatal || signal.aborted) break;
+    }
+  } catch (err) {
+    // Stopping on a signal may end stdin abruptly; anything else is bad input.
+    if (!signal.aborted) inputError = err;
   }
-  await flush();
-  summary.apiCalls = api.calls;
-  return summary;
+  if (signal.aborted && !fatal) log.info('stopping: writing what was read, then printing the state that covers it');
+  if (!fatal && !inputError) dispatch();
+  else timer?.cancel();
+  // Finish what is in flight either way: its states are true, and half-written batches help nobody.
+  while (inFlight.size > 0) await Promise.all([...inFlight.values()]);
+  await releasing;
+  if (inputError) throw inputError;
+  if (fatal) throw fatal;
+  return { tally, plan: dryPlan };
+}
+
+function dryRunOutcome(write: PlannedWrite): RowOutcome {
+  const base = { source: write.member.source, email: write.member.email };
+  switch (write.kind) {
+    case 'create':
+      return { ...base, outcome: 'created', mergeFields: write.member.mergeFields };
+    case 'update':
+      return { ...base, outcome: 'updated' };
+    case 'unchanged':
+      return { ...base, outcome: 'unchanged' };
+    case 'skip':
+      return { ...base, outcome: 'skipped', reason: write.reason };
+    case 'reject':
+      return { ...base, outcome: 'rejected', reason: write.reason, ...(write.field ? { field: write.field } : {}), ...(write.detail ? { detail: write.detail } : {}) };
+  }
 }

@@ -2,17 +2,25 @@
 import { renderAbout } from '../../cli/about.js';
 import { createProgram, parseArguments, readPackageInfo, type CommonOptions } from '../../cli/program.js';
 import { runCli } from '../../cli/run.js';
-import { ConfigError } from '../../errors/index.js';
+import { ConfigError, errorMessage } from '../../errors/index.js';
 import { HttpError } from '../../http/errors.js';
-import { createLogger } from '../../log/logger.js';
+import { createLogger, type Logger } from '../../log/logger.js';
 import { LineWriter } from '../../singer/writer.js';
-import { OfficialMailchimpApi } from './api.js';
-import { apiBaseUrl, loadTargetConfig, targetConfigSchema } from './config.js';
-import { loadMembers } from './loader.js';
+import { OfficialMailchimpApi, type ListInfo, type MailchimpApi } from './api.js';
+import { Audience } from './audience.js';
+import { apiBaseUrl, listSetting, loadTargetConfig, targetConfigSchema, type TargetConfig } from './config.js';
+import { RejectsFile, Suppressions, writeReport } from './files.js';
+import { loadMembers, planWriter, type LoadResult } from './loader.js';
+import { buildMergeMappings } from './merge-fields.js';
+import { AddedDigest, sendDigest } from './notify.js';
+import { Tally, type RowOutcome } from './outcomes.js';
+import type { TagRules } from './tags.js';
 
 const NAME = 'target-mailchimp';
+/** How many planned actions a dry run lists on stderr (report_file has them all). */
+const DRY_RUN_LINES = 50;
 const DESCRIPTION = 'Singer target for Mailchimp: loads people from Singer records into an audience without re-subscribing anyone.';
-export const TARGET_CAPABILITIES = ['about'];
+export const TARGET_CAPABILITIES = ['about', 'dry-run', 'rejects-file', 'report-file'];
 
 const EXAMPLES = `Examples:
   tap-mixpanel --config tap.json | target-mailchimp --config target.json > state.json
@@ -36,25 +44,151 @@ export function main(argv: string[] = process.argv): Promise<never> {
     const api = new OfficialMailchimpApi({
       baseUrl: apiBaseUrl(config),
       ...(config.api_key ? { apiKey: config.api_key } : { accessToken: config.access_token as string }),
-      maxConcurrent: 5,
+      maxConcurrent: config.max_concurrency,
+      timeoutMs: config.request_timeout * 1000,
     });
-    try {
-      const list = await api.getList(config.list_id);
-      log.info(`loading into audience "${list.name}" (${list.id})`);
-    } catch (err) {
-      if (err instanceof HttpError && err.status === 404) {
-        throw new ConfigError(`list_id ${config.list_id} does not exist in this Mailchimp account: copy the Audience ID from Audience > Settings > Audience name and defaults`, { cause: err });
-      }
-      throw err;
-    }
     signal.addEventListener('abort', () => process.stdin.destroy(), { once: true });
-    const summary = await loadMembers({ config, api, input: process.stdin, output: new LineWriter(process.stdout), log, signal });
-    const skipped = Object.values(summary.skipped).reduce((a, b) => a + b, 0);
-    const rejected = Object.values(summary.rejected).reduce((a, b) => a + b, 0);
-    log.info(`done: ${summary.read} records read, ${summary.created} created, ${skipped} skipped, ${rejected} rejected, ${summary.apiCalls} API calls`, {
-      skipped: summary.skipped,
-      rejected: summary.rejected,
-      ignored: summary.ignored,
-    });
+    await runLoad({ config, api, log, signal, input: process.stdin, output: new LineWriter(process.stdout) });
   });
+}
+
+export interface RunLoadOptions {
+  config: TargetConfig;
+  api: MailchimpApi;
+  log: Logger;
+  signal: AbortSignal;
+  input: AsyncIterable<Buffer | string>;
+  output: LineWriter;
+}
+
+/** Everything after the command line: checks, the audience, the load, the files and the summary. */
+export async function runLoad({ config, api, log, signal, input, output }: RunLoadOptions): Promise<LoadResult> {
+  const started = Date.now();
+  const list = await verifyList(api, config.list_id);
+  log.info(`${config.dry_run ? 'planning (dry run) for' : 'loading into'} audience "${list.name}" (${list.id})`, { mode: config.mode, status_if_new: config.status_if_new });
+
+  const mergeFields = await api.getMergeFields(config.list_id);
+  const { mappings, problems } = buildMergeMappings(config, mergeFields);
+  if (problems.length > 0) {
+    throw new ConfigError(`merge_fields do not fit audience "${list.name}": nothing was written`, { details: problems });
+  }
+  const tagRules: TagRules = { staticTags: listSetting(config.tags), properties: listSetting(config.tag_properties) };
+  const suppressions = new Suppressions(config.suppression_file);
+  const audience = await Audience.load(api, { listId: config.list_id, concurrency: config.max_concurrency, mergeTags: mappings.map((m) => m.tag), tagRules, log });
+
+  const rejects = config.rejects_file ? new RejectsFile(config.rejects_file) : undefined;
+  const digest = new AddedDigest();
+  const tally = new Tally();
+  let planLines = 0;
+  const onOutcome = (row: RowOutcome): void => {
+    if (config.dry_run && planLines++ < DRY_RUN_LINES) {
+      log.info(`plan: line ${row.source.line} ${row.email ?? '(no email)'}: ${row.outcome === 'created' ? 'create' : row.outcome === 'updated' ? 'update' : row.outcome}${row.reason ? ` (${row.reason})` : ''}`);
+    }
+    if (row.outcome === 'rejected') {
+      rejects?.add(row);
+      log.debug('rejected', { line: row.source.line, reason: row.reason, field: row.field });
+    } else if (row.outcome === 'created') {
+      digest.add({ email: row.email ?? '', merge_fields: row.mergeFields ?? {} });
+    }
+  };
+
+  let result: LoadResult | undefined;
+  let failure: unknown;
+  try {
+    result = await loadMembers({
+      config,
+      input,
+      output,
+      log,
+      signal,
+      audience,
+      mergeFields,
+      mergeMappings: mappings,
+      tagRules,
+      suppressions,
+      onOutcome,
+      tally,
+      maxBatchesInFlight: config.max_concurrency,
+      write: planWriter({ api, listId: config.list_id, statusIfNew: config.status_if_new, mode: config.mode, audience, suppressions, concurrency: config.max_concurrency, log }),
+    });
+  } catch (err) {
+    failure = err;
+    throw err;
+  } finally {
+    await rejects?.close();
+    if (!config.dry_run) suppressions.save();
+    logSummary(log, tally, api.calls, Date.now() - started, config.dry_run);
+    if (failure !== undefined) log.error(`stopped early: ${tally.read - tally.accounted} records read but not written; the last state printed covers everything before them`);
+    if (config.report_file) {
+      writeReport(config.report_file, report(config, list, tally, api.calls, started, failure, result));
+    }
+  }
+  if (config.dry_run) log.info('dry run: nothing was written and no state is printed');
+  if (config.notify_webhook_url && !config.dry_run && digest.total > 0) {
+    await sendDigest(config.notify_webhook_url, { list_id: list.id, list_name: list.name, digest, finished_at: new Date().toISOString() }, log);
+  }
+  return result;
+}
+
+async function verifyList(api: MailchimpApi, listId: string): Promise<ListInfo> {
+  try {
+    return await api.getList(listId);
+  } catch (err) {
+    if (err instanceof HttpError && err.status === 404) {
+      throw new ConfigError(
+        `list_id "${listId}" is not an audience of this Mailchimp account: copy the Audience ID from Audience > Settings > Audience name and defaults`,
+        { cause: err },
+      );
+    }
+    throw err;
+  }
+}
+
+function reasons(counts: Record<string, number>): string {
+  const entries = Object.entries(counts).sort((a, b) => b[1] - a[1]);
+  return entries.length === 0 ? '' : ` (${entries.map(([reason, n]) => `${n} ${reason}`).join('; ')})`;
+}
+
+function logSummary(log: Logger, tally: Tally, calls: number, ms: number, dryRun: boolean): void {
+  const verb = dryRun ? 'would be ' : '';
+  log.info(
+    `${dryRun ? 'plan' : 'done'}: ${tally.read} records read; ${verb}created ${tally.created}, ${verb}updated ${tally.updated}, unchanged ${tally.unchanged}, ` +
+      `skipped ${tally.skippedTotal}${reasons(tally.skipped)}, rejected ${tally.rejectedTotal}${reasons(tally.rejected)}; ` +
+      `${calls} API calls, ${tally.statesEmitted} states printed, ${(ms / 1000).toFixed(1)} s`,
+  );
+  if (tally.ignored > 0) log.info(`${tally.ignored} records of streams not in "stream" were ignored`);
+}
+
+function report(config: TargetConfig, list: ListInfo, tally: Tally, calls: number, started: number, failure: unknown, result: LoadResult | undefined): unknown {
+  return {
+    list_id: list.id,
+    list_name: list.name,
+    mode: config.mode,
+    dry_run: config.dry_run,
+    started_at: new Date(started).toISOString(),
+    finished_at: new Date().toISOString(),
+    succeeded: failure === undefined,
+    ...(failure !== undefined ? { error: errorMessage(failure) } : {}),
+    records_read: tally.read,
+    created: tally.created,
+    updated: tally.updated,
+    unchanged: tally.unchanged,
+    skipped: tally.skipped,
+    rejected: tally.rejected,
+    ignored_records: tally.ignored,
+    states_printed: tally.statesEmitted,
+    api_calls: calls,
+    ...(config.dry_run && result
+      ? {
+          plan: result.plan.map((w) => ({
+            action: w.kind,
+            email: w.member.email,
+            line: w.member.source.line,
+            ...(w.kind === 'update' ? { merge_fields: w.mergeFields, tags: w.tags } : {}),
+            ...(w.kind === 'create' ? { merge_fields: w.member.mergeFields, tags: w.member.tags } : {}),
+            ...(w.kind === 'skip' || w.kind === 'reject' ? { reason: w.reason } : {}),
+          })),
+        }
+      : {}),
+  };
 }

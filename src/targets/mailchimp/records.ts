@@ -28,7 +28,7 @@ export class SchemaRegistry {
   }
 
   /** Checks a record against its stream's latest schema; errors name the line and what is wrong. */
-  check(stream: string, record: JsonObject, lineNumber: number): void {
+  check(stream: string, record: JsonObject, lineNumber: number): string[] {
     const schema = this.streams.get(stream);
     if (!schema) throw new InputError(`line ${lineNumber}: RECORD for "${stream}" arrived before its SCHEMA`);
     for (const key of schema.keyProperties) {
@@ -41,5 +41,6 @@ export class SchemaRegistry {
       const where = error?.instancePath ? error.instancePath.replace(/^\//, '').replace(/\//g, '.') : 'record';
       throw new InputError(`line ${lineNumber}: RECORD for "${stream}" does not match its schema: "${where}" ${error?.message ?? 'is invalid'}`);
     }
+    return schema.keyProperties;
   }
 }

@@ -100,14 +100,36 @@ describe('loadTargetConfig', () => {
     expect(problemsOf({ ...BASE, api_key: API_KEY, batch_size_rows: 1000, validate_records: true, hard_delete: false })).toEqual([]);
   });
 
-  it('applies defaults: the engage stream, batches of 500', () => {
+  it('applies defaults: the engage stream, upsert, 5 connections, batches of 500, flush every 10 s', () => {
     expect(loadTargetConfig([file({ ...BASE, api_key: API_KEY })], {})).toEqual({
       ...BASE,
       status_if_new: 'pending',
       api_key: API_KEY,
-      streams: ['engage'],
+      stream: ['engage'],
+      merge_fields: {},
+      tags: [],
+      tag_properties: [],
+      mode: 'upsert',
+      max_concurrency: 5,
       batch_size: 500,
+      flush_interval_seconds: 10,
+      dry_run: false,
+      request_timeout: 120,
     } satisfies TargetConfig);
+  });
+
+  it('caps max_concurrency at Mailchimp\'s 10 connections', () => {
+    expect(problemsOf({ ...BASE, api_key: API_KEY, max_concurrency: 11 })[0]).toMatch(/^"max_concurrency" must be <= 10 \(got 11\)/);
+  });
+
+  it('accepts only the two modes', () => {
+    expect(problemsOf({ ...BASE, api_key: API_KEY, mode: 'sync' })[0]).toMatch(/^"mode" must be one of/);
+  });
+
+  it('rejects a merge tag that cannot exist', () => {
+    expect(problemsOf({ ...BASE, api_key: API_KEY, merge_fields: { 'first name': 'first_name' } })).toEqual([
+      '"merge_fields.first name" is not a merge tag: tags are up to 10 upper-case letters, digits or _ (Audience > Settings > Audience fields)',
+    ]);
   });
 
   it('caps batch_size at Mailchimp\'s 500', () => {
@@ -136,7 +158,7 @@ describe('dataCenterOf', () => {
 });
 
 describe('apiBaseUrl', () => {
-  const base = { ...BASE, status_if_new: 'pending', streams: ['engage'], batch_size: 500 } as TargetConfig;
+  const base = { ...BASE, status_if_new: 'pending', stream: ['engage'], batch_size: 500 } as TargetConfig;
   it.each<[string, Partial<TargetConfig>, string]>([
     ['from the api_key data center', { api_key: API_KEY }, 'https://us6.api.mailchimp.com/3.0'],
     ['from server with an access token', { access_token: 't', server: 'us19' }, 'https://us19.api.mailchimp.com/3.0'],
@@ -147,11 +169,11 @@ describe('apiBaseUrl', () => {
 });
 
 describe('configuredStreams', () => {
-  it.each<[TargetConfig['streams'], string[]]>([
+  it.each<[TargetConfig['stream'], string[]]>([
     [['engage'], ['engage']],
     ['engage, cohort_members,', ['engage', 'cohort_members']],
     [['engage', ' export '], ['engage', 'export']],
   ])('%j -> %j', (streams, expected) => {
-    expect([...configuredStreams({ ...BASE, status_if_new: 'pending', batch_size: 500, streams })]).toEqual(expected);
+    expect([...configuredStreams({ ...BASE, status_if_new: 'pending', batch_size: 500, stream: streams } as TargetConfig)]).toEqual(expected);
   });
 });

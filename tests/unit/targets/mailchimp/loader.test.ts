@@ -1,45 +1,277 @@
+import { Writable } from 'node:stream';
 import { describe, expect, it } from '@jest/globals';
-import { classifyMemberError } from '../../../../src/targets/mailchimp/loader.js';
+import { createLogger } from '../../../../src/log/logger.js';
+import { LineWriter } from '../../../../src/singer/writer.js';
+import type { MergeField } from '../../../../src/targets/mailchimp/api.js';
+import { Audience } from '../../../../src/targets/mailchimp/audience.js';
+import type { TargetConfig } from '../../../../src/targets/mailchimp/config.js';
+import { Suppressions } from '../../../../src/targets/mailchimp/files.js';
+import { loadMembers, type LoaderOptions } from '../../../../src/targets/mailchimp/loader.js';
+import { buildMergeMappings } from '../../../../src/targets/mailchimp/merge-fields.js';
+import { REASONS, type RowOutcome } from '../../../../src/targets/mailchimp/outcomes.js';
+import type { PlannedWrite } from '../../../../src/targets/mailchimp/planner.js';
 
-describe('classifyMemberError: what a per-member error from batch subscribe means', () => {
-  it.each<[string, { error: string; error_code?: string }, 'skipped' | 'rejected', string]>([
-    [
-      'a member that exists (error code)',
-      { error: 'ana@example.org is already a list member. Use PUT to insert or update list members.', error_code: 'ERROR_CONTACT_EXISTS' },
-      'skipped',
-      'already in the audience',
-    ],
-    ['a member that exists (text only)', { error: 'ana@example.org is already a list member.', error_code: 'ERROR_GENERIC' }, 'skipped', 'already in the audience'],
-    ['a member that exists (code only)', { error: 'Member Exists', error_code: 'ERROR_CONTACT_EXISTS' }, 'skipped', 'already in the audience'],
-    [
-      'a member in compliance state',
-      { error: 'ana@example.org is in a compliance state due to unsubscribe, bounce, or compliance review and cannot be subscribed.', error_code: 'ERROR_GENERIC' },
-      'skipped',
-      'in compliance state (unsubscribed, bounced or under review)',
-    ],
-    [
-      'a permanently deleted member',
-      { error: 'ana@example.org was permanently deleted and cannot be re-imported. The contact must re-subscribe to get back on the list.' },
-      'skipped',
-      'permanently deleted',
-    ],
-    [
-      'an address Mailchimp thinks fake',
-      { error: 'test@example.org looks fake or invalid, please enter a real email address.', error_code: 'ERROR_GENERIC' },
-      'rejected',
-      'email rejected by Mailchimp',
-    ],
-    ['an invalid address', { error: 'Please provide a valid email address.' }, 'rejected', 'email rejected by Mailchimp'],
-    ['invalid merge fields', { error: 'Your merge fields were invalid.', error_code: 'ERROR_GENERIC' }, 'rejected', 'merge fields invalid'],
-    ['anything else: its own text', { error: 'Something unexpected happened.' }, 'rejected', 'Something unexpected happened.'],
-    ['the same, in any case', { error: 'ANA@EXAMPLE.ORG IS IN A COMPLIANCE STATE' }, 'skipped', 'in compliance state (unsubscribed, bounced or under review)'],
-  ])('%s', (_case, error, outcome, reason) => {
-    expect(classifyMemberError(error)).toEqual({ outcome, reason });
+const FIELDS: MergeField[] = [
+  { merge_id: 1, tag: 'FNAME', name: 'First Name', type: 'text', required: false },
+  { merge_id: 2, tag: 'LNAME', name: 'Last Name', type: 'text', required: false },
+];
+
+const CONFIG: TargetConfig = {
+  api_key: 'k-us6',
+  list_id: 'L1',
+  status_if_new: 'pending',
+  stream: ['engage'],
+  merge_fields: {},
+  tags: [],
+  tag_properties: [],
+  mode: 'upsert',
+  max_concurrency: 5,
+  batch_size: 2,
+  flush_interval_seconds: 0,
+  dry_run: false,
+  request_timeout: 120,
+};
+
+const SCHEMA = { type: 'SCHEMA', stream: 'engage', key_properties: ['distinct_id'], schema: { type: 'object', properties: { distinct_id: { type: 'string' } } } };
+const rec = (id: string, email: string | null, first = 'Ada') => ({ type: 'RECORD', stream: 'engage', record: { distinct_id: id, mp_reserved_email: email, mp_reserved_first_name: first } });
+const state = (n: number) => ({ type: 'STATE', value: { n } });
+
+/** A stdin the test feeds line by line, and can leave open. */
+class Feed implements AsyncIterable<string> {
+  private queue: Array<string | null> = [];
+  private wake: (() => void) | null = null;
+
+  push(...messages: unknown[]): void {
+    for (const m of messages) this.queue.push(JSON.stringify(m) + '\n');
+    this.wake?.();
+  }
+
+  end(): void {
+    this.queue.push(null);
+    this.wake?.();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<string> {
+    for (;;) {
+      const next = this.queue.shift();
+      if (next === null) return;
+      if (next !== undefined) yield next;
+      else await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+  }
+}
+
+/** Collects stdout lines; `waitFor(n)` resolves once n lines were printed. */
+class Stdout {
+  lines: string[] = [];
+  private waiters: Array<{ n: number; resolve: () => void }> = [];
+  readonly writer = new LineWriter(
+    new Writable({
+      write: (chunk: Buffer, _enc, done) => {
+        for (const line of chunk.toString('utf8').split('\n')) if (line !== '') this.lines.push(line);
+        this.waiters = this.waiters.filter((w) => (this.lines.length >= w.n ? (w.resolve(), false) : true));
+        done();
+      },
+    }),
+  );
+
+  waitFor(n: number): Promise<void> {
+    return this.lines.length >= n ? Promise.resolve() : new Promise((resolve) => this.waiters.push({ n, resolve }));
+  }
+}
+
+/** A writer whose batches finish when the test says so. */
+class ControlledWriter {
+  batches: Array<{ plan: readonly PlannedWrite[]; finish: (fail?: Error) => void }> = [];
+  private arrived: Array<() => void> = [];
+
+  readonly write = (plan: readonly PlannedWrite[]): Promise<RowOutcome[]> =>
+    new Promise((resolve, reject) => {
+      this.batches.push({
+        plan,
+        finish: (fail) => (fail ? reject(fail) : resolve(plan.map((w) => ({ outcome: w.kind === 'create' ? 'created' : 'unchanged', source: w.member.source, email: w.member.email })))),
+      });
+      for (const wake of this.arrived.splice(0)) wake();
+    });
+
+  async batch(i: number): Promise<{ plan: readonly PlannedWrite[]; finish: (fail?: Error) => void }> {
+    while (this.batches.length <= i) await new Promise<void>((resolve) => this.arrived.push(resolve));
+    return this.batches[i] as { plan: readonly PlannedWrite[]; finish: (fail?: Error) => void };
+  }
+}
+
+function options(input: AsyncIterable<string>, stdout: Stdout, write: LoaderOptions['write'], extra: Partial<Omit<LoaderOptions, 'config'>> & { config?: Partial<TargetConfig> } = {}): LoaderOptions {
+  const { config: overrides, ...rest } = extra;
+  const config = { ...CONFIG, ...overrides };
+  const { mappings } = buildMergeMappings(config, FIELDS);
+  return {
+    input,
+    output: stdout.writer,
+    log: createLogger('test'),
+    signal: new AbortController().signal,
+    audience: new Audience(['FNAME', 'LNAME']),
+    mergeFields: FIELDS,
+    mergeMappings: mappings,
+    tagRules: { staticTags: [], properties: [] },
+    suppressions: new Suppressions(),
+    write,
+    maxBatchesInFlight: 3,
+    ...rest,
+    config,
+  };
+}
+
+describe('loadMembers: states wait for the writes before them', () => {
+  it('holds a state until every batch read before it is written, even when a later batch finishes first', async () => {
+    const feed = new Feed();
+    const stdout = new Stdout();
+    const writer = new ControlledWriter();
+    const run = loadMembers(options(feed, stdout, writer.write));
+    feed.push(SCHEMA, rec('1', 'a@acme.io'), rec('2', 'b@acme.io'), state(1), rec('3', 'c@acme.io'), rec('4', 'd@acme.io'), state(2));
+    const first = await writer.batch(0);
+    const second = await writer.batch(1);
+    second.finish();
+    // Batch 2 is done but batch 1 is not: nothing may be printed yet. End the input so the run
+    // drains; if a state were printed early it would be in stdout before batch 1 finishes.
+    feed.end();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(stdout.lines).toEqual([]);
+    first.finish();
+    const { tally } = await run;
+    // Only the latest state that is covered is printed.
+    expect(stdout.lines).toEqual([JSON.stringify({ n: 2 })]);
+    expect(tally.created).toBe(4);
   });
 
-  it('keeps an unknown reason short', () => {
-    const reason = classifyMemberError({ error: `Unknown problem: ${'x'.repeat(300)}` }).reason;
-    expect(reason).toHaveLength(120);
-    expect(reason.startsWith('Unknown problem: ')).toBe(true);
+  it('prints a state at once when nothing is pending, and never one it did not receive', async () => {
+    const feed = new Feed();
+    const stdout = new Stdout();
+    const writer = new ControlledWriter();
+    const run = loadMembers(options(feed, stdout, writer.write));
+    feed.push(SCHEMA, state(1));
+    await stdout.waitFor(1);
+    expect(stdout.lines).toEqual([JSON.stringify({ n: 1 })]);
+    feed.push(rec('1', 'a@acme.io'));
+    feed.end();
+    (await writer.batch(0)).finish();
+    await run;
+    expect(stdout.lines).toEqual([JSON.stringify({ n: 1 })]);
+  });
+
+  it('a failed batch stops the run and no state after it is printed', async () => {
+    const feed = new Feed();
+    const stdout = new Stdout();
+    const writer = new ControlledWriter();
+    const run = loadMembers(options(feed, stdout, writer.write));
+    feed.push(SCHEMA, rec('1', 'a@acme.io'), rec('2', 'b@acme.io'), state(1), rec('3', 'c@acme.io'), rec('4', 'd@acme.io'), state(2));
+    feed.end();
+    (await writer.batch(1)).finish();
+    (await writer.batch(0)).finish(new Error('Mailchimp is down'));
+    await expect(run).rejects.toThrow('Mailchimp is down');
+    expect(stdout.lines).toEqual([]);
+  });
+
+  it('flushes a partial batch after flush_interval_seconds so a quiet input still releases its state', async () => {
+    const feed = new Feed();
+    const stdout = new Stdout();
+    const writer = new ControlledWriter();
+    let fire: (() => void) | undefined;
+    const run = loadMembers(
+      options(feed, stdout, writer.write, {
+        config: { batch_size: 500, flush_interval_seconds: 10 },
+        setTimer: (fn) => {
+          fire = fn;
+          return { cancel: () => (fire = undefined) };
+        },
+      }),
+    );
+    feed.push(SCHEMA, rec('1', 'a@acme.io'), state(7));
+    while (!fire) await new Promise((resolve) => setImmediate(resolve));
+    fire();
+    (await writer.batch(0)).finish();
+    await stdout.waitFor(1);
+    expect(stdout.lines).toEqual([JSON.stringify({ n: 7 })]);
+    feed.end();
+    await run;
+  });
+
+  it('on a stop signal it writes what was read, prints the covering state and returns', async () => {
+    const feed = new Feed();
+    const stdout = new Stdout();
+    const writer = new ControlledWriter();
+    const controller = new AbortController();
+    const run = loadMembers(options(feed, stdout, writer.write, { signal: controller.signal, config: { batch_size: 500 } }));
+    feed.push(SCHEMA, rec('1', 'a@acme.io'), state(3));
+    await new Promise((resolve) => setImmediate(resolve));
+    controller.abort();
+    feed.push(rec('2', 'late@acme.io'));
+    (await writer.batch(0)).finish();
+    const { tally } = await run;
+    expect(writer.batches).toHaveLength(1);
+    expect(writer.batches[0]?.plan.map((w) => w.member.email)).toEqual(['a@acme.io']);
+    expect(stdout.lines).toEqual([JSON.stringify({ n: 3 })]);
+    expect(tally.read).toBe(tally.accounted);
+  });
+});
+
+describe('loadMembers: every record gets one outcome', () => {
+  it('last record for a person wins within a batch; the earlier one is counted as superseded', async () => {
+    const feed = new Feed();
+    const stdout = new Stdout();
+    const writer = new ControlledWriter();
+    const outcomes: RowOutcome[] = [];
+    const run = loadMembers(options(feed, stdout, writer.write, { config: { batch_size: 10 }, onOutcome: (o) => outcomes.push(o) }));
+    feed.push(SCHEMA, rec('1', 'Ana@Acme.io', 'Old'), rec('2', ' ana@acme.io ', 'New'), rec('3', null), rec('4', 'not-an-email'));
+    feed.end();
+    (await writer.batch(0)).finish();
+    const { tally } = await run;
+    expect(writer.batches[0]?.plan.map((w) => [w.member.email, w.member.mergeFields.FNAME])).toEqual([['ana@acme.io', 'New']]);
+    expect(tally.read).toBe(4);
+    expect(tally.accounted).toBe(4);
+    expect(tally.skipped).toEqual({ [REASONS.superseded]: 1 });
+    expect(tally.rejected).toEqual({ [REASONS.noEmail]: 1, [REASONS.invalidEmail]: 1 });
+    expect(outcomes.find((o) => o.reason === REASONS.superseded)?.source.line).toBe(2);
+  });
+
+  it('a person in two batches: the second is planned only after the first is written', async () => {
+    const feed = new Feed();
+    const stdout = new Stdout();
+    const writer = new ControlledWriter();
+    const audience = new Audience(['FNAME', 'LNAME']);
+    const write = async (plan: readonly PlannedWrite[]): Promise<RowOutcome[]> => {
+      const outcomes = await writer.write(plan);
+      for (const w of plan) if (w.kind === 'create') audience.apply(w.member.key, { email: w.member.email, status: 'pending', mergeFields: w.member.mergeFields });
+      return outcomes;
+    };
+    const run = loadMembers(options(feed, stdout, write, { audience }));
+    feed.push(SCHEMA, rec('1', 'a@acme.io'), rec('2', 'b@acme.io'), rec('3', 'a@acme.io'), rec('4', 'c@acme.io'));
+    feed.end();
+    const first = await writer.batch(0);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(writer.batches).toHaveLength(1);
+    first.finish();
+    const second = await writer.batch(1);
+    expect(second.plan.map((w) => [w.member.email, w.kind])).toEqual([
+      ['a@acme.io', 'unchanged'],
+      ['c@acme.io', 'create'],
+    ]);
+    second.finish();
+    await run;
+  });
+
+  it('dry run: plans against the audience, writes nothing, prints no state', async () => {
+    const feed = new Feed();
+    const stdout = new Stdout();
+    const audience = new Audience(['FNAME', 'LNAME']);
+    audience.apply('gone@acme.io', { email: 'gone@acme.io', status: 'unsubscribed', mergeFields: { FNAME: 'Ada' } });
+    audience.apply('same@acme.io', { email: 'same@acme.io', status: 'subscribed', mergeFields: { FNAME: 'Ada' } });
+    audience.apply('moved@acme.io', { email: 'moved@acme.io', status: 'subscribed', mergeFields: { FNAME: 'Bob' } });
+    const write = (): Promise<RowOutcome[]> => Promise.reject(new Error('a dry run must not write'));
+    feed.push(SCHEMA, rec('1', 'new@acme.io'), rec('2', 'gone@acme.io'), rec('3', 'same@acme.io'), rec('4', 'moved@acme.io'), state(1));
+    feed.end();
+    const { tally, plan } = await loadMembers(options(feed, stdout, write, { audience, config: { dry_run: true } }));
+    expect(plan.map((w) => w.kind)).toEqual(['create', 'skip', 'unchanged', 'update']);
+    expect(tally).toMatchObject({ read: 4, created: 1, updated: 1, unchanged: 1, skipped: { [REASONS.unsubscribed]: 1 } });
+    expect(stdout.lines).toEqual([]);
   });
 });

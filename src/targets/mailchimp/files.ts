@@ -1,0 +1,100 @@
+/**
+ * The files a run leaves behind: the rejects CSV (every rejected row and why), the JSON report,
+ * and the suppression file (addresses Mailchimp refused for good, by subscriber hash).
+ */
+import { createWriteStream, readFileSync, renameSync, writeFileSync, type WriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { stringify, type Stringifier } from 'csv-stringify';
+import { ConfigError, InputError } from '../../errors/index.js';
+import type { Outcome, RowOutcome } from './outcomes.js';
+
+export const REJECT_COLUMNS = ['line', 'stream', 'key', 'email', 'reason', 'field', 'detail'] as const;
+
+/** Appends rejected rows to a CSV file as they happen. */
+export class RejectsFile {
+  private readonly csv: Stringifier;
+  private readonly file: WriteStream;
+  rows = 0;
+
+  constructor(readonly path: string) {
+    this.file = createWriteStream(path, { flags: 'w' });
+    this.file.on('error', () => undefined);
+    this.csv = stringify({ header: true, columns: [...REJECT_COLUMNS] });
+    this.csv.pipe(this.file);
+  }
+
+  add(row: RowOutcome): void {
+    this.rows++;
+    this.csv.write([row.source.line, row.source.stream, row.source.key, row.email ?? '', row.reason ?? '', row.field ?? '', row.detail ?? '']);
+  }
+
+  async close(): Promise<void> {
+    this.csv.end();
+    await once(this.file, 'close').catch(() => undefined);
+  }
+}
+
+export interface Suppression {
+  outcome: Extract<Outcome, 'skipped' | 'rejected'>;
+  reason: string;
+  /** When Mailchimp said so. */
+  at: string;
+}
+
+interface SuppressionDocument {
+  version: 1;
+  /** Subscriber hash (MD5 of the lower-cased address) -> why Mailchimp refuses it. */
+  addresses: Record<string, Suppression>;
+}
+
+/** Addresses not to write again. Stored by hash: the file holds no email addresses. */
+export class Suppressions {
+  private readonly entries = new Map<string, Suppression>();
+  private changed = false;
+
+  constructor(private readonly path?: string) {
+    if (!path) return;
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw new ConfigError(`cannot read suppression_file ${path}: ${(err as Error).message}`);
+    }
+    try {
+      const doc = JSON.parse(text) as SuppressionDocument;
+      for (const [hash, entry] of Object.entries(doc.addresses ?? {})) this.entries.set(hash, entry);
+    } catch (err) {
+      throw new InputError(`suppression_file ${path} is not valid JSON (${(err as Error).message}); delete it to start afresh`);
+    }
+  }
+
+  get(hash: string): Suppression | undefined {
+    return this.entries.get(hash);
+  }
+
+  add(hash: string, entry: Suppression): void {
+    this.entries.set(hash, entry);
+    this.changed = true;
+  }
+
+  /** Writes the file atomically (a crash leaves the old one). */
+  save(): void {
+    if (!this.path || !this.changed) return;
+    const doc: SuppressionDocument = { version: 1, addresses: Object.fromEntries([...this.entries].sort(([a], [b]) => a.localeCompare(b))) };
+    const tmp = `${this.path}.tmp-${process.pid}`;
+    writeFileSync(tmp, JSON.stringify(doc, null, 2) + '\n');
+    renameSync(tmp, this.path);
+    this.changed = false;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
+
+export function writeReport(path: string, report: unknown): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, JSON.stringify(report, null, 2) + '\n');
+  renameSync(tmp, path);
+}

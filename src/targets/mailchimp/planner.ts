@@ -1,0 +1,78 @@
+/**
+ * The plan for a batch of people: for each, create, update (fields and tags only, never the
+ * status), leave unchanged, skip (with the reason) or reject (with the reason). Pure: it reads
+ * the audience and writes nothing.
+ */
+import type { MergeField } from './api.js';
+import type { Audience } from './audience.js';
+import type { LoadMode } from './config.js';
+import { changedMergeFields, missingRequired, type FieldProblem } from './merge-fields.js';
+import { REASONS, type RowSource } from './outcomes.js';
+import type { Suppressions } from './files.js';
+import { subscriberHash } from './members.js';
+import { tagChanges, type TagChange, type TagRules } from './tags.js';
+
+/** One person as the records of this run describe them (the last record wins). */
+export interface DesiredMember {
+  key: string;
+  email: string;
+  hash: string;
+  mergeFields: Record<string, unknown>;
+  mergeProblems: FieldProblem[];
+  tags: string[];
+  source: RowSource;
+}
+
+export type PlannedWrite =
+  | { kind: 'create'; member: DesiredMember }
+  | { kind: 'update'; member: DesiredMember; mergeFields: Record<string, unknown>; tags: TagChange[] }
+  | { kind: 'unchanged'; member: DesiredMember }
+  | { kind: 'skip'; member: DesiredMember; reason: string }
+  | { kind: 'reject'; member: DesiredMember; reason: string; field?: string; detail?: string };
+
+export interface PlanOptions {
+  mode: LoadMode;
+  mergeFields: readonly MergeField[];
+  tagRules: TagRules;
+  suppressions: Suppressions;
+}
+
+const NEVER_RESUBSCRIBE: Record<string, string> = {
+  unsubscribed: REASONS.unsubscribed,
+  cleaned: REASONS.cleaned,
+  archived: REASONS.archived,
+};
+
+export function planMemberWrite(member: DesiredMember, audience: Audience, options: PlanOptions): PlannedWrite {
+  const existing = audience.get(member.key);
+  if (!existing) {
+    const remembered = options.suppressions.get(member.hash);
+    if (remembered) {
+      const reason = `${remembered.reason} (remembered from an earlier run)`;
+      return remembered.outcome === 'skipped' ? { kind: 'skip', member, reason } : { kind: 'reject', member, reason };
+    }
+    const problem = member.mergeProblems[0] ?? missingRequired(member.mergeFields, options.mergeFields)[0];
+    if (problem) {
+      const required = member.mergeProblems.length === 0;
+      return { kind: 'reject', member, reason: required ? REASONS.requiredMissing : REASONS.mergeFields, field: problem.field, detail: problem.message };
+    }
+    return { kind: 'create', member };
+  }
+  const never = NEVER_RESUBSCRIBE[existing.status];
+  if (never) return { kind: 'skip', member, reason: never };
+  if (options.mode === 'add_only') return { kind: 'skip', member, reason: REASONS.addOnly };
+  const problem = member.mergeProblems[0];
+  if (problem) return { kind: 'reject', member, reason: REASONS.mergeFields, field: problem.field, detail: problem.message };
+  const mergeFields = changedMergeFields(member.mergeFields, existing.mergeFields);
+  const tags = tagChanges(member.tags, existing.tags, options.tagRules);
+  if (Object.keys(mergeFields).length === 0 && tags.length === 0) return { kind: 'unchanged', member };
+  return { kind: 'update', member, mergeFields, tags };
+}
+
+export function planMemberWrites(members: readonly DesiredMember[], audience: Audience, options: PlanOptions): PlannedWrite[] {
+  return members.map((m) => planMemberWrite(m, audience, options));
+}
+
+export function desiredMemberKey(email: string): { key: string; hash: string } {
+  return { key: email.trim().toLowerCase(), hash: subscriberHash(email) };
+}
