@@ -2,7 +2,7 @@
  * Audience state: members keyed by subscriber hash (MD5 of the lower-cased address; the stored
  * address keeps the case it was created with), the list's merge fields and its tag registry.
  */
-import { createHash } from 'node:crypto';
+import { hash as digest } from 'node:crypto';
 import type { MemberStatus, SeedMember } from '../data/audience.js';
 import type { MergeFieldDefinition } from './validation.js';
 
@@ -40,7 +40,7 @@ export interface MemberRecord {
 }
 
 export function subscriberHash(email: string): string {
-  return createHash('md5').update(email.toLowerCase()).digest('hex');
+  return digest('md5', email.toLowerCase(), 'hex');
 }
 
 /** A path's member reference: a subscriber hash, or an address (which the real API also accepts). */
@@ -110,7 +110,7 @@ export class Audience {
       id: hash,
       email_address: fields.email,
       unique_email_id: hash.slice(0, 10),
-      contact_id: createHash('md5').update(`contact:${this.id}:${hash}`).digest('hex'),
+      contact_id: digest('md5', `contact:${this.id}:${hash}`, 'hex'),
       web_id: 100_000_000 + (parseInt(hash.slice(0, 7), 16) % 900_000_000),
       email_type: fields.emailType ?? 'html',
       status: fields.status,

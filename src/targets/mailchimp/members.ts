@@ -1,5 +1,5 @@
 /** From a record to a Mailchimp member: the email (normalised), its identity, the merge fields. */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { JsonObject } from '../../singer/messages.js';
 
 export const DEFAULT_EMAIL_PROPERTIES = ['mp_reserved_email', '$email', 'email'];
@@ -22,7 +22,7 @@ export function isValidEmail(email: string): boolean {
 
 /** Mailchimp's member id: MD5 of the lower-cased address. */
 export function subscriberHash(email: string): string {
-  return createHash('md5').update(email.trim().toLowerCase()).digest('hex');
+  return hash('md5', email.trim().toLowerCase(), 'hex');
 }
 
 export function emailKey(email: string): string {

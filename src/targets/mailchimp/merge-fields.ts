@@ -41,9 +41,19 @@ export function buildMergeMappings(config: Pick<TargetConfig, 'merge_fields'>, f
       mappings.push({ tag, source: property, read: readProperty(property) });
     }
   }
+  // Both defaults read the same names: work them out once per record.
+  let lastRecord: JsonObject | undefined;
+  let lastNames: Record<string, string> = {};
+  const names = (r: JsonObject): Record<string, string> => {
+    if (r !== lastRecord) {
+      lastRecord = r;
+      lastNames = defaultMergeFields(r);
+    }
+    return lastNames;
+  };
   for (const tag of ['FNAME', 'LNAME'] as const) {
     if (tag in configured || !byTag.has(tag)) continue;
-    mappings.push({ tag, source: tag === 'FNAME' ? 'first name (or the first word of the full name)' : 'last name (or the rest of the full name)', read: (r) => defaultMergeFields(r)[tag] });
+    mappings.push({ tag, source: tag === 'FNAME' ? 'first name (or the first word of the full name)' : 'last name (or the rest of the full name)', read: (r) => names(r)[tag] });
   }
   const mapped = new Set(mappings.map((m) => m.tag));
   for (const field of fields) {
