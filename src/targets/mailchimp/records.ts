@@ -18,6 +18,10 @@ export class SchemaRegistry {
   }
 
   register(message: SchemaMessage, lineNumber: number): void {
+    const properties = (message.schema as { properties?: unknown }).properties;
+    if (properties === null || typeof properties !== 'object' || Array.isArray(properties)) {
+      throw new InputError(`line ${lineNumber}: SCHEMA for "${message.stream}" has no "properties": the target needs them to find the email and merge field values`);
+    }
     let validate: ValidateFunction;
     try {
       validate = this.ajv.compile(message.schema);

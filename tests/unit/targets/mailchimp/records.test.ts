@@ -84,6 +84,13 @@ describe('SchemaRegistry', () => {
     expect(message).toMatch(/^line 12: SCHEMA for "engage" is not a valid JSON Schema: /);
   });
 
+  it('rejects a SCHEMA without properties, naming the line', () => {
+    const registry = new SchemaRegistry();
+    expect(failure(() => registry.register(schemaMessage({ type: 'object' }), 7)).message).toBe(
+      'line 7: SCHEMA for "engage" has no "properties": the target needs them to find the email and merge field values',
+    );
+  });
+
   it('validates against the latest SCHEMA of a stream', () => {
     const registry = new SchemaRegistry();
     registry.register(schemaMessage({ properties: { distinct_id: { type: 'string' }, visits: { type: 'string' } } }), 1);
