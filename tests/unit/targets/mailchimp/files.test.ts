@@ -71,6 +71,15 @@ describe('RejectsFile', () => {
     expect(readFileSync(path, 'utf8')).toBe(`${REJECT_COLUMNS.join(',')}\n`);
   });
 
+  it.each([
+    ['a missing directory', (base: string) => join(base, 'no-such-dir', 'rejects.csv')],
+    ['a directory', (base: string) => base],
+  ])('a path that cannot be written (%s) is a ConfigError naming it, at once', (_what, pathIn) => {
+    const path = pathIn(dir);
+    expect(() => new RejectsFile(path)).toThrow(ConfigError);
+    expect(() => new RejectsFile(path)).toThrow(`cannot write rejects_file ${path}`);
+  });
+
   it('replaces a rejects file from an earlier run', async () => {
     const path = fresh('again.csv');
     writeFileSync(path, 'old,content\n1,2\n');
