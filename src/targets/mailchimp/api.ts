@@ -11,7 +11,7 @@ import { HttpError, serviceMessageFrom } from '../../http/errors.js';
 import { guardedCall } from '../../http/guarded-call.js';
 import { DEFAULT_RETRY, parseRetryAfter, type RetryOptions } from '../../http/retry.js';
 import { createLogger, type Logger } from '../../log/logger.js';
-import { redactUrl, registerSecret } from '../../log/redact.js';
+import { redact, redactUrl, registerSecret } from '../../log/redact.js';
 
 export type MemberStatus = 'subscribed' | 'unsubscribed' | 'cleaned' | 'pending' | 'transactional' | 'archived';
 
@@ -115,6 +115,8 @@ export class OfficialMailchimpApi implements MailchimpApi {
     this.options = options;
     registerSecret(options.apiKey);
     registerSecret(options.accessToken);
+    // The client sends the key as HTTP Basic "user:<key>": its base64 form is a secret too.
+    if (options.apiKey) registerSecret(Buffer.from(`user:${options.apiKey}`).toString('base64'));
     this.client = new ApiClient();
     this.client.basePath = options.baseUrl.replace(/\/+$/, '');
     this.client.timeout = options.timeoutMs ?? 120_000;
@@ -200,7 +202,8 @@ export function toHttpError(err: unknown, method: string, url: string): HttpErro
     url,
     ...(status !== undefined ? { status } : {}),
     ...(code ? { code } : {}),
-    serviceMessage: serviceMessageFrom(text) ?? (status === undefined ? e.message : undefined),
+    // A network error's message is free text from superagent and node: redacted like a body.
+    serviceMessage: serviceMessageFrom(text) ?? (status === undefined && e.message ? redact(e.message) : undefined),
     retryAfterMs: parseRetryAfter(e.response?.headers?.['retry-after'], Date.now()),
   });
 }

@@ -2,7 +2,7 @@
  * The files a run leaves behind: the rejects CSV (every rejected row and why), the JSON report,
  * and the suppression file (addresses Mailchimp refused for good, by subscriber hash).
  */
-import { createWriteStream, readFileSync, renameSync, writeFileSync, type WriteStream } from 'node:fs';
+import { createWriteStream, openSync, readFileSync, renameSync, writeFileSync, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { stringify, type Stringifier } from 'csv-stringify';
 import { ConfigError, InputError } from '../../errors/index.js';
@@ -17,7 +17,15 @@ export class RejectsFile {
   rows = 0;
 
   constructor(readonly path: string) {
-    this.file = createWriteStream(path, { flags: 'w' });
+    // Opened now, not lazily by the stream: an unwritable path must stop the run before anything is
+    // written, not swallow the rejected rows while the summary counts them.
+    let fd: number;
+    try {
+      fd = openSync(path, 'w');
+    } catch (err) {
+      throw new ConfigError(`cannot write rejects_file ${path}: ${(err as Error).message}`);
+    }
+    this.file = createWriteStream(path, { fd });
     this.file.on('error', () => undefined);
     this.csv = stringify({ header: true, columns: [...REJECT_COLUMNS] });
     this.csv.pipe(this.file);

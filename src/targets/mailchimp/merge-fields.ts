@@ -72,7 +72,10 @@ function asDate(raw: unknown): DateTime | null {
   if (typeof raw === 'number' && Number.isFinite(raw)) return DateTime.fromMillis(raw > 1e11 ? raw : raw * 1000, { zone: 'utc' });
   if (typeof raw !== 'string') return null;
   const parsed = DateTime.fromISO(raw.trim(), { zone: 'utc' });
-  return parsed.isValid ? parsed : null;
+  if (parsed.isValid) return parsed;
+  // "2024-03-05 10:00:00" (a space, not a T) is how many tools write date-times.
+  const sql = DateTime.fromSQL(raw.trim(), { zone: 'utc' });
+  return sql.isValid ? sql : null;
 }
 
 /** A value as the merge field's type wants it, or why it cannot be. */
@@ -88,9 +91,12 @@ export function convertMergeValue(raw: unknown, field: Pick<MergeField, 'tag' | 
       return d ? { ok: true, value: d.toISODate() } : { ok: false, message: `needs a date (got ${JSON.stringify(raw)})` };
     }
     case 'birthday': {
-      if (typeof raw === 'string' && /^\d{1,2}\/\d{1,2}$/.test(raw.trim())) {
-        const [m, d] = raw.trim().split('/');
-        return { ok: true, value: `${m?.padStart(2, '0')}/${d?.padStart(2, '0')}` };
+      const monthDay = typeof raw === 'string' ? /^(\d{1,2})\/(\d{1,2})$/.exec(raw.trim()) : null;
+      if (monthDay) {
+        const [, m = '', d = ''] = monthDay;
+        // Mailchimp refuses a month outside 01-12 or a day outside 01-31: refuse it here, in the plan.
+        if (Number(m) >= 1 && Number(m) <= 12 && Number(d) >= 1 && Number(d) <= 31) return { ok: true, value: `${m.padStart(2, '0')}/${d.padStart(2, '0')}` };
+        return { ok: false, message: `needs a birthday (MM/DD or a date; got ${JSON.stringify(raw)})` };
       }
       const d = asDate(raw);
       return d ? { ok: true, value: d.toFormat('MM/dd') } : { ok: false, message: `needs a birthday (MM/DD or a date; got ${JSON.stringify(raw)})` };

@@ -28,7 +28,9 @@ export class AddedDigest {
 export async function sendDigest(url: string, body: { list_id: string; list_name: string; digest: AddedDigest; finished_at: string }, log: Logger): Promise<void> {
   const target = new URL(url);
   // Webhook URLs carry their secret in the path (Slack, Teams): log lines that name only the path must not show it.
+  // The retry warnings name the path without the query, so the path is registered on its own too.
   registerSecret(target.pathname + target.search);
+  if (target.pathname !== '/') registerSecret(target.pathname);
   const client = new HttpClient({ name: 'notify webhook', baseUrl: target.origin, retry: { maxAttempts: 3 } });
   try {
     await client.text({

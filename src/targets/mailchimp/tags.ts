@@ -29,18 +29,24 @@ export function desiredTags(record: JsonObject, rules: TagRules): string[] {
   return [...tags].sort();
 }
 
+// Mailchimp tag names are case-insensitive ("VIP" and "vip" are one tag): compare them that way,
+// or a tag differing only in case is re-added every run, or added and then removed as "another" tag.
+const tagKey = (name: string): string => name.trim().toLowerCase();
+
 /** Whether an existing tag is one of ours (a static tag, or property:value for a managed property). */
 export function isManagedTag(name: string, rules: TagRules): boolean {
-  return rules.staticTags.includes(name) || rules.properties.some((p) => name.startsWith(`${p}:`));
+  const key = tagKey(name);
+  return rules.staticTags.some((t) => tagKey(t) === key) || rules.properties.some((p) => key.startsWith(`${p.toLowerCase()}:`));
 }
 
 /** What to send so the member's managed tags become `desired`; tags we do not manage are never touched. */
 export function tagChanges(desired: readonly string[], existing: readonly string[], rules: TagRules): TagChange[] {
-  const want = new Set(desired);
-  const have = new Set(existing.filter((t) => isManagedTag(t, rules)));
+  const want = new Map(desired.map((t) => [tagKey(t), t]));
+  const have = new Map(existing.filter((t) => isManagedTag(t, rules)).map((t) => [tagKey(t), t]));
+  const staticKeys = new Set(rules.staticTags.map(tagKey));
   const changes: TagChange[] = [];
-  for (const name of want) if (!have.has(name)) changes.push({ name, status: 'active' });
+  for (const [key, name] of want) if (!have.has(key)) changes.push({ name, status: 'active' });
   // Static tags are only ever added: one removed from the config may have been applied by hand too.
-  for (const name of have) if (!want.has(name) && !rules.staticTags.includes(name)) changes.push({ name, status: 'inactive' });
+  for (const [key, name] of have) if (!want.has(key) && !staticKeys.has(key)) changes.push({ name, status: 'inactive' });
   return changes;
 }
