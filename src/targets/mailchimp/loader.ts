@@ -22,7 +22,7 @@ import { desiredMergeFields, type MergeMapping } from './merge-fields.js';
 import { REASONS, Tally, type RowOutcome, type RowSource } from './outcomes.js';
 import { desiredMemberKey, planMemberWrites, type DesiredMember, type PlannedWrite } from './planner.js';
 import { SchemaRegistry } from './records.js';
-import { desiredTags, type TagRules } from './tags.js';
+import { desiredTags, presentTagProperties, type TagRules } from './tags.js';
 import type { WriteContext } from './writer.js';
 import { applyPlan } from './writer.js';
 
@@ -197,7 +197,7 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
       return undefined;
     }
     const merge = desiredMergeFields(data, options.mergeMappings, fieldsByTag);
-    return { ...desiredMemberKey(email), email, mergeFields: merge.values, mergeProblems: merge.problems, tags: desiredTags(data, options.tagRules), source };
+    return { ...desiredMemberKey(email), email, mergeFields: merge.values, mergeProblems: merge.problems, tags: desiredTags(data, options.tagRules), tagProperties: presentTagProperties(data, options.tagRules), source };
   };
 
   const waitForRoom = async (): Promise<void> => {

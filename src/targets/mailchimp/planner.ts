@@ -20,6 +20,8 @@ export interface DesiredMember {
   mergeFields: Record<string, unknown>;
   mergeProblems: FieldProblem[];
   tags: string[];
+  /** The tag properties the record carried (tags of the others are left as they are). */
+  tagProperties?: string[];
   source: RowSource;
 }
 
@@ -64,7 +66,7 @@ export function planMemberWrite(member: DesiredMember, audience: Audience, optio
   const problem = member.mergeProblems[0];
   if (problem) return { kind: 'reject', member, reason: REASONS.mergeFields, field: problem.field, detail: problem.message };
   const mergeFields = changedMergeFields(member.mergeFields, existing.mergeFields);
-  const tags = tagChanges(member.tags, existing.tags, options.tagRules);
+  const tags = tagChanges(member.tags, existing.tags, options.tagRules, member.tagProperties);
   if (Object.keys(mergeFields).length === 0 && tags.length === 0) return { kind: 'unchanged', member };
   return { kind: 'update', member, mergeFields, tags };
 }

@@ -39,14 +39,29 @@ export function isManagedTag(name: string, rules: TagRules): boolean {
   return rules.staticTags.some((t) => tagKey(t) === key) || rules.properties.some((p) => key.startsWith(`${p.toLowerCase()}:`));
 }
 
-/** What to send so the member's managed tags become `desired`; tags we do not manage are never touched. */
-export function tagChanges(desired: readonly string[], existing: readonly string[], rules: TagRules): TagChange[] {
+/**
+ * The tag properties a record speaks for: those it carries, null included (null clears the tags).
+ * A property the record does not have at all (not selected, or not sent) says nothing about them.
+ */
+export function presentTagProperties(record: JsonObject, rules: TagRules): string[] {
+  return rules.properties.filter((p) => record[p] !== undefined);
+}
+
+/**
+ * What to send so the member's managed tags become `desired`; tags we do not manage are never
+ * touched, nor property:value tags of a property the record did not carry (`present`).
+ */
+export function tagChanges(desired: readonly string[], existing: readonly string[], rules: TagRules, present: readonly string[] = rules.properties): TagChange[] {
   const want = new Map(desired.map((t) => [tagKey(t), t]));
   const have = new Map(existing.filter((t) => isManagedTag(t, rules)).map((t) => [tagKey(t), t]));
   const staticKeys = new Set(rules.staticTags.map(tagKey));
   const changes: TagChange[] = [];
   for (const [key, name] of want) if (!have.has(key)) changes.push({ name, status: 'active' });
   // Static tags are only ever added: one removed from the config may have been applied by hand too.
-  for (const [key, name] of have) if (!want.has(key) && !staticKeys.has(key)) changes.push({ name, status: 'inactive' });
+  const silent = rules.properties.filter((p) => !present.includes(p)).map((p) => `${p.toLowerCase()}:`);
+  for (const [key, name] of have) {
+    if (want.has(key) || staticKeys.has(key) || silent.some((prefix) => key.startsWith(prefix))) continue;
+    changes.push({ name, status: 'inactive' });
+  }
   return changes;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { desiredTags, isManagedTag, tagChanges, type TagRules } from '../../../../src/targets/mailchimp/tags.js';
+import { desiredTags, isManagedTag, tagChanges, presentTagProperties, type TagRules } from '../../../../src/targets/mailchimp/tags.js';
 
 const RULES: TagRules = { staticTags: ['from-mixpanel'], properties: ['plan', 'country'] };
 
@@ -46,6 +46,14 @@ describe('isManagedTag', () => {
     ['Plan:Pro', true],
   ])('%s -> %j', (name, managed) => {
     expect(isManagedTag(name, RULES)).toBe(managed);
+  });
+});
+
+describe('tagChanges: properties the record did not carry', () => {
+  it('leaves the property:value tags of a property the record lacks, removes them when it is null', () => {
+    const existing = ['from-mixpanel', 'plan:free'];
+    expect(tagChanges(['from-mixpanel'], existing, RULES, presentTagProperties({}, RULES))).toEqual([]);
+    expect(tagChanges(['from-mixpanel'], existing, RULES, presentTagProperties({ plan: null }, RULES))).toEqual([{ name: 'plan:free', status: 'inactive' }]);
   });
 });
 
