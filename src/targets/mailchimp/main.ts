@@ -9,6 +9,9 @@ import { LineWriter } from '../../singer/writer.js';
 import { OfficialMailchimpApi } from './api.js';
 import { apiBaseUrl, loadTargetConfig, targetConfigSchema } from './config.js';
 import { loadMembers } from './loader.js';
+// --test (connection check): kept apart from the load path.
+import { finishCheck } from '../../cli/check-report.js';
+import { checkTargetConnection } from './check.js';
 
 const NAME = 'target-mailchimp';
 const DESCRIPTION = 'Singer target for Mailchimp: loads people from Singer records into an audience without re-subscribing anyone.';
@@ -32,6 +35,7 @@ export function main(argv: string[] = process.argv): Promise<never> {
       return;
     }
     const config = loadTargetConfig(options.config);
+    if (options.test) return finishCheck(NAME, await checkTargetConnection(config, `${NAME}/${readPackageInfo().version}`));
     const log = createLogger(NAME);
     const api = new OfficialMailchimpApi({
       baseUrl: apiBaseUrl(config),
