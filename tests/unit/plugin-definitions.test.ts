@@ -118,3 +118,38 @@ describe('Meltano plugin definitions', () => {
     expect(meltanoKind({ type: 'object' })).toBe('object');
   });
 });
+
+describe('PipelineWise example', () => {
+  const tapYaml = read('pipelinewise/tap_mixpanel.yml');
+
+  /** Keys (commented-out ones too) indented two spaces under a top-level `key:`. */
+  function blockKeys(document: string, key: string): string[] {
+    const lines = document.split('\n');
+    const at = lines.indexOf(`${key}:`);
+    const keys: string[] = [];
+    for (const line of lines.slice(at + 1)) {
+      if (/^\S/.test(line)) break;
+      const match = /^ {2}#?([a-z_]+):/.exec(line);
+      if (match?.[1]) keys.push(match[1]);
+    }
+    return keys;
+  }
+
+  it('db_conn uses only settings the tap knows (it becomes config.json as is)', () => {
+    const known = Object.keys(loadSchema('tap-mixpanel.config.json').properties ?? {});
+    const keys = blockKeys(tapYaml, 'db_conn');
+    expect(keys.length).toBeGreaterThan(5);
+    for (const key of keys) expect(known).toContain(key);
+  });
+
+  it('has the keys PipelineWise requires, the tap-mixpanel type, and replicates streams the tap has', async () => {
+    for (const key of ['id', 'name', 'type', 'db_conn', 'target', 'schemas']) expect(tapYaml).toMatch(new RegExp(`^${key}:`, 'm'));
+    expect(tapYaml).toMatch(/^type: "tap-mixpanel"/m);
+    const { STREAMS } = await import('../../src/taps/mixpanel/streams/index.js');
+    const tables = [...tapYaml.matchAll(/^\s+- table_name: "([^"]+)"/gm)].map((m) => m[1]);
+    expect(tables.length).toBeGreaterThan(0);
+    for (const table of tables) expect(STREAMS.map((s) => s.name)).toContain(table);
+    const target = /^target: "([^"]+)"/m.exec(tapYaml)?.[1];
+    expect(read('pipelinewise/target_postgres.yml')).toMatch(new RegExp(`^id: "${target}"`, 'm'));
+  });
+});
