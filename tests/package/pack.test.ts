@@ -39,6 +39,7 @@ interface PackageJson {
   devDependencies: Record<string, string>;
 }
 
+const npmCacheHint = 'this test installs offline, from the cache that npm ci fills';
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as PackageJson;
 
 /** npm with no outside contact: --offline forbids the network; no audit, fund or update checks. */
@@ -101,7 +102,15 @@ beforeAll(async () => {
   }
   writeJson(dir, 'project/package.json', { name: 'pack-test', version: '1.0.0', private: true, dependencies: { [pkg.name]: spec } });
   writeFileSync(join(project, 'package-lock.json'), JSON.stringify({ name: 'pack-test', version: '1.0.0', lockfileVersion: lock.lockfileVersion, requires: true, packages }));
-  await npm(['ci', '--ignore-scripts'], project);
+  try {
+    await npm(['ci', '--ignore-scripts'], project);
+  } catch (err) {
+    const text = String((err as { stderr?: unknown }).stderr ?? err);
+    if (text.includes('ENOTCACHED')) {
+      throw new Error(`a production dependency is not in the npm cache (${npmCacheHint}); run \`npm ci\` (or \`make install\`) once, then this test again:\n${text}`);
+    }
+    throw err;
+  }
   binDir = join(project, 'node_modules', '.bin');
 }, 180_000);
 
