@@ -41,7 +41,8 @@ function transientMarkers(value: unknown, path = 'state'): string[] {
   const found: string[] = [];
   for (const [key, child] of Object.entries(value as Record<string, unknown>)) {
     const here = `${path}.${key}`;
-    if (['sweep', 'progress_markers', 'partitions_in_progress'].includes(key)) found.push(here);
+    // An export sweep in progress, SDK-style progress markers, an engage paging session.
+    if (['sweep', 'progress_markers', 'partitions_in_progress', 'session_id', 'page'].includes(key)) found.push(here);
     if (key === 'currently_syncing' && child !== null && child !== undefined) found.push(here);
     found.push(...transientMarkers(child, here));
   }
