@@ -52,13 +52,15 @@ async function npm(args: string[], cwd: string): Promise<string> {
   return stdout;
 }
 
-function run(bin: string, args: string[], timeoutMs = 60_000): Promise<RunResult> {
+function run(bin: string, args: string[], stdin = '', timeoutMs = 60_000): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, { env: { ...process.env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(bin, args, { env: { ...process.env, LOG_LEVEL: 'info' }, stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (c: Buffer) => out.push(c));
     child.stderr.on('data', (c: Buffer) => err.push(c));
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(stdin);
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('error', reject);
     child.on('close', (code, signal) => {
@@ -195,6 +197,19 @@ describe('the installed package', () => {
       const messages = parseSingerOutput(result.stdout);
       expect(messages.filter((m) => m.type === 'RECORD').length).toBeGreaterThan(40);
       expect(messages.some((m) => m.type === 'STATE')).toBe(true);
+    });
+
+    it('tap-mixpanel | target-mailchimp, both installed, load people and print the state', async () => {
+      const configs = sandboxClientConfigs(sandbox);
+      const tapConfig = writeJson(dir, 'pipe-tap.json', { ...configs.tap, ingestion_settle_minutes: 0 });
+      const targetConfig = writeJson(dir, 'pipe-target.json', configs.target);
+      const tap = await run(join(binDir, 'tap-mixpanel'), ['--config', tapConfig]);
+      expect(tap.code).toBe(0);
+      const target = await run(join(binDir, 'target-mailchimp'), ['--config', targetConfig], tap.stdout);
+      expect(target.stderr).not.toMatch(/internal error|Cannot find (module|package)/);
+      expect(target.code).toBe(0);
+      const lastLine = target.stdout.trim().split('\n').pop() ?? '';
+      expect(JSON.parse(lastLine)).toHaveProperty('bookmarks');
     });
   });
 });
