@@ -74,7 +74,7 @@ export function renderMeltanoSettings(schema: JsonSchema, indent = 0): string {
     lines.push(`${pad}- name: ${s.name}`);
     lines.push(`${pad}  label: ${yaml(s.label)}`);
     lines.push(`${pad}  kind: ${s.kind}`);
-    if (s.sensitive) lines.push(`${pad}  sensitive: true`);
+    lines.push(`${pad}  sensitive: ${s.sensitive}`);
     if (s.value !== undefined) lines.push(`${pad}  value: ${yaml(s.value)}`);
     if (s.options) {
       lines.push(`${pad}  options:`);

@@ -25,7 +25,7 @@ function listedSettings(section: string): ListedSetting[] {
     const current = settings[settings.length - 1];
     if (name?.[1]) settings.push({ name: name[1], sensitive: false });
     else if (current && /^\s+kind: (\S+)\s*$/.test(line)) current.kind = /kind: (\S+)/.exec(line)?.[1];
-    else if (current && /^\s+sensitive: true\s*$/.test(line)) current.sensitive = true;
+    else if (current && /^\s+sensitive: (true|false)\s*$/.test(line)) current.sensitive = line.trim() === 'sensitive: true';
   }
   return settings;
 }
