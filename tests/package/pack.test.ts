@@ -13,7 +13,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { sandboxClientConfigs } from '../../src/sandbox/configs.js';
@@ -163,6 +164,32 @@ describe('the installed package', () => {
       expect(existsSync(join(project, 'node_modules', dev))).toBe(false);
     }
     expect(existsSync(tarball)).toBe(true);
+  });
+
+  it('imports at run time only Node built-ins and declared dependencies', () => {
+    const root = join(project, 'node_modules', pkg.name, 'dist');
+    const files: string[] = [];
+    const walk = (folder: string) => {
+      for (const name of readdirSync(folder)) {
+        const path = join(folder, name);
+        if (statSync(path).isDirectory()) walk(path);
+        else if (name.endsWith('.js')) files.push(path);
+      }
+    };
+    walk(root);
+    expect(files.length).toBeGreaterThan(20);
+    const builtins = new Set(builtinModules);
+    const undeclared = new Set<string>();
+    for (const file of files) {
+      const text = readFileSync(file, 'utf8');
+      for (const match of text.matchAll(/(?:\bfrom\s*|\bimport\s*\(?\s*)['"]([^'"]+)['"]/g)) {
+        const specifier = match[1] ?? '';
+        if (specifier.startsWith('.') || specifier.startsWith('node:') || builtins.has(specifier)) continue;
+        const name = specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : (specifier.split('/')[0] ?? '');
+        if (!(name in pkg.dependencies)) undeclared.add(`${name} (${file.slice(root.length + 1)})`);
+      }
+    }
+    expect([...undeclared]).toEqual([]);
   });
 
   it.each(['tap-mixpanel', 'target-mailchimp'])('%s --version prints the package version', async (name) => {
