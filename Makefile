@@ -5,7 +5,7 @@ NODE_MODULES_STAMP := node_modules/.install-stamp
 SOURCES := $(shell find src -type f 2>/dev/null) tsconfig.json tsconfig.build.json scripts/copy-assets.js
 BUILD_STAMP := dist/.build-stamp
 
-.PHONY: all install build demo test typecheck lint unit integration bench sandbox clean
+.PHONY: all install build demo test typecheck lint unit integration conformance bench sandbox clean
 
 all: build
 
@@ -38,6 +38,9 @@ unit: build
 
 integration: build
 	npm test --silent -- tests/integration
+
+conformance: build
+	npm test --silent -- tests/conformance
 
 bench: build
 	node dist/bench/run.js

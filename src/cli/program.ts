@@ -20,6 +20,8 @@ export function readPackageInfo(): PackageInfo {
 export interface CommonOptions {
   config: string[];
   about?: boolean;
+  /** --test: check credentials and reachability, then exit. */
+  test?: boolean;
   format: 'text' | 'json' | 'markdown';
   logLevel?: string;
   logFormat?: string;
@@ -39,6 +41,7 @@ export function createProgram(name: string, description: string, examples: strin
     .version(readPackageInfo().version, '-V, --version', 'print the version and exit')
     .option('-c, --config <file>', 'a JSON config file; repeat to merge (later wins); ENV reads environment variables', collect, [])
     .option('--about', 'print name, version, capabilities and settings, then exit')
+    .option('--test', 'check credentials and reachability with the cheapest calls, say what is wrong, then exit (0 ok, 1 not)')
     .addOption(new Option('--format <format>', 'format for --about').choices(['text', 'json', 'markdown']).default('text'))
     .addOption(new Option('--log-level <level>', 'debug, info, warn or error (default: $LOG_LEVEL or info)'))
     .addOption(new Option('--log-format <format>', 'text or json (default: $LOG_FORMAT or text)').choices(['text', 'json']))

@@ -8,6 +8,8 @@ import { createLogger } from '../../log/logger.js';
 import { parseCatalog, type Catalog } from '../../singer/catalog.js';
 import { parseState, type SingerState } from '../../singer/state.js';
 import { SingerWriter } from '../../singer/writer.js';
+import { finishCheck } from '../../cli/check-report.js';
+import { checkTapConnection } from './check.js';
 import { MixpanelClient } from './client.js';
 import { loadTapConfig, tapConfigSchema } from './config.js';
 import { discover } from './discover.js';
@@ -63,6 +65,7 @@ export function main(argv: string[] = process.argv): Promise<never> {
       return;
     }
     const config = loadTapConfig(options.config);
+    if (options.test) return finishCheck(NAME, await checkTapConnection(config, `${NAME}/${version}`));
     const log = createLogger(NAME);
     if (options.discover) {
       const catalog = await discover(config);

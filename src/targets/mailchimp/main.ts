@@ -15,6 +15,9 @@ import { buildMergeMappings } from './merge-fields.js';
 import { AddedDigest, sendDigest } from './notify.js';
 import { Tally, type RowOutcome } from './outcomes.js';
 import type { TagRules } from './tags.js';
+// --test (connection check): kept apart from the load path.
+import { finishCheck } from '../../cli/check-report.js';
+import { checkTargetConnection } from './check.js';
 
 const NAME = 'target-mailchimp';
 /** How many planned actions a dry run lists on stderr (report_file has them all). */
@@ -40,6 +43,7 @@ export function main(argv: string[] = process.argv): Promise<never> {
       return;
     }
     const config = loadTargetConfig(options.config);
+    if (options.test) return finishCheck(NAME, await checkTargetConnection(config, `${NAME}/${readPackageInfo().version}`));
     const log = createLogger(NAME);
     const api = new OfficialMailchimpApi({
       baseUrl: apiBaseUrl(config),
