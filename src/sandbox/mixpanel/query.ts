@@ -1,6 +1,6 @@
 /**
- * The Mixpanel query family (mixpanel.com/api/...): a table of routes. Later streams (funnels,
- * funnels/list, engage/revenue, annotations, cohorts/list) are one more entry each.
+ * The Mixpanel query family (mixpanel.com/api/...): a table of routes, one entry per endpoint
+ * (reports.ts: funnels and revenue; annotations.ts; cohorts.ts: cohorts/list).
  * Every route answers at both the 2.0 path and the current /api/query path where both exist.
  */
 import type { RequestContext } from '../context.js';
