@@ -173,4 +173,20 @@ describe('tap-mixpanel: every stream against the sandbox', () => {
     const days = [...new Set(recordsOf(resumed, 'funnels').map((r) => String(r.date)))].sort();
     expect(days).toEqual([addDays(today, -2), addDays(today, -1), today]);
   });
+
+  it('with a legacy project secret, annotations come from the 2.0 API: the same ids, dates and descriptions', async () => {
+    const legacyConfig = writeJson(dir, 'tap-secret.json', { ...sandboxClientConfigs(sandbox, { auth: 'api_secret' }).tap, start_date: sandbox.dataRange.fromDate });
+    const discovered = await runBinary('tap-mixpanel', ['--config', legacyConfig, '--discover']);
+    const catalog = JSON.parse(discovered.stdout) as { streams: Array<{ tap_stream_id: string; metadata: Array<{ breadcrumb: string[]; metadata: Record<string, unknown> }> }> };
+    for (const stream of catalog.streams) {
+      const root = stream.metadata.find((m) => m.breadcrumb.length === 0);
+      if (root) root.metadata.selected = stream.tap_stream_id === 'annotations';
+    }
+    const result = await runBinary('tap-mixpanel', ['--config', legacyConfig, '--catalog', writeJson(dir, 'catalog-annotations.json', catalog)]);
+    expect(result.code).toBe(0);
+    const legacy = recordsOf(parseSingerOutput(result.stdout), 'annotations');
+    const pick = (r: Record<string, unknown>) => [r.id, r.date, r.description, r.project_id];
+    expect(legacy.map(pick)).toEqual(recordsOf(messages, 'annotations').map(pick));
+    expect(legacy.every((r) => r.user === null)).toBe(true);
+  });
 });

@@ -1,8 +1,8 @@
 /**
- * annotations: full table. With a project_id (service accounts always have one) it reads the
- * current app API, GET /api/app/projects/{project_id}/annotations, which returns every
- * annotation with its author and tags; with only a legacy project secret it falls back to
- * GET /api/2.0/annotations over start_date..today. Dates are project wall-clock times, emitted
+ * annotations: full table. With a service account (and so a project_id) it reads the current
+ * app API, GET /api/app/projects/{project_id}/annotations, which returns every annotation with
+ * its author and tags (the API takes service accounts only); with a legacy project secret it
+ * reads GET /api/2.0/annotations over start_date..today. Dates are project wall-clock times, emitted
  * as RFC 3339 UTC.
  */
 import type { JsonObject } from '../../../singer/messages.js';
@@ -33,12 +33,13 @@ export function annotationRecord(raw: RawAnnotation, zone: string, projectId: nu
 
 async function fetchAnnotations(ctx: SyncContext): Promise<RawAnnotation[]> {
   const { config, time } = ctx;
-  if (config.project_id !== undefined) {
+  if (config.service_account_username !== undefined && config.project_id !== undefined) {
     const response = await ctx.client.query.json<{ results?: RawAnnotation[] }>({
       path: `/api/app/projects/${encodeURIComponent(String(config.project_id))}/annotations`,
     });
     return response.results ?? [];
   }
+  // Project secrets answer for their own project; project_id, if set, goes along as on every call.
   const response = await ctx.client.query.json<{ annotations?: RawAnnotation[] }>({
     path: '/api/2.0/annotations',
     query: { from_date: time.configDay(config.start_date), to_date: time.today },

@@ -372,7 +372,7 @@ describe('a plan without the Query API (402)', () => {
 });
 
 describe('annotations and cohorts through the engine', () => {
-  it('reads annotations from the app API when a project_id is known', async () => {
+  it('reads annotations from the app API with a service account', async () => {
     answer('GET', '/api/app/projects/4242/annotations', 200, { status: 'ok', results: [{ id: 1, date: '2024-02-01 10:00:00', description: 'x', user: { id: 2 }, tags: [] }] });
     answer('POST', '/api/query/cohorts/list', 200, [{ id: 1, name: 'c', count: 3, is_visible: 0, created: '2024-01-01 00:00:00', project_id: 4242 }]);
     const messages = await run(tapConfig(), ['annotations', 'cohorts']);
@@ -380,11 +380,11 @@ describe('annotations and cohorts through the engine', () => {
     expect(records(messages, 'cohorts')).toEqual([{ id: 1, name: 'c', description: null, count: 3, is_visible: 0, created: '2024-01-01T00:00:00.000Z', project_id: 4242 }]);
   });
 
-  it('falls back to the 2.0 annotations over start_date..today with a legacy project secret', async () => {
-    const config = tapConfig({ service_account_username: undefined, service_account_secret: undefined, project_id: undefined, api_secret: 'legacy' });
+  it('reads the 2.0 annotations over start_date..today with a legacy project secret, even with a project_id', async () => {
+    const config = tapConfig({ service_account_username: undefined, service_account_secret: undefined, api_secret: 'legacy' });
     answer('GET', '/api/2.0/annotations', 200, { annotations: [{ id: 9, project_id: 77, date: '2024-02-03 00:00:00', description: 'y' }], error: false });
     const messages = await run(config, ['annotations']);
-    expect(Object.fromEntries(seen[0]?.query ?? [])).toEqual({ from_date: '2024-02-01', to_date: '2024-02-15' });
+    expect(Object.fromEntries(seen[0]?.query ?? [])).toEqual({ project_id: '4242', from_date: '2024-02-01', to_date: '2024-02-15' });
     expect(records(messages, 'annotations')).toEqual([{ id: 9, date: '2024-02-03T00:00:00.000Z', description: 'y', project_id: 77, user: null, tags: [] }]);
   });
 });
