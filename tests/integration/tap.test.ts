@@ -58,12 +58,13 @@ describe('tap-mixpanel sync against the sandbox', () => {
       if (m.type === 'SCHEMA') seenSchema.add(m.stream);
       if (m.type === 'RECORD') expect(seenSchema.has(m.stream)).toBe(true);
     }
-    expect([...seenSchema].sort()).toEqual(['engage', 'export']);
+    expect([...seenSchema].sort()).toEqual(['annotations', 'cohort_members', 'cohorts', 'engage', 'export', 'funnels', 'revenue']);
   });
 
   it('every record validates against the schema the tap announced, with RFC 3339 date-times', () => {
     const ajv = new Ajv({ strict: false, allErrors: true });
     ajv.addFormat('date-time', /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/);
+    ajv.addFormat('date', /^\d{4}-\d{2}-\d{2}$/);
     const validators = new Map<string, ReturnType<typeof ajv.compile>>();
     let checked = 0;
     for (const m of messages) {
@@ -178,7 +179,7 @@ describe('tap-mixpanel discovery', () => {
     expect(a.code).toBe(0);
     expect(a.stdout).toBe(b.stdout);
     const catalog = JSON.parse(a.stdout) as { streams: Array<{ tap_stream_id: string; key_properties: string[]; metadata: Array<{ breadcrumb: string[]; metadata: Record<string, unknown> }> }> };
-    expect(catalog.streams.map((s) => s.tap_stream_id)).toEqual(['export', 'engage']);
+    expect(catalog.streams.map((s) => s.tap_stream_id)).toEqual(['export', 'engage', 'funnels', 'revenue', 'annotations', 'cohorts', 'cohort_members']);
     for (const stream of catalog.streams) {
       const root = stream.metadata.find((m) => m.breadcrumb.length === 0)?.metadata;
       expect(root).toMatchObject({ inclusion: 'available', 'selected-by-default': true, 'table-key-properties': stream.key_properties });

@@ -3,8 +3,11 @@
  * properties), so it is deterministic; a cohort may also hold anonymous distinct_ids that have
  * no profile, which engage returns only with include_all_users (its default).
  */
-import { Rng, hashSeed } from '../random.js';
+import type { RequestContext } from '../context.js';
 import type { GeneratedProfile } from '../data/profiles.js';
+import { sendJson } from '../http.js';
+import { Rng, hashSeed } from '../random.js';
+import type { SandboxState } from '../state.js';
 
 export interface CohortDefinition {
   id: number;
@@ -46,6 +49,15 @@ export const COHORTS: readonly CohortDefinition[] = [
     includes: (p) => p.plan === 'enterprise',
     anonymousMembers: 0,
   },
+  {
+    id: 4,
+    name: 'Active — last 90 days 🌍',
+    description: 'Seven profiles in ten (k % 10 < 7): larger than one engage page once tests shrink the page',
+    created: '2024-02-29 23:59:59',
+    isVisible: true,
+    includes: (p) => p.index % 10 < 7,
+    anonymousMembers: 3,
+  },
 ];
 
 export function findCohort(id: number): CohortDefinition | undefined {
@@ -61,4 +73,29 @@ export function anonymousCohortMembers(seed: number, cohort: CohortDefinition): 
     ids.push(`$device:${rng.hex(14)}-${rng.hex(12)}`);
   }
   return ids;
+}
+
+/** Members of a cohort: profile positions plus profile-less ids (what engage with include_all_users returns). */
+export function cohortMemberCount(state: SandboxState, cohort: CohortDefinition): number {
+  let count = cohort.anonymousMembers;
+  for (let k = 0; k < state.config.profiles; k++) if (cohort.includes(state.profile(k))) count++;
+  return count;
+}
+
+/** cohorts/list: every cohort with its current size; is_visible is 0 or 1, as Mixpanel sends it. */
+export function handleCohortsList(ctx: RequestContext): void {
+  const { state } = ctx;
+  sendJson(
+    ctx.res,
+    200,
+    COHORTS.map((c) => ({
+      count: cohortMemberCount(state, c),
+      is_visible: c.isVisible ? 1 : 0,
+      description: c.description,
+      created: c.created,
+      project_id: state.config.mixpanel.projectId,
+      id: c.id,
+      name: c.name,
+    })),
+  );
 }

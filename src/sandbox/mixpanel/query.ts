@@ -1,6 +1,6 @@
 /**
- * The Mixpanel query family (mixpanel.com/api/...): a table of routes. Later streams (funnels,
- * funnels/list, engage/revenue, annotations, cohorts/list) are one more entry each.
+ * The Mixpanel query family (mixpanel.com/api/...): a table of routes, one entry per endpoint
+ * (reports.ts: funnels and revenue; annotations.ts; cohorts.ts: cohorts/list).
  * Every route answers at both the 2.0 path and the current /api/query path where both exist.
  */
 import type { RequestContext } from '../context.js';
@@ -8,7 +8,10 @@ import { DayEvents, EVENT_NAMES } from '../data/events.js';
 import type { Route } from '../http.js';
 import { sendJson } from '../http.js';
 import { dateTimeMs } from './expression.js';
+import { handleAppAnnotations, handleLegacyAnnotations } from './annotations.js';
+import { handleCohortsList } from './cohorts.js';
 import { handleEngage } from './engage.js';
+import { reportHandlers } from './reports.js';
 import { mixpanelRequestError } from './errors.js';
 
 type QueryRoute = Route<RequestContext>;
@@ -26,6 +29,13 @@ export const QUERY_ROUTES: readonly QueryRoute[] = [
   ...atBothPrefixes('GET', '/engage/properties', handleEngageProperties),
   ...atBothPrefixes('GET', '/events/names', handleEventNames),
   ...atBothPrefixes('GET', '/events/properties/top', handleTopEventProperties),
+  ...atBothPrefixes('GET', '/funnels/list', reportHandlers.handleFunnelsList),
+  ...atBothPrefixes('GET', '/funnels', reportHandlers.handleFunnels),
+  ...atBothPrefixes('GET', '/engage/revenue', reportHandlers.handleRevenue),
+  ...atBothPrefixes(['GET', 'POST'], '/cohorts/list', handleCohortsList),
+  { method: 'GET', path: '/api/2.0/annotations', handle: handleLegacyAnnotations },
+  // The app API names the project in the path; the handler checks it (no project_id parameter needed).
+  { method: 'GET', path: '/api/app/projects/{project_id}/annotations', handle: handleAppAnnotations, projectScoped: false },
   // The credentials check is per account, not per project: no project_id needed.
   { method: 'GET', path: '/api/app/me', handle: handleMe, projectScoped: false },
 ];

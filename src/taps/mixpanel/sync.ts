@@ -11,7 +11,8 @@ import type { MixpanelClient } from './client.js';
 import type { TapConfig } from './config.js';
 import { catalogEntry } from './discover.js';
 import { STREAMS } from './streams/index.js';
-import type { StreamDefinition } from './streams/types.js';
+import { StreamUnavailableError } from './streams/plan.js';
+import type { StreamDefinition, StreamOutput } from './streams/types.js';
 import { projectTime } from './time.js';
 
 export interface SyncOptions {
@@ -42,6 +43,16 @@ function orderStreams(currentlySyncing: string | null): StreamDefinition[] {
   const index = streams.findIndex((s) => s.name === currentlySyncing);
   if (index > 0) streams.unshift(...streams.splice(index, 1));
   return streams;
+}
+
+/** A stream the project's plan does not include (402) ends with a warning; the run goes on. */
+async function* unlessUnavailable(outputs: AsyncGenerator<StreamOutput>, log: Logger): AsyncGenerator<StreamOutput> {
+  try {
+    yield* outputs;
+  } catch (err) {
+    if (!(err instanceof StreamUnavailableError)) throw err;
+    log.warn(err.message);
+  }
 }
 
 export async function runSync(options: SyncOptions): Promise<SyncSummary> {
@@ -77,7 +88,7 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
     const timeExtracted = new Date().toISOString();
     log.info(`${stream.name}: sync started`, { replication: method });
 
-    for await (const output of stream.sync({
+    for await (const output of unlessUnavailable(stream.sync({
       config,
       client: options.client,
       state,
@@ -85,7 +96,7 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
       signal,
       time,
       replication: { method, ...(replication.key ? { key: replication.key } : {}) },
-    })) {
+    }), log)) {
       if (output.kind === 'records') {
         for (const record of output.records) await writer.writeRecord(stream.name, filter(record), timeExtracted);
         records += output.records.length;

@@ -1,0 +1,58 @@
+/** cohorts: full table from cohorts/list (the cohort_members stream walks the same list). */
+import type { JsonObject } from '../../../singer/messages.js';
+import { loadSchema } from '../../../schemas/index.js';
+import { wallClockToIso } from './dates.js';
+import { unlessPlanExcludes } from './plan.js';
+import type { StreamDefinition, StreamOutput, SyncContext } from './types.js';
+
+export interface RawCohort {
+  id: number;
+  name?: string;
+  description?: string;
+  count?: number;
+  is_visible?: number | boolean;
+  created?: string;
+  project_id?: number;
+}
+
+/** Every cohort of the project, in id order (so a resumed cohort_members run walks them the same way). */
+export async function listCohorts(ctx: SyncContext): Promise<RawCohort[]> {
+  const cohorts = await ctx.client.query.json<RawCohort[]>({
+    method: 'POST',
+    path: '/api/query/cohorts/list',
+    query: { workspace_id: ctx.config.workspace_id },
+  });
+  return (Array.isArray(cohorts) ? cohorts : []).filter((c) => Number.isInteger(c.id)).sort((a, b) => a.id - b.id);
+}
+
+export function cohortRecord(raw: RawCohort, zone: string): JsonObject {
+  const visible = raw.is_visible;
+  return {
+    id: raw.id,
+    name: raw.name ?? null,
+    description: raw.description ?? null,
+    count: raw.count ?? null,
+    // Mixpanel sends 0/1; keep that shape whatever arrives.
+    is_visible: typeof visible === 'boolean' ? (visible ? 1 : 0) : (visible ?? null),
+    created: wallClockToIso(raw.created, zone),
+    project_id: raw.project_id ?? null,
+  };
+}
+
+async function* syncCohorts(ctx: SyncContext): AsyncGenerator<StreamOutput> {
+  const records = (await listCohorts(ctx)).map((c) => cohortRecord(c, ctx.time.zone));
+  ctx.log.info('cohorts: read', { records: records.length });
+  if (records.length > 0) yield { kind: 'records', records };
+  yield { kind: 'complete' };
+}
+
+export const cohortsStream: StreamDefinition = {
+  name: 'cohorts',
+  keyProperties: ['id'],
+  replicationMethod: 'FULL_TABLE',
+  forcedReplicationMethod: 'FULL_TABLE',
+  selectedByDefault: true,
+  dynamicProperties: false,
+  baseSchema: () => loadSchema('streams/cohorts.json'),
+  sync: (ctx) => unlessPlanExcludes('cohorts', syncCohorts(ctx)),
+};
