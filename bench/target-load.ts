@@ -3,6 +3,8 @@
  * latency per call, beside the API-bound ceiling max_concurrency x batch_size / latency
  * (5 x 500 / 0.05 s = 50,000 members/s). The target reads a generated Singer stream on stdin:
  * SCHEMA (engage: distinct_id, email, first and last name), the RECORDs, then one STATE.
+ * Seconds are wall time of the whole process: start, reading the audience, every write, exit.
+ * A bare client doing only the writes is measured first, on its own sandbox, as a reference.
  */
 import { createReadStream, createWriteStream, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -71,14 +73,56 @@ async function countBenchMembers(url: string, listId: string): Promise<number> {
   return body.members.filter((m) => /^bench\.user\d+@example\.org$/.test(m.email_address)).length;
 }
 
+function startMailchimpSandbox(root: string, latencyMs: number) {
+  return startSandboxProcess(join(root, 'bin', 'mixpanel-mailchimp-sandbox.js'), [
+    '--days', '1', '--events-per-day', '0', '--profiles', '10', '--latency-mailchimp', String(latencyMs),
+  ]);
+}
+
+/**
+ * The reference: the same members sent by a bare client (batch subscribe, `batch_size` per call,
+ * `max_concurrency` calls in flight, no reading of the audience, no checks). It shows what the
+ * sandbox itself allows, so a slow target is told apart from a slow sandbox.
+ */
+async function bareClientLoad(options: TargetBenchOptions): Promise<{ seconds: number; loaded: number }> {
+  const sandbox = await startMailchimpSandbox(options.root, options.latencyMs);
+  try {
+    const listId = String(sandbox.target.list_id);
+    const auth = `Basic ${Buffer.from(`bench:${String(sandbox.target.api_key)}`).toString('base64')}`;
+    const started = process.hrtime.bigint();
+    let next = 0;
+    const worker = async () => {
+      while (next < options.members) {
+        const from = next;
+        next = Math.min(options.members, next + options.batchSize);
+        const members = [];
+        for (let i = from; i < next; i++) {
+          members.push({ email_address: `bench.user${i}@example.org`, status: 'subscribed', merge_fields: { FNAME: FIRST[i % FIRST.length], LNAME: LAST[(i >> 3) % LAST.length] } });
+        }
+        const response = await fetch(`${String(sandbox.target.api_base_url)}/lists/${listId}`, {
+          method: 'POST',
+          headers: { authorization: auth, 'content-type': 'application/json' },
+          body: JSON.stringify({ members, update_existing: false }),
+        });
+        if (!response.ok) throw new Error(`bare client: ${response.status} ${await response.text()}`);
+        await response.arrayBuffer();
+      }
+    };
+    await Promise.all(Array.from({ length: options.maxConcurrency }, worker));
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    return { seconds, loaded: await countBenchMembers(sandbox.url, listId) };
+  } finally {
+    await sandbox.stop();
+  }
+}
+
 export async function benchTargetLoad(options: TargetBenchOptions): Promise<TargetBenchResult> {
   const { root, work } = options;
   const input = join(work, 'engage.singer.jsonl');
   await writeSingerStream(input, options.members);
   console.log(`\ntarget: ${thousands(options.members)} new profiles, Mailchimp latency ${options.latencyMs} ms per call`);
-  const sandbox = await startSandboxProcess(join(root, 'bin', 'mixpanel-mailchimp-sandbox.js'), [
-    '--days', '1', '--events-per-day', '0', '--profiles', '10', '--latency-mailchimp', String(options.latencyMs),
-  ]);
+  const reference = await bareClientLoad(options);
+  const sandbox = await startMailchimpSandbox(root, options.latencyMs);
   try {
     const listId = String(sandbox.target.list_id);
     const config = {
@@ -106,7 +150,10 @@ export async function benchTargetLoad(options: TargetBenchOptions): Promise<Targ
     printTable(
       `Target load (${thousands(options.members)} new members, ${options.latencyMs} ms per call, batch ${options.batchSize}, concurrency ${options.maxConcurrency})`,
       ['run', 'exit', 'members loaded', 'seconds', 'members/s', 'ceiling/s', 'of ceiling', 'peak RSS MB', 'final state'],
-      [['target-mailchimp', String(run.code), thousands(loaded), fixed(run.seconds, 2), thousands(rate), thousands(ceiling), `${fixed((rate / ceiling) * 100)}%`, fixed(run.peakRssMb), stateOk ? 'printed' : 'missing']],
+      [
+        ['bare client (reference)', '0', thousands(reference.loaded), fixed(reference.seconds, 2), thousands(reference.loaded / reference.seconds), thousands(ceiling), `${fixed((reference.loaded / reference.seconds / ceiling) * 100)}%`, 'n/a', 'n/a'],
+        ['target-mailchimp', String(run.code), thousands(loaded), fixed(run.seconds, 2), thousands(rate), thousands(ceiling), `${fixed((rate / ceiling) * 100)}%`, fixed(run.peakRssMb), stateOk ? 'printed' : 'missing'],
+      ],
     );
     const goalMet = run.code === 0 && loaded === options.members && stateOk && rate >= 0.8 * ceiling;
     printTable('Target goals', ['goal', 'measured', 'met'], [
