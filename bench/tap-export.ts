@@ -7,7 +7,8 @@
  *   baseline (gzip)         the same, gunzipping the saved .gz first (what the tap must also do)
  *   tap <- replay (gzip)    the tap against a replay of the saved body: same bytes, gzip like Mixpanel
  *   tap <- sandbox          the tap against the live sandbox (includes the sandbox generating events)
- * The goal compares the tap against the replay with the plain baseline: within 1.5x, peak RSS < 200 MB.
+ * The speed goal compares the tap against the replay with the plain baseline (within 1.5x); the
+ * memory goal (peak RSS < 200 MB) holds for both tap runs.
  */
 import { createReadStream, createWriteStream, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -118,13 +119,16 @@ export async function benchTapExport(options: TapBenchOptions): Promise<TapBench
     const ratio = tap.seconds / baseline.seconds;
     const missing = captured.lines - tap.recordLines;
     if (missing !== 0) console.log(`tap export: WARNING the tap emitted ${thousands(tap.recordLines)} records for ${thousands(captured.lines)} events`);
+    const live = rows[3]?.[1] as Measured;
     const speedOk = ratio <= 1.5;
-    const memoryOk = tap.peakRssMb !== null && tap.peakRssMb < 200;
+    const under200 = (m: Measured) => m.peakRssMb !== null && m.peakRssMb < 200;
+    // "Whatever the volume": memory is judged on both runs, the live one being the server-faster-than-tap case.
     printTable('Export goals', ['goal', 'measured', 'met'], [
       ['tap within 1.5x of the bare baseline', `${fixed(ratio, 2)}x`, speedOk ? 'yes' : 'no'],
-      ['tap peak RSS < 200 MB', `${fixed(tap.peakRssMb)} MB`, memoryOk ? 'yes' : 'no'],
+      ['tap peak RSS < 200 MB (replay)', `${fixed(tap.peakRssMb)} MB`, under200(tap) ? 'yes' : 'no'],
+      ['tap peak RSS < 200 MB (live sandbox)', `${fixed(live.peakRssMb)} MB`, under200(live) ? 'yes' : 'no'],
     ]);
-    return { events: captured.lines, ratio, peakRssMb: tap.peakRssMb, goalsMet: speedOk && memoryOk };
+    return { events: captured.lines, ratio, peakRssMb: Math.max(tap.peakRssMb ?? 0, live.peakRssMb ?? 0), goalsMet: speedOk && under200(tap) && under200(live) };
   } finally {
     await sandbox.stop();
   }
