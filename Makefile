@@ -42,11 +42,20 @@ integration: build
 conformance: build
 	npm test --silent -- tests/conformance
 
-bench: build
-	node dist/bench/run.js
+# Benchmarks live in bench/ and compile to dist-bench/ (outside dist/, so the npm package has none).
+BENCH_SOURCES := $(shell find bench -type f -name '*.ts' 2>/dev/null) tsconfig.bench.json
+BENCH_STAMP := dist-bench/.build-stamp
+
+$(BENCH_STAMP): $(NODE_MODULES_STAMP) $(BENCH_SOURCES)
+	npx tsc -p tsconfig.bench.json
+	@touch $@
+
+# BENCH_ARGS, e.g. "--only tap --events 2000000" or "--only target --members 20000".
+bench: build $(BENCH_STAMP)
+	node dist-bench/run.js $(BENCH_ARGS)
 
 sandbox: build
 	node bin/mixpanel-mailchimp-sandbox.js
 
 clean:
-	rm -rf dist dist-typecheck
+	rm -rf dist dist-bench dist-typecheck

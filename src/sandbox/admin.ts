@@ -34,6 +34,7 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
   { method: 'GET', path: '/__admin/mixpanel/events', handle: getEvents },
   { method: 'POST', path: '/__admin/mixpanel/events', handle: postEvents },
   { method: 'GET', path: '/__admin/mixpanel/profiles', handle: getProfiles },
+  { method: 'POST', path: '/__admin/mixpanel/profiles', handle: postProfiles },
   { method: 'GET', path: '/__admin/clock', handle: (ctx) => sendJson(ctx.res, 200, clockState(ctx)) },
   { method: 'POST', path: '/__admin/clock', handle: postClock },
   { method: 'GET', path: '/__admin/settings', handle: (ctx) => sendJson(ctx.res, 200, settingsState(ctx)) },
@@ -172,6 +173,22 @@ function getProfiles(ctx: RequestContext): void {
   const profiles = [];
   for (let k = 0; k < state.config.profiles; k++) profiles.push(state.profile(k).record);
   sendJson(ctx.res, 200, profiles);
+}
+
+/** Sets properties on existing profiles: {"profiles": [{"distinct_id", "$set": {...}}]}. */
+async function postProfiles(ctx: RequestContext): Promise<void> {
+  const body = asRecord(await readJsonBody(ctx), 'body');
+  if (!Array.isArray(body.profiles)) throw adminError(400, 'Send {"profiles": [{"distinct_id": "...", "$set": {...}}]}');
+  const updates = body.profiles.map((raw: unknown, i: number) => {
+    const update = asRecord(raw, `profiles[${i}]`);
+    if (typeof update.distinct_id !== 'string') throw adminError(400, `profiles[${i}].distinct_id must be a string`);
+    return { distinctId: update.distinct_id, set: asRecord(update.$set, `profiles[${i}].$set`) };
+  });
+  for (const { distinctId } of updates) {
+    if (!ctx.state.eventContext.profileIds.includes(distinctId)) throw adminError(404, `No profile with distinct_id ${distinctId}`);
+  }
+  for (const { distinctId, set } of updates) ctx.state.updateProfile(distinctId, set);
+  sendJson(ctx.res, 200, { updated: updates.length });
 }
 
 function clockState(ctx: RequestContext): Record<string, unknown> {

@@ -43,6 +43,8 @@ export class SandboxState {
   audiences = new Map<string, Audience>();
   injectedEvents = new Map<number, InjectedEvent[]>();
   readonly sessions = new EngageSessions();
+  /** Properties set on generated profiles through the admin API ($set semantics), by position. */
+  profileUpdates = new Map<number, Record<string, unknown>>();
   /** Set once the server listens. */
   url = '';
   private readonly profileCache: Array<GeneratedProfile | undefined> = [];
@@ -62,6 +64,7 @@ export class SandboxState {
     this.settings = { latencyMs: { ...this.config.latencyMs } };
     this.injectedEvents = new Map();
     this.sessions.clear();
+    this.profileUpdates = new Map();
     this.requestLog.clear();
     this.seedAudiences();
   }
@@ -82,10 +85,19 @@ export class SandboxState {
 
   profile(k: number): GeneratedProfile {
     const cached = this.profileCache[k];
-    if (cached) return cached;
-    const profile = generateProfile({ seed: this.config.seed, referenceMs: this.config.startNowMs }, k);
-    if (this.config.profiles <= PROFILE_CACHE_LIMIT) this.profileCache[k] = profile;
-    return profile;
+    const profile = cached ?? generateProfile({ seed: this.config.seed, referenceMs: this.config.startNowMs }, k);
+    if (!cached && this.config.profiles <= PROFILE_CACHE_LIMIT) this.profileCache[k] = profile;
+    const updates = this.profileUpdates.get(k);
+    if (!updates) return profile;
+    return { ...profile, record: { ...profile.record, $properties: { ...profile.record.$properties, ...updates } } };
+  }
+
+  /** Sets properties on the profile with this distinct_id, as Mixpanel's $set would; false when there is none. */
+  updateProfile(distinctId: string, set: Record<string, unknown>): boolean {
+    const k = this.eventContext.profileIds.indexOf(distinctId);
+    if (k < 0) return false;
+    this.profileUpdates.set(k, { ...this.profileUpdates.get(k), ...set });
+    return true;
   }
 
   audience(listId: string): Audience | undefined {

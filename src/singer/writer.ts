@@ -13,8 +13,9 @@ import type { JsonObject, JsonSchema, SingerMessage } from './messages.js';
 const DEFAULT_CHUNK_BYTES = 64 * 1024;
 
 export class LineWriter {
-  private parts: string[] = [];
-  private pendingChars = 0;
+  /** Lines are encoded straight into this buffer: no string joins, one UTF-8 encoding per line. */
+  private buffer: Buffer;
+  private used = 0;
   private failure: Error | null = null;
   private readonly onError = (err: Error) => {
     this.failure = err;
@@ -24,23 +25,38 @@ export class LineWriter {
     private readonly out: Writable,
     private readonly chunkBytes = DEFAULT_CHUNK_BYTES,
   ) {
+    this.buffer = Buffer.allocUnsafe(this.capacity());
     out.on('error', this.onError);
+  }
+
+  /** Room for a full chunk plus the line that completes it (most lines, without growing). */
+  private capacity(): number {
+    return this.chunkBytes + DEFAULT_CHUNK_BYTES;
   }
 
   /** Queues one line (with its newline); writes when enough has gathered. */
   async writeLine(line: string): Promise<void> {
-    this.parts.push(line);
-    this.pendingChars += line.length;
-    if (this.pendingChars >= this.chunkBytes) await this.flush();
+    // UTF-8 needs at most 3 bytes per UTF-16 unit: checking the bound avoids measuring each line.
+    if (this.used + line.length * 3 > this.buffer.length) this.grow(Buffer.byteLength(line));
+    this.used += this.buffer.write(line, this.used);
+    if (this.used >= this.chunkBytes) await this.flush();
+  }
+
+  private grow(bytes: number): void {
+    if (this.used + bytes <= this.buffer.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(this.capacity(), 2 * (this.used + bytes)));
+    this.buffer.copy(bigger, 0, 0, this.used);
+    this.buffer = bigger;
   }
 
   /** Writes everything queued and waits while the reader is slower than us. */
   async flush(): Promise<void> {
     this.throwIfFailed();
-    if (this.parts.length === 0) return;
-    const chunk = this.parts.length === 1 ? (this.parts[0] as string) : this.parts.join('');
-    this.parts = [];
-    this.pendingChars = 0;
+    if (this.used === 0) return;
+    const chunk = this.buffer.subarray(0, this.used);
+    // The stream owns the written bytes until it has sent them: continue in a new buffer.
+    this.buffer = Buffer.allocUnsafe(this.capacity());
+    this.used = 0;
     if (!this.out.write(chunk)) await this.waitForDrain();
     this.throwIfFailed();
   }

@@ -26,6 +26,7 @@ export interface TapConfig {
   select_properties_by_default: boolean;
   denest_properties: boolean;
   export_events?: string[] | string;
+  engage_where?: string;
   user_agent?: string;
   request_timeout: number;
   export_base_url?: string;

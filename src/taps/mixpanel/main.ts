@@ -67,16 +67,17 @@ export function main(argv: string[] = process.argv): Promise<never> {
     const config = loadTapConfig(options.config);
     if (options.test) return finishCheck(NAME, await checkTapConnection(config, `${NAME}/${version}`));
     const log = createLogger(NAME);
-    if (options.discover) {
-      const catalog = await discover(config);
-      process.stdout.write(JSON.stringify(catalog, null, 2) + '\n');
-      return;
-    }
     const catalogPath = options.catalog ?? options.properties;
-    const catalog: Catalog | undefined = catalogPath ? parseCatalog(readJsonFile(catalogPath, 'catalog'), catalogPath) : undefined;
+    const catalog: Catalog | undefined =
+      catalogPath && !options.discover ? parseCatalog(readJsonFile(catalogPath, 'catalog'), catalogPath) : undefined;
     const state: SingerState | undefined = options.state ? parseState(readJsonFile(options.state, 'state'), options.state) : undefined;
     const client = new MixpanelClient(config, { userAgent: `${NAME}/${version}` });
     try {
+      if (options.discover) {
+        const discovered = await discover(config, { client, log });
+        process.stdout.write(JSON.stringify(discovered, null, 2) + '\n');
+        return;
+      }
       const writer = new SingerWriter(process.stdout);
       const summary = await runSync({ config, client, writer, log, signal, ...(catalog ? { catalog } : {}), ...(state ? { state } : {}) });
       const total = summary.streams.reduce((n, s) => n + s.records, 0);

@@ -10,6 +10,7 @@ import type { SingerWriter } from '../../singer/writer.js';
 import type { MixpanelClient } from './client.js';
 import type { TapConfig } from './config.js';
 import { catalogEntry } from './discover.js';
+import { recordsPerSecond, SyncProgress, type StreamSummary } from './progress.js';
 import { STREAMS } from './streams/index.js';
 import { StreamUnavailableError } from './streams/plan.js';
 import type { StreamDefinition, StreamOutput } from './streams/types.js';
@@ -26,11 +27,7 @@ export interface SyncOptions {
   now?: DateTime;
 }
 
-export interface StreamSummary {
-  stream: string;
-  records: number;
-  seconds: number;
-}
+export type { StreamSummary };
 
 export interface SyncSummary {
   streams: StreamSummary[];
@@ -60,6 +57,7 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
   const state = new StateStore(options.state);
   const time = projectTime(config, options.now ?? DateTime.utc());
   const summary: SyncSummary = { streams: [], interrupted: false };
+  const progress = new SyncProgress(log);
 
   for (const stream of orderStreams(state.currentlySyncing)) {
     const entry: CatalogEntry | undefined = options.catalog
@@ -81,10 +79,12 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
     const keepUnknown = stream.dynamicProperties && config.select_properties_by_default && entry.schema.additionalProperties !== false;
     const filter = makeRecordFilter(schema, entry.schema, keepUnknown);
 
+    // Streams that are FULL_TABLE by default name their key when the catalog asks for INCREMENTAL.
+    const replicationKey = stream.replicationKey ?? (method === 'INCREMENTAL' ? (replication.key ?? stream.validReplicationKeys?.[0]) : undefined);
+
     state.setCurrentlySyncing(stream.name);
-    await writer.writeSchema(stream.name, schema, entry.key_properties ?? stream.keyProperties, stream.replicationKey ? [stream.replicationKey] : undefined);
-    const started = Date.now();
-    let records = 0;
+    await writer.writeSchema(stream.name, schema, entry.key_properties ?? stream.keyProperties, replicationKey ? [replicationKey] : undefined);
+    const streamProgress = progress.startStream(stream.name);
     const timeExtracted = new Date().toISOString();
     log.info(`${stream.name}: sync started`, { replication: method });
 
@@ -96,10 +96,11 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
       signal,
       time,
       replication: { method, ...(replication.key ? { key: replication.key } : {}) },
+      progress: (label) => streamProgress.reading(label),
     }), log)) {
       if (output.kind === 'records') {
         for (const record of output.records) await writer.writeRecord(stream.name, filter(record), timeExtracted);
-        records += output.records.length;
+        streamProgress.add(output.records.length);
       } else if (output.kind === 'bookmark') {
         state.advance(stream.name, output.bookmark, output.context);
         await writer.writeState(state.snapshot() as unknown as Record<string, unknown>);
@@ -111,17 +112,18 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
         break;
       }
     }
-    const seconds = (Date.now() - started) / 1000;
-    summary.streams.push({ stream: stream.name, records, seconds });
+    const streamSummary = streamProgress.finish();
+    summary.streams.push(streamSummary);
     log.info(`${stream.name}: ${summary.interrupted ? 'interrupted' : 'done'}`, {
-      records,
-      seconds: Number(seconds.toFixed(1)),
-      records_per_second: seconds > 0 ? Math.round(records / seconds) : records,
+      records: streamSummary.records,
+      seconds: Number(streamSummary.seconds.toFixed(1)),
+      records_per_second: recordsPerSecond(streamSummary.records, streamSummary.seconds),
     });
     if (summary.interrupted) break;
   }
   if (!summary.interrupted) state.setCurrentlySyncing(null);
   await writer.writeState(state.snapshot() as unknown as Record<string, unknown>);
   await writer.flush();
+  if (summary.streams.length > 0) progress.logSummary(summary.streams);
   return summary;
 }

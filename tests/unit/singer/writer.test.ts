@@ -209,3 +209,16 @@ describe('SingerWriter', () => {
     expect(out.text.split('\n').filter((l) => l !== '')).toHaveLength(2);
   });
 });
+
+describe('LineWriter encoding', () => {
+  it('keeps multi-byte text and lines longer than a chunk intact, in order', async () => {
+    const out = new FastReader();
+    const writer = new LineWriter(out, 16);
+    const long = `${'Zoë 李雷 '.repeat(40_000)}\n`; // far beyond the buffer: it grows
+    const lines = ['José\n', long, '€\n', 'Łucja 佐藤美咲\n'];
+    for (const line of lines) await writer.writeLine(line);
+    await writer.flush();
+    expect(out.received.join('')).toBe(lines.join(''));
+    expect(out.received.length).toBeGreaterThan(1);
+  });
+});

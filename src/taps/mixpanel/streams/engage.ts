@@ -1,9 +1,21 @@
-/** engage: people profiles, paged with Mixpanel's session_id. */
+/**
+ * engage: people profiles, paged with Mixpanel's session_id.
+ *
+ * FULL_TABLE (the default) reads every profile the `engage_where` filter selects. INCREMENTAL
+ * (asked for by the catalog) adds `properties["$last_seen"] >= "<bookmark>"` to the `where`, so
+ * a run reads only profiles seen since the last one. The bookmark is the latest $last_seen the
+ * run read (capped at the run's start), reported once every page has been read: the engine writes
+ * it after the records. `>=` re-reads the profiles seen in the bookmark's own second, so a
+ * profile updated later in that second is not missed (keys deduplicate them downstream).
+ */
 import type { JsonObject } from '../../../singer/messages.js';
 import { loadSchema } from '../../../schemas/index.js';
 import type { EngageProfile } from '../client.js';
+import type { TapConfig } from '../config.js';
 import { profileDateTime, renameProperty } from '../transform.js';
 import type { StreamDefinition, StreamOutput, SyncContext } from './types.js';
+
+export const ENGAGE_REPLICATION_KEY = 'mp_reserved_last_seen';
 
 export function transformProfile(profile: EngageProfile): JsonObject {
   const record: JsonObject = { distinct_id: String(profile.$distinct_id) };
@@ -12,16 +24,57 @@ export function transformProfile(profile: EngageProfile): JsonObject {
   return record;
 }
 
+/** Mixpanel's profile date-time shape: UTC, second precision, no zone ("2024-01-02T03:04:05"). */
+export function mixpanelProfileDateTime(iso: string): string {
+  return new Date(Date.parse(iso)).toISOString().slice(0, 19);
+}
+
+/** The engage `where`: the user's filter and, when incremental, the $last_seen lower bound. */
+export function engageWhere(userWhere: string | undefined, lastSeenFrom: string | undefined): string | undefined {
+  const user = userWhere?.trim() ? userWhere.trim() : undefined;
+  const since = lastSeenFrom === undefined ? undefined : `properties["$last_seen"] >= "${mixpanelProfileDateTime(lastSeenFrom)}"`;
+  if (user && since) return `(${user}) and ${since}`;
+  return user ?? since;
+}
+
+/** Where an incremental run starts: the bookmark, else start_date. */
+export function engageStartFrom(config: TapConfig, bookmark: unknown): string {
+  const value = typeof bookmark === 'string' && !Number.isNaN(Date.parse(bookmark)) ? bookmark : undefined;
+  return value ?? config.start_date;
+}
+
+function lastSeenMs(record: JsonObject): number | undefined {
+  const value = record[ENGAGE_REPLICATION_KEY];
+  if (typeof value !== 'string') return undefined;
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
 async function* syncEngage(ctx: SyncContext): AsyncGenerator<StreamOutput> {
+  const incremental = ctx.replication.method === 'INCREMENTAL';
+  const from = incremental ? engageStartFrom(ctx.config, ctx.state.get('engage')?.replication_key_value) : undefined;
+  const where = engageWhere(ctx.config.engage_where, from);
+  ctx.progress?.(where ? `profiles where ${where}` : 'all profiles');
+  const runStartMs = ctx.time.runStartedAt.toMillis();
+  let maxSeenMs = Number.NEGATIVE_INFINITY;
   let page = 0;
   let sessionId: string | undefined;
   let total = 0;
   for (;;) {
-    const response = await ctx.client.engagePage({ page, ...(sessionId ? { sessionId } : {}) });
+    const response = await ctx.client.engagePage({ page, ...(where ? { where } : {}), ...(sessionId ? { sessionId } : {}) });
     const results = response.results ?? [];
-    if (results.length > 0) yield { kind: 'records', records: results.map(transformProfile) };
+    if (results.length > 0) {
+      const records = results.map(transformProfile);
+      if (incremental) {
+        for (const record of records) {
+          const ms = lastSeenMs(record);
+          if (ms !== undefined && ms > maxSeenMs) maxSeenMs = ms;
+        }
+      }
+      yield { kind: 'records', records };
+    }
     total += results.length;
-    ctx.log.info(`engage: page ${page}`, { records: results.length, so_far: total, of: response.total });
+    ctx.log.debug(`engage: page ${page}`, { records: results.length, so_far: total, of: response.total });
     // Mixpanel pages hold page_size profiles until the last one.
     if (results.length === 0 || results.length < response.page_size) break;
     if (!response.session_id) break;
@@ -29,14 +82,22 @@ async function* syncEngage(ctx: SyncContext): AsyncGenerator<StreamOutput> {
     page++;
     if (ctx.signal.aborted) return;
   }
-  yield { kind: 'complete' };
+  if (!incremental) {
+    yield { kind: 'complete' };
+    return;
+  }
+  if (Number.isFinite(maxSeenMs)) {
+    // A $last_seen in the future (clock skew) must not hide the next run's profiles.
+    const value = new Date(Math.min(maxSeenMs, runStartMs)).toISOString();
+    yield { kind: 'bookmark', bookmark: { replication_key: ENGAGE_REPLICATION_KEY, replication_key_value: value } };
+  }
 }
 
 export const engageStream: StreamDefinition = {
   name: 'engage',
   keyProperties: ['distinct_id'],
   replicationMethod: 'FULL_TABLE',
-  validReplicationKeys: ['mp_reserved_last_seen'],
+  validReplicationKeys: [ENGAGE_REPLICATION_KEY],
   selectedByDefault: true,
   dynamicProperties: true,
   baseSchema: () => loadSchema('streams/engage.json'),

@@ -18,6 +18,8 @@ export interface SyncContext {
   signal: AbortSignal;
   time: ProjectTime;
   replication: { method: ReplicationMethod; key?: string };
+  /** Names the window or partition now being read, for the progress lines on stderr. */
+  progress?: (label: string) => void;
 }
 
 export type StreamOutput =

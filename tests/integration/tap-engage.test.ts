@@ -1,0 +1,131 @@
+/**
+ * tap-mixpanel's engage stream against the sandbox: FULL_TABLE by default, INCREMENTAL by
+ * $last_seen when the catalog asks for it, and the engage_where filter from config.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
+import { sandboxClientConfigs } from '../../src/sandbox/configs.js';
+import type { Catalog } from '../../src/singer/catalog.js';
+import { getJson, lastState, parseSingerOutput, postJson, recordsOf, runBinary, tempDir, writeJson } from './harness.js';
+
+interface Profile {
+  $distinct_id: string;
+  $properties: Record<string, unknown>;
+}
+
+let sandbox: Sandbox;
+let dir: string;
+let tapConfig: Record<string, unknown>;
+let profiles: Profile[];
+
+beforeAll(async () => {
+  sandbox = await startSandbox({ port: 0, seed: 5, profiles: 120, eventsPerDay: 10, days: 2, engagePageSize: 25, now: '2024-06-10T12:00:00Z' });
+  dir = tempDir();
+  // A start_date more than a year back: every generated profile was seen after it.
+  tapConfig = { ...sandboxClientConfigs(sandbox).tap, start_date: '2020-01-01T00:00:00Z' };
+  profiles = await getJson<Profile[]>(`${sandbox.url}/__admin/mixpanel/profiles`);
+});
+
+afterAll(async () => {
+  await sandbox.close();
+});
+
+/** The discovered catalog with only engage selected, replicated as asked. */
+async function engageCatalog(method: 'INCREMENTAL' | 'FULL_TABLE', via: 'metadata' | 'top-level'): Promise<string> {
+  const configPath = writeJson(dir, 'discover.json', tapConfig);
+  const discovered = await runBinary('tap-mixpanel', ['--config', configPath, '--discover']);
+  expect(discovered.code).toBe(0);
+  const catalog = JSON.parse(discovered.stdout) as Catalog;
+  for (const entry of catalog.streams) {
+    const root = entry.metadata?.find((m) => m.breadcrumb.length === 0);
+    if (!root) throw new Error(`${entry.tap_stream_id} has no stream metadata`);
+    root.metadata.selected = entry.tap_stream_id === 'engage';
+    if (entry.tap_stream_id !== 'engage') continue;
+    if (via === 'metadata') {
+      root.metadata['replication-method'] = method;
+      root.metadata['replication-key'] = 'mp_reserved_last_seen';
+    } else {
+      delete entry.replication_method;
+      entry.replication_method = method;
+      entry.replication_key = 'mp_reserved_last_seen';
+    }
+  }
+  return writeJson(dir, `catalog-${method}-${via}.json`, catalog);
+}
+
+async function runTap(config: Record<string, unknown>, catalogPath: string | null, state?: Record<string, unknown>) {
+  const args = ['--config', writeJson(dir, 'tap.json', config)];
+  if (catalogPath) args.push('--catalog', catalogPath);
+  if (state) args.push('--state', writeJson(dir, 'state.json', state));
+  const result = await runBinary('tap-mixpanel', args);
+  if (result.code !== 0) throw new Error(`tap exited ${result.code}: ${result.stderr.slice(-2000)}`);
+  const messages = parseSingerOutput(result.stdout);
+  return { messages, records: recordsOf(messages, 'engage'), state: lastState(messages) as { bookmarks: Record<string, { replication_key_value?: string }> }, stderr: result.stderr };
+}
+
+describe('engage INCREMENTAL by $last_seen', () => {
+  it('reads everything first, then only profiles seen after the bookmark', async () => {
+    const catalogPath = await engageCatalog('INCREMENTAL', 'metadata');
+    const first = await runTap(tapConfig, catalogPath);
+    expect(first.records).toHaveLength(profiles.length);
+    const schema = first.messages.find((m) => m.type === 'SCHEMA' && m.stream === 'engage');
+    expect(schema).toMatchObject({ bookmark_properties: ['mp_reserved_last_seen'] });
+
+    const lastSeen = profiles.map((p) => Date.parse(`${String(p.$properties.$last_seen)}Z`));
+    const maxLastSeen = new Date(Math.max(...lastSeen)).toISOString();
+    const bookmark = first.state.bookmarks.engage?.replication_key_value;
+    expect(bookmark).toBe(maxLastSeen);
+
+    // Two people come back after the first run.
+    const touched = [profiles[3] as Profile, profiles[77] as Profile].map((p) => p.$distinct_id);
+    await postJson(`${sandbox.url}/__admin/mixpanel/profiles`, {
+      profiles: touched.map((id, i) => ({ distinct_id: id, $set: { $last_seen: `2024-06-11T0${8 + i}:00:00` } })),
+    });
+
+    const second = await runTap(tapConfig, catalogPath, first.state);
+    const ids = second.records.map((r) => r.distinct_id as string);
+    // `>=` re-reads the profiles seen in the bookmark's own second, and nothing older.
+    const atBookmark = profiles.filter((p, i) => lastSeen[i] === Date.parse(maxLastSeen)).map((p) => p.$distinct_id);
+    expect(ids.sort()).toEqual([...new Set([...touched, ...atBookmark])].sort());
+    for (const record of second.records) expect(Date.parse(String(record.mp_reserved_last_seen))).toBeGreaterThanOrEqual(Date.parse(maxLastSeen));
+    expect(second.state.bookmarks.engage?.replication_key_value).toBe('2024-06-11T09:00:00.000Z');
+
+    // Nothing new: only the profile at the bookmark again, and the bookmark stays.
+    const third = await runTap(tapConfig, catalogPath, second.state);
+    expect(third.records.map((r) => r.distinct_id)).toEqual([touched[1]]);
+    expect(third.state.bookmarks.engage?.replication_key_value).toBe('2024-06-11T09:00:00.000Z');
+  });
+
+  it('combines engage_where with the $last_seen bound (top-level replication keys, Meltano style)', async () => {
+    const catalogPath = await engageCatalog('INCREMENTAL', 'top-level');
+    const cutoff = '2024-03-01T00:00:00Z';
+    const state = { bookmarks: { engage: { replication_key: 'mp_reserved_last_seen', replication_key_value: cutoff } } };
+    const run = await runTap({ ...tapConfig, engage_where: 'properties["plan"] == "pro"' }, catalogPath, state);
+    const expected = profiles
+      .filter((p) => p.$properties.plan === 'pro' && Date.parse(`${String(p.$properties.$last_seen)}Z`) >= Date.parse(cutoff))
+      .map((p) => p.$distinct_id)
+      .sort();
+    expect(expected.length).toBeGreaterThan(0);
+    expect(run.records.map((r) => r.distinct_id as string).sort()).toEqual(expected);
+  });
+});
+
+describe('engage FULL_TABLE', () => {
+  it('reads every profile matching engage_where and leaves no bookmark', async () => {
+    const catalogPath = await engageCatalog('FULL_TABLE', 'metadata');
+    const state = { bookmarks: { engage: { replication_key: 'mp_reserved_last_seen', replication_key_value: '2024-06-01T00:00:00Z' } } };
+    const run = await runTap({ ...tapConfig, engage_where: 'properties["plan"] != "free"' }, catalogPath, state);
+    const expected = profiles.filter((p) => p.$properties.plan !== 'free').map((p) => p.$distinct_id).sort();
+    expect(run.records.map((r) => r.distinct_id as string).sort()).toEqual(expected);
+    expect(run.state.bookmarks.engage).toBeUndefined();
+  });
+
+  it('is the default without a catalog, and the run ends with a summary table on stderr', async () => {
+    // The sandbox's clock says 2024-06-10: end_date keeps export windows within its today.
+    const run = await runTap({ ...tapConfig, start_date: '2024-06-09T00:00:00Z', end_date: '2024-06-10T00:00:00Z' }, null);
+    expect(run.records).toHaveLength(profiles.length);
+    expect(run.stderr).toMatch(/stream\s+records\s+duration\s+records\/s/);
+    expect(run.stderr).toMatch(new RegExp(`engage\\s+${profiles.length}\\s+\\d+\\.\\d s\\s+\\d+`));
+    expect(run.stderr).toMatch(/engage: reading all profiles/);
+  });
+});
