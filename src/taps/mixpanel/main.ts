@@ -72,7 +72,7 @@ export function main(argv: string[] = process.argv): Promise<never> {
     const catalogPath = options.catalog ?? options.properties;
     const catalog: Catalog | undefined = catalogPath ? parseCatalog(readJsonFile(catalogPath, 'catalog'), catalogPath) : undefined;
     const state: SingerState | undefined = options.state ? parseState(readJsonFile(options.state, 'state'), options.state) : undefined;
-    const client = new MixpanelClient(config, { userAgent: `${NAME}/${version}` });
+    const client = new MixpanelClient(config, { userAgent: `${NAME}/${version}`, signal });
     try {
       const writer = new SingerWriter(process.stdout);
       const summary = await runSync({ config, client, writer, log, signal, ...(catalog ? { catalog } : {}), ...(state ? { state } : {}) });

@@ -9,6 +9,7 @@ import { StateStore, type SingerState } from '../../singer/state.js';
 import type { SingerWriter } from '../../singer/writer.js';
 import type { MixpanelClient } from './client.js';
 import type { TapConfig } from './config.js';
+import { guardStream } from './errors.js';
 import { catalogEntry } from './discover.js';
 import { STREAMS } from './streams/index.js';
 import type { StreamDefinition } from './streams/types.js';
@@ -77,7 +78,7 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
     const timeExtracted = new Date().toISOString();
     log.info(`${stream.name}: sync started`, { replication: method });
 
-    for await (const output of stream.sync({
+    for await (const output of guardStream(stream.name, signal, log, stream.sync({
       config,
       client: options.client,
       state,
@@ -85,7 +86,7 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
       signal,
       time,
       replication: { method, ...(replication.key ? { key: replication.key } : {}) },
-    })) {
+    }))) {
       if (output.kind === 'records') {
         for (const record of output.records) await writer.writeRecord(stream.name, filter(record), timeExtracted);
         records += output.records.length;
@@ -100,6 +101,7 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
         break;
       }
     }
+    if (signal.aborted) summary.interrupted = true;
     const seconds = (Date.now() - started) / 1000;
     summary.streams.push({ stream: stream.name, records, seconds });
     log.info(`${stream.name}: ${summary.interrupted ? 'interrupted' : 'done'}`, {
