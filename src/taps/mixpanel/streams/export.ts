@@ -307,7 +307,6 @@ async function* syncExport(ctx: SyncContext): AsyncGenerator<StreamOutput> {
     }
     const low = read.low;
     const high = run.watermark;
-    const label = describeSlice(slice);
     emitted.beginRead();
     const splitter = new LineSplitter();
     let lineNumber = 0;
@@ -316,13 +315,13 @@ async function* syncExport(ctx: SyncContext): AsyncGenerator<StreamOutput> {
         lineNumber++;
         if (line === '') continue;
         if (line.charCodeAt(0) !== 123 /* { */) {
-          throw new ExportBodyError(`export ${label}: the response ended abnormally at line ${lineNumber} (${line.slice(0, 60)})`);
+          throw new ExportBodyError(`the response ended abnormally at line ${lineNumber} (${line.slice(0, 60)})`);
         }
         let raw: RawEvent;
         try {
           raw = JSON.parse(line) as RawEvent;
         } catch (err) {
-          throw new ExportBodyError(`export ${label}: line ${lineNumber} is not complete JSON (${line.slice(0, 60)})`, { cause: err });
+          throw new ExportBodyError(`line ${lineNumber} is not complete JSON (${line.slice(0, 60)})`, { cause: err });
         }
         const pt = processingTimeOf(raw);
         if (pt > low && pt <= high) {
@@ -334,14 +333,21 @@ async function* syncExport(ctx: SyncContext): AsyncGenerator<StreamOutput> {
     try {
       for await (const chunk of response.body) {
         const records: JsonObject[] = [];
-        handle(splitter.push(chunk as Buffer), records);
+        let broken: unknown;
+        try {
+          handle(splitter.push(chunk as Buffer), records);
+        } catch (err) {
+          broken = err;
+        }
+        // Records admitted before a bad line count as emitted: they must go out before the error.
         if (records.length > 0) yield { kind: 'records', records };
+        if (broken !== undefined) throw broken;
       }
     } catch (err) {
       if (err instanceof ExportBodyError || ctx.signal.aborted) throw err;
       const code = (err as { code?: unknown } | null)?.code;
       throw new ExportBodyError(
-        `export ${label}: the transfer broke after line ${lineNumber} (${typeof code === 'string' ? `${code}: ` : ''}${errorMessage(err)})`,
+        `the transfer broke after line ${lineNumber} (${typeof code === 'string' ? `${code}: ` : ''}${errorMessage(err)})`,
         { cause: err },
       );
     } finally {
@@ -350,7 +356,7 @@ async function* syncExport(ctx: SyncContext): AsyncGenerator<StreamOutput> {
     const rest = splitter.end();
     if (rest !== null && rest.trim() !== '') {
       // A body must end with a complete line: anything else is a broken transfer.
-      throw new ExportBodyError(`export ${label}: the response ended in the middle of line ${lineNumber + 1}`);
+      throw new ExportBodyError(`the response ended in the middle of line ${lineNumber + 1}`);
     }
   }
 
