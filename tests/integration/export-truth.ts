@@ -66,8 +66,8 @@ export interface LiveTap {
   child: ChildProcessWithoutNullStreams;
   stdout: () => string;
   stderr: () => string;
-  /** Resolves once `predicate` holds for stdout so far (checked on every chunk). */
-  until(predicate: (stdout: string) => boolean): Promise<void>;
+  /** Resolves once `predicate` holds for stdout and stderr so far (checked on every chunk). */
+  until(predicate: (stdout: string, stderr: string) => boolean): Promise<void>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
@@ -80,11 +80,11 @@ export function startTap(args: string[], timeoutMs = 60_000): LiveTap {
   child.stdin.end();
   let out = '';
   let err = '';
-  const watchers: Array<{ predicate: (s: string) => boolean; resolve: () => void }> = [];
+  const watchers: Array<{ predicate: (out: string, err: string) => boolean; resolve: () => void }> = [];
   const check = () => {
     for (let i = watchers.length - 1; i >= 0; i--) {
       const w = watchers[i] as (typeof watchers)[number];
-      if (w.predicate(out)) {
+      if (w.predicate(out, err)) {
         watchers.splice(i, 1);
         w.resolve();
       }
@@ -94,7 +94,10 @@ export function startTap(args: string[], timeoutMs = 60_000): LiveTap {
     out += c;
     check();
   });
-  child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
+  child.stderr.setEncoding('utf8').on('data', (c: string) => {
+    err += c;
+    check();
+  });
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.on('close', (code, signal) => {
@@ -109,10 +112,10 @@ export function startTap(args: string[], timeoutMs = 60_000): LiveTap {
     exited,
     until: (predicate) =>
       new Promise<void>((resolve, reject) => {
-        if (predicate(out)) return resolve();
+        if (predicate(out, err)) return resolve();
         watchers.push({ predicate, resolve });
         void exited.then(() => {
-          if (!predicate(out)) reject(new Error(`the tap exited before the expected output; stderr: ${err.slice(-2000)}`));
+          if (!predicate(out, err)) reject(new Error(`the tap exited before the expected output; stderr: ${err.slice(-2000)}`));
         });
       }),
   };
