@@ -182,6 +182,6 @@ describe('tap-mixpanel errors that are not worth retrying', () => {
     const result = await runBinary('tap-mixpanel', ['--config', writeJson(dir, 'e404.json', config)]);
     expect(result.code).toBe(4);
     expect(result.stderr).toMatch(/GET http:\/\/127\.0\.0\.1:\d+\/api\/2\.0\/export\?project_id=\d+&from_date=.* failed: 404 Not Found: No such project here/);
-    expect(result.stderr).not.toContain(String(sandboxClientConfigs(sandbox).tap.service_account_secret));
+    expect(result.stderr).not.toContain(sandbox.credentials.mixpanel.serviceAccountSecret);
   });
 });

@@ -3,7 +3,7 @@
  * the budget Mixpanel documents for it, shared by every stream of the run.
  */
 import type { Dispatcher } from 'undici';
-import { RequestBudget } from '../../http/budget.js';
+import { RequestBudget, type RateWindow } from '../../http/budget.js';
 import { interruptibleClock, systemClock, type Clock } from '../../http/clock.js';
 import { HttpClient, type QueryValue, type StreamResponse } from '../../http/client.js';
 import type { HttpError } from '../../http/errors.js';
@@ -36,7 +36,7 @@ export function windowMargin(intervalMs: number): number {
 /** The budgets of a run, from the documented limits and the config's overrides. */
 export function budgetLimits(config: TapConfig): { export: BudgetShape; query: BudgetShape } {
   const hourMs = config.rate_limit_hour_seconds * 1000;
-  const window = (limit: number, intervalMs: number) => ({ limit, intervalMs: intervalMs + windowMargin(intervalMs) });
+  const window = (limit: number, intervalMs: number) => ({ limit, intervalMs, slackMs: windowMargin(intervalMs) });
   return {
     export: {
       maxConcurrent: EXPORT_LIMITS.maxConcurrent,
@@ -48,7 +48,7 @@ export function budgetLimits(config: TapConfig): { export: BudgetShape; query: B
 
 interface BudgetShape {
   maxConcurrent: number;
-  windows: Array<{ limit: number; intervalMs: number }>;
+  windows: RateWindow[];
 }
 
 export interface EngageProfile {

@@ -78,10 +78,16 @@ describe('budgets from the config', () => {
 
   it("Mixpanel's limits (or the overrides), each window a little longer than Mixpanel's", () => {
     expect(budgetLimits(config)).toEqual({
-      export: { maxConcurrent: 100, windows: [{ limit: 3, intervalMs: 1100 }, { limit: 60, intervalMs: 3_601_000 }] },
-      query: { maxConcurrent: 2, windows: [{ limit: 40, intervalMs: 3_601_000 }] },
+      export: {
+        maxConcurrent: 100,
+        windows: [
+          { limit: 3, intervalMs: 1000, slackMs: 100 },
+          { limit: 60, intervalMs: 3_600_000, slackMs: 1000 },
+        ],
+      },
+      query: { maxConcurrent: 2, windows: [{ limit: 40, intervalMs: 3_600_000, slackMs: 1000 }] },
     });
-    expect(budgetLimits({ ...config, rate_limit_hour_seconds: 6 }).export.windows[1]).toEqual({ limit: 60, intervalMs: 6600 });
+    expect(budgetLimits({ ...config, rate_limit_hour_seconds: 6 }).export.windows[1]).toEqual({ limit: 60, intervalMs: 6000, slackMs: 600 });
     expect(windowMargin(1000)).toBe(100);
   });
 });
