@@ -18,8 +18,6 @@ export class EmittedKeys {
   private table: Uint32Array;
   private capacity: number;
   private used = 0;
-  private h1 = 0;
-  private h2 = 0;
 
   constructor(initialCapacity = MIN_CAPACITY) {
     this.capacity = Math.max(MIN_CAPACITY, 2 ** Math.ceil(Math.log2(initialCapacity)));
@@ -42,13 +40,28 @@ export class EmittedKeys {
   }
 
   /**
-   * Called for every event of the current read, in body order: true when it must be emitted
-   * (this read has now seen the key more often than all reads together emitted it).
+   * Called for every event of the current read, in body order, with the parts of its key: true
+   * when it must be emitted (this read has now seen the key more often than all reads together
+   * emitted it). The parts are hashed in place, with a separator, without building a key string.
    */
-  admit(key: string): boolean {
-    this.hash(key);
-    const hi = this.h1;
-    const lo = this.h2;
+  admit(...parts: string[]): boolean {
+    hashParts(parts);
+    return this.admitHash(H1, H2);
+  }
+
+  /** admit() for the four parts of an event key, without the rest-array. */
+  admitEvent(event: string, distinctId: string, time: string, insertId: string): boolean {
+    H1 = 0xdeadbeef;
+    H2 = 0x41c6ce57;
+    mix(event);
+    mix(distinctId);
+    mix(time);
+    mix(insertId);
+    finish();
+    return this.admitHash(H1, H2);
+  }
+
+  private admitHash(hi: number, lo: number): boolean {
     const mask = this.capacity - 1;
     let slot = lo & mask;
     for (;;) {
@@ -82,24 +95,49 @@ export class EmittedKeys {
       if (old[at + 2] === 0) continue;
       let slot = (old[at + 1] as number) & mask;
       while (this.table[slot * SLOT + 2] !== 0) slot = (slot + 1) & mask;
-      this.table.set(old.subarray(at, at + SLOT), slot * SLOT);
+      const to = slot * SLOT;
+      this.table[to] = old[at] as number;
+      this.table[to + 1] = old[at + 1] as number;
+      this.table[to + 2] = old[at + 2] as number;
+      this.table[to + 3] = old[at + 3] as number;
     }
   }
+}
 
-  /** Two independent 32-bit multiplicative hashes of the UTF-16 units (cyrb53's mixing, all 64 bits kept). */
-  private hash(key: string): void {
-    let h1 = 0xdeadbeef;
-    let h2 = 0x41c6ce57;
-    for (let i = 0; i < key.length; i++) {
-      const ch = key.charCodeAt(i);
-      h1 = Math.imul(h1 ^ ch, 2654435761);
-      h2 = Math.imul(h2 ^ ch, 1597334677);
-    }
-    h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507);
-    h1 ^= Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-    h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507);
-    h2 ^= Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-    this.h1 = h1 >>> 0;
-    this.h2 = h2 >>> 0;
+/*
+ * Two independent 32-bit multiplicative hashes over the UTF-16 units (cyrb53's mixing, all 64
+ * bits kept), in module state so the hot path allocates nothing.
+ */
+let H1 = 0;
+let H2 = 0;
+
+function mix(part: string): void {
+  let h1 = H1;
+  let h2 = H2;
+  for (let i = 0; i < part.length; i++) {
+    const ch = part.charCodeAt(i);
+    h1 = Math.imul(h1 ^ ch, 2654435761);
+    h2 = Math.imul(h2 ^ ch, 1597334677);
   }
+  // The separator: ("ab", "c") and ("a", "bc") differ.
+  H1 = Math.imul(h1 ^ 0xffff, 2654435761);
+  H2 = Math.imul(h2 ^ 0xffff, 1597334677);
+}
+
+function finish(): void {
+  let h1 = H1;
+  let h2 = H2;
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507);
+  h1 ^= Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507);
+  h2 ^= Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  H1 = h1 >>> 0;
+  H2 = h2 >>> 0;
+}
+
+function hashParts(parts: readonly string[]): void {
+  H1 = 0xdeadbeef;
+  H2 = 0x41c6ce57;
+  for (const part of parts) mix(part);
+  finish();
 }

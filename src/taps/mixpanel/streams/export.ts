@@ -260,10 +260,6 @@ function isRecoverable(err: unknown): boolean {
   return false;
 }
 
-function recordKey(record: JsonObject): string {
-  return `${record.event as string}\u0000${record.distinct_id as string}\u0000${record.time as string}\u0000${record.mp_reserved_insert_id as string}`;
-}
-
 interface WindowRead {
   window: ExportWindow;
   /** Events ingested at or before this are not new on a re-read day. */
@@ -326,7 +322,9 @@ async function* syncExport(ctx: SyncContext): AsyncGenerator<StreamOutput> {
         const pt = processingTimeOf(raw);
         if (pt > low && pt <= high) {
           const record = transform(raw);
-          if (emitted.admit(recordKey(record))) out.push(record);
+          if (emitted.admitEvent(record.event as string, record.distinct_id as string, record.time as string, record.mp_reserved_insert_id as string)) {
+            out.push(record);
+          }
         }
       }
     };
