@@ -20,7 +20,7 @@ import {
   truthUpTo,
   type ExportBookmarkState,
 } from './export-truth.js';
-import { lastState, parseSingerOutput, runBinary, tempDir, writeJson } from './harness.js';
+import { groundTruthEvents, lastState, parseSingerOutput, postJson, runBinary, tempDir, writeJson } from './harness.js';
 
 let sandbox: Sandbox;
 let dir: string;
@@ -70,7 +70,9 @@ async function resumeAndCheck(name: string, state: Record<string, unknown> | und
 describe('tap-mixpanel killed and resumed', () => {
   // Three kills at random points of the run (records written before the kill).
   it.each([1, 2, 3])('SIGKILL at a random moment (%i), resumed from the last emitted STATE: no event lost', async (n) => {
-    const threshold = 1 + Math.floor(Math.random() * 14_000);
+    // Somewhere in the run: between the first record and 90% of the events the sandbox holds.
+    const total = (await groundTruthEvents(sandbox.url, sandbox.dataRange.fromDate, sandbox.dataRange.toDate)).length;
+    const threshold = 1 + Math.floor(Math.random() * 0.9 * total);
     const tap = startTap(['--config', configPath]);
     await tap.until((out) => countLines(out, 'RECORD') >= threshold);
     tap.child.kill('SIGKILL');
@@ -86,11 +88,14 @@ describe('tap-mixpanel killed and resumed', () => {
 
 describe('tap-mixpanel stopped with SIGTERM', () => {
   it('stops at a record boundary, ends with a STATE that claims only what it wrote, exits 0', async () => {
+    // Slow answers, so the run cannot finish between the moment we decide to stop it and the signal.
+    await postJson(`${sandbox.url}/__admin/settings`, { latency_ms: { export: 300 } });
     const tap = startTap(['--config', configPath]);
     // Mid-run: after the first window's STATE and some records of the next window.
     await tap.until((out) => countLines(out, 'STATE') >= 1 && countLines(out, 'RECORD') >= 3000);
     tap.child.kill('SIGTERM');
     const { code } = await tap.exited;
+    await postJson(`${sandbox.url}/__admin/settings`, { latency_ms: { export: 0 } });
     expect(code).toBe(0);
     expect(tap.stdout().endsWith('\n')).toBe(true);
     const messages = parseSingerOutput(tap.stdout());
