@@ -7,8 +7,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { sandboxClientConfigs } from '../../src/sandbox/configs.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
-import { countKeys, exportKeysOf, truthUpTo, type ExportBookmarkState } from './export-truth.js';
-import { getJson, lastState, parseSingerOutput, postJson, runBinary, tempDir, writeJson } from './harness.js';
+import { DateTime } from 'luxon';
+import { countKeys, exportedKey, exportKeysOf, truthUpTo, type ExportBookmarkState } from './export-truth.js';
+import { getJson, lastState, parseSingerOutput, postJson, recordsOf, runBinary, tempDir, writeJson } from './harness.js';
 
 let sandbox: Sandbox;
 let dir: string;
@@ -183,5 +184,40 @@ describe('tap-mixpanel errors that are not worth retrying', () => {
     expect(result.code).toBe(4);
     expect(result.stderr).toMatch(/GET http:\/\/127\.0\.0\.1:\d+\/api\/2\.0\/export\?project_id=\d+&from_date=.* failed: 404 Not Found: No such project here/);
     expect(result.stderr).not.toContain(sandbox.credentials.mixpanel.serviceAccountSecret);
+  });
+});
+
+describe('a pre-2023 project (dates and times in the project time zone)', () => {
+  it('a day that keeps failing is split into local hours; nothing lost or duplicated', async () => {
+    const zoned = await startSandbox({ port: 0, seed: 12, days: 2, eventsPerDay: 300, profiles: 5, projectTimezone: 'America/Los_Angeles' });
+    try {
+      await postJson(`${zoned.url}/__admin/settings`, {
+        faults: [{ kind: 'cut_mid_line', after_lines: 40, when: { where_lacks: 'properties["time"]' } }],
+      });
+      const config = {
+        ...sandboxClientConfigs(zoned).tap,
+        time_semantics: 'project_timezone',
+        project_timezone: 'America/Los_Angeles',
+        ingestion_settle_minutes: 0,
+        date_window_size: 1,
+        retry_base_delay_seconds: 0.05,
+        export_max_requests_per_second: 100,
+      };
+      const result = await runBinary('tap-mixpanel', ['--config', writeJson(dir, 'zoned.json', config)], { timeoutMs: 50_000 });
+      if (result.code !== 0) throw new Error(`tap exited ${result.code}: ${result.stderr.slice(-3000)}`);
+      expect(result.stderr).toMatch(/splitting it into 24 smaller requests/);
+      const messages = parseSingerOutput(result.stdout);
+      const state = lastState(messages) as unknown as ExportBookmarkState;
+      const truth = await truthUpTo(zoned.url, zoned.dataRange.fromDate, zoned.dataRange.toDate, state.bookmarks.export.processing_watermark_ms);
+      // The tap emits `time` in UTC; the ground truth holds Los Angeles wall-clock seconds.
+      const localKeys = recordsOf(messages, 'export').map((r) => {
+        const local = DateTime.fromISO(String(r.time), { zone: 'utc' }).setZone('America/Los_Angeles').toISO({ includeOffset: false }) as string;
+        return exportedKey({ ...r, time: `${local}Z` });
+      });
+      expect(localKeys.length).toBeGreaterThan(300);
+      expect(countKeys(localKeys)).toEqual(truth);
+    } finally {
+      await zoned.close();
+    }
   });
 });
