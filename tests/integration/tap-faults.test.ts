@@ -126,9 +126,15 @@ describe('tap-mixpanel under injected faults: nothing lost, nothing duplicated',
   it('a window that keeps failing is split into days', async () => {
     const { stderr, requests } = await syncWith([{ kind: 'cut_mid_line', after_lines: 50, when: { min_days: 2 } }]);
     expect(applied(requests, 'cut_mid_line')).toBe(6); // 3 reads of each 2-day window
-    expect(stderr).toMatch(/failed 3 times .*splitting it into 2 smaller requests/);
+    expect(stderr).toMatch(/export \d{4}-\d{2}-\d{2} to \d{4}-\d{2}-\d{2}: the transfer broke after line \d+.*; splitting it into 2 smaller requests/);
     const single = requests.filter((r) => r.query.from_date === r.query.to_date && r.status === 200);
     expect(single.length).toBeGreaterThanOrEqual(4);
+  });
+
+  it('a window whose request keeps failing through every retry is split at once', async () => {
+    const { stderr, requests } = await syncWith([{ kind: 'status', status: 504, when: { min_days: 2 } }], { max_retries: 1 });
+    expect(applied(requests, 'status')).toBe(4); // 2 tries (max_retries 1) of each 2-day window
+    expect(stderr).toMatch(/failed: 504 Gateway Timeout.*; splitting it into 2 smaller requests/);
   });
 
   it('a day that keeps failing is split into hours with a where on time', async () => {

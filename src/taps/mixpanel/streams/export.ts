@@ -18,7 +18,8 @@
  * Broken transfers. A body that breaks (connection reset, truncated gzip, a partial last line,
  * "terminated early", a stall past idle_timeout) is read again; the events the window already
  * emitted are skipped by key (emitted-keys.ts: a bounded multiset of 64-bit hashes), because
- * Mixpanel does not promise the same order twice. A slice that fails SLICE_ATTEMPTS times is
+ * Mixpanel does not promise the same order twice. A slice whose body breaks SLICE_ATTEMPTS times,
+ * or whose request fails through all the HTTP client's retries (5xx, no first byte in time), is
  * split: a range of days into days, a day into hours (a `where` on `time`).
  */
 import type { JsonObject, JsonSchema } from '../../../singer/messages.js';
@@ -378,7 +379,9 @@ async function* syncExport(ctx: SyncContext): AsyncGenerator<StreamOutput> {
           break;
         } catch (err) {
           if (ctx.signal.aborted || !isRecoverable(err)) throw err;
-          failures++;
+          // A request that failed through all of the HTTP client's retries (5xx, timeouts before
+          // the first byte) is not tried again as it is: a smaller window is the better bet.
+          failures = err instanceof HttpError ? SLICE_ATTEMPTS : failures + 1;
           if (failures < SLICE_ATTEMPTS) {
             const waitMs = backoffDelay(failures, { baseDelayMs: config.retry_base_delay_seconds * 1000, maxDelayMs: 60_000 });
             log.warn(
@@ -389,9 +392,9 @@ async function* syncExport(ctx: SyncContext): AsyncGenerator<StreamOutput> {
           }
           const parts = splitSlice(slice);
           if (!parts) {
-            throw new RemoteError(`export ${describeSlice(slice)} failed ${failures} times even as a single hour; last error: ${errorMessage(err)}`, { cause: err });
+            throw new RemoteError(`export ${describeSlice(slice)} still fails as a single hour: ${errorMessage(err)}`, { cause: err });
           }
-          log.warn(`export ${describeSlice(slice)}: failed ${failures} times (${errorMessage(err)}); splitting it into ${parts.length} smaller requests`);
+          log.warn(`export ${describeSlice(slice)}: ${errorMessage(err)}; splitting it into ${parts.length} smaller requests`);
           queue.unshift(...parts);
           break;
         }
