@@ -13,7 +13,14 @@ import { systemClock, type Clock } from './clock.js';
 export interface RateWindow {
   limit: number;
   intervalMs: number;
+  /**
+   * Extra length we give the window on our side (not shown in logs): the service counts a
+   * request when it arrives, and network delays differ between requests.
+   */
+  slackMs?: number;
 }
+
+const spanOf = (w: RateWindow): number => w.intervalMs + (w.slackMs ?? 0);
 
 export interface BudgetOptions {
   name: string;
@@ -101,7 +108,7 @@ export class RequestBudget {
 
   /** How long a counted request starting now would have to wait for the rate windows. */
   rateWaitMs(now: number): number {
-    const longest = Math.max(0, ...this.windows.map((w) => w.intervalMs));
+    const longest = Math.max(0, ...this.windows.map(spanOf));
     while (this.starts.length > 0 && (this.starts[0] as number) <= now - longest) this.starts.shift();
     return Math.max(0, ...this.windows.map((w) => this.rateWaitMsFor(w, now)));
   }
@@ -138,10 +145,11 @@ export class RequestBudget {
   /** For one window: when the limit-th most recent start leaves it, a new start fits. */
   private rateWaitMsFor(window: RateWindow, now: number): number {
     let count = 0;
+    const span = spanOf(window);
     for (let i = this.starts.length - 1; i >= 0; i--) {
       const start = this.starts[i] as number;
-      if (start <= now - window.intervalMs) break;
-      if (++count >= window.limit) return start + window.intervalMs - now;
+      if (start <= now - span) break;
+      if (++count >= window.limit) return start + span - now;
     }
     return 0;
   }

@@ -4,11 +4,12 @@
  */
 import { pipeline, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
+import { ChunkCoalescer } from '../util/coalesce.js';
 import { Agent, request, type Dispatcher } from 'undici';
 import { createLogger, type Logger } from '../log/logger.js';
 import { redactUrl, registerSecret } from '../log/redact.js';
 import type { RequestBudget } from './budget.js';
-import { systemClock, type Clock } from './clock.js';
+import { interruptibleClock, systemClock, type Clock } from './clock.js';
 import { HttpError, serviceMessageFrom } from './errors.js';
 import { guardedCall } from './guarded-call.js';
 import { DEFAULT_RETRY, parseRetryAfter, type RetryOptions } from './retry.js';
@@ -46,6 +47,10 @@ export interface HttpClientOptions {
   logger?: Logger;
   /** The actionable sentence for a 401/403 (which credential, which host, what to check). */
   describeAuthFailure?: (status: number, url: URL) => string;
+  /** The service's own reading of a final failure (e.g. 402 = plan limit), or undefined to keep the HttpError. */
+  translateError?: (err: HttpError) => Error | undefined;
+  /** Aborted when the run is stopping: waits end and requests in flight are cancelled. */
+  signal?: AbortSignal;
 }
 
 export interface HttpRequest {
@@ -120,7 +125,7 @@ export class HttpClient {
         bodyTimeout: timeouts.bodyMs,
       });
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
-    this.clock = options.clock ?? systemClock;
+    this.clock = interruptibleClock(options.clock ?? systemClock, options.signal);
     this.log = options.logger ?? createLogger('http');
     this.headers = { 'user-agent': options.userAgent ?? 'tap-mixpanel-target-mailchimp' };
     if (options.auth?.type === 'basic') {
@@ -173,7 +178,11 @@ export class HttpClient {
       const response = await this.send(req, url, method);
       const encoding = String(response.headers['content-encoding'] ?? '').toLowerCase();
       const raw = response.body;
-      const body: Readable = encoding.includes('gzip') ? pipeline(raw, createGunzip(), () => undefined) : raw;
+      // Copied into blocks of our own first: a fast server would otherwise queue thousands of
+      // socket slices, each pinning a 64 KiB buffer (see ChunkCoalescer).
+      const body: Readable = encoding.includes('gzip')
+        ? pipeline(raw, new ChunkCoalescer(), createGunzip(), () => undefined)
+        : pipeline(raw, new ChunkCoalescer(), () => undefined);
       const done = () => release();
       body.once('close', done);
       body.once('end', done);
@@ -200,6 +209,7 @@ export class HttpClient {
         ...(this.options.random ? { random: this.options.random } : {}),
         describeAuthFailure: (status) =>
           this.options.describeAuthFailure?.(status, url) ?? `${this.name} rejected the credentials (${status}) for ${url.host}`,
+        ...(this.options.translateError ? { translateError: this.options.translateError } : {}),
       },
       (release) => attempt(url, method, release),
       (err) => this.toHttpError(err, method, url),
@@ -222,7 +232,7 @@ export class HttpClient {
     headers.accept ??= 'application/json, text/plain, */*';
     this.requestCount++;
     const started = this.clock.now();
-    const response = await request(url, { method, headers, body, dispatcher: this.dispatcher });
+    const response = await request(url, { method, headers, body, dispatcher: this.dispatcher, ...(this.options.signal ? { signal: this.options.signal } : {}) });
     this.log.debug(`${method} ${redactUrl(url)} -> ${response.statusCode}`, { ms: this.clock.now() - started });
     if (response.statusCode >= 400) {
       const text = await readLimited(response.body);
@@ -246,7 +256,12 @@ export class HttpClient {
     );
   }
 
+  /** Waits on the client's clock; ends early (InterruptedError) when the run is stopping. */
+  sleep(ms: number): Promise<void> {
+    return this.clock.sleep(ms);
+  }
+
   async close(): Promise<void> {
-    if (this.ownsDispatcher) await this.dispatcher.close();
+    if (this.ownsDispatcher) await this.dispatcher.destroy();
   }
 }

@@ -19,6 +19,8 @@ export interface GuardOptions {
   random?: () => number;
   log: Logger;
   describeAuthFailure?: (status: number) => string;
+  /** The service's own reading of a final failure (a plan limit, a known 400), or undefined to keep it. */
+  translateError?: (err: HttpError) => Error | undefined;
 }
 
 export interface CallTarget {
@@ -57,13 +59,23 @@ export async function guardedCall<T>(
           if (decision.rateLimited && decision.delayMs !== undefined) {
             options.budget?.pauseUntil(options.clock.now() + delayMs, `Retry-After on ${target.method} ${target.path}`);
           }
-          options.log.warn(
-            `${options.name}: ${target.method} ${target.path} failed (${decision.reason}); retry ${n} of ${options.retry.maxAttempts - 1} in ${formatDuration(delayMs)}`,
-          );
+          const retry = `retry ${n} of ${options.retry.maxAttempts - 1}`;
+          if (decision.rateLimited) {
+            const asked = decision.delayMs !== undefined ? `Retry-After asked for ${formatDuration(decision.delayMs)}` : 'no Retry-After: backing off';
+            options.log.warn(
+              `${options.name}: rate limited on ${target.method} ${target.path} (${decision.reason}); waiting ${formatDuration(delayMs)} (${asked}, plus jitter) before ${retry}`,
+            );
+          } else {
+            options.log.warn(`${options.name}: ${target.method} ${target.path} failed (${decision.reason}); ${retry} in ${formatDuration(delayMs)}`);
+          }
         },
       },
     );
   } catch (err) {
+    if (err instanceof HttpError) {
+      const translated = options.translateError?.(err);
+      if (translated) throw translated;
+    }
     if (err instanceof HttpError && (err.status === 401 || err.status === 403)) {
       const sentence = options.describeAuthFailure?.(err.status) ?? `${options.name} rejected the credentials (${err.status})`;
       throw new ConfigError(`${sentence}${err.serviceMessage ? ` (the service said: ${err.serviceMessage})` : ''}`, { cause: err });

@@ -61,6 +61,14 @@ export function backoffDelay(retryNumber: number, policy: BackoffPolicy, random:
   return Math.round(window / 2 + random() * (window / 2));
 }
 
+/**
+ * The wait for a Retry-After: at least what the service asked, plus up to 10% (at most 2 s) of
+ * jitter, so clients told the same second do not all come back at once.
+ */
+export function retryAfterDelay(retryAfterMs: number, random: () => number = Math.random): number {
+  return Math.round(retryAfterMs + random() * Math.min(2000, Math.max(100, retryAfterMs * 0.1)));
+}
+
 /** Retry-After as milliseconds: delta-seconds or an HTTP date. Undefined when absent or unusable. */
 export function parseRetryAfter(value: string | string[] | undefined, nowMs: number): number | undefined {
   const text = Array.isArray(value) ? value[0] : value;
@@ -142,7 +150,7 @@ export async function withRetries<T>(operation: (attempt: number) => Promise<T>,
       if (!decision.retry || attempt >= options.retry.maxAttempts) throw err;
       const delayMs =
         decision.delayMs !== undefined
-          ? Math.min(decision.delayMs, options.retry.maxRetryAfterMs)
+          ? retryAfterDelay(Math.min(decision.delayMs, options.retry.maxRetryAfterMs), options.random)
           : backoffDelay(attempt, options.retry, options.random);
       options.onRetry?.({ attempt, delayMs, decision, error: err });
       await options.sleep(delayMs);

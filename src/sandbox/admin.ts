@@ -12,6 +12,8 @@ import type { Route, RouteParams } from './http.js';
 import { mailchimpTime, subscriberHash } from './mailchimp/store.js';
 import type { Audience, MemberStatus } from './mailchimp/store.js';
 import { toAdminMember } from './mailchimp/serialize.js';
+import { parseFaultRules } from './faults.js';
+import { describeRateLimits, mergeRateLimits } from './limits.js';
 import { eventChunks, parseWhere, streamLines } from './mixpanel/export.js';
 import type { Family } from './options.js';
 import { parseInstant } from './options.js';
@@ -214,7 +216,23 @@ async function postClock(ctx: RequestContext): Promise<void> {
 }
 
 function settingsState(ctx: RequestContext): Record<string, unknown> {
-  return { latency_ms: { ...ctx.state.settings.latencyMs } };
+  const { settings, limiters } = ctx.state;
+  return {
+    latency_ms: { ...settings.latencyMs },
+    rate_limits: describeRateLimits(settings.rateLimits),
+    rate_limited: { export: limiters.export.refused, query: limiters.query.refused },
+    faults: settings.faults,
+    faults_applied: { ...ctx.state.faultsApplied },
+  };
+}
+
+/** Runs a settings parser; its Error becomes a 400 naming the bad key. */
+function parsed<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    throw adminError(400, err instanceof Error ? err.message : String(err));
+  }
 }
 
 async function postSettings(ctx: RequestContext): Promise<void> {
@@ -226,6 +244,16 @@ async function postSettings(ctx: RequestContext): Promise<void> {
       if (typeof value !== 'number' || !(value >= 0)) throw adminError(400, `latency_ms.${family} must be a number >= 0`);
       ctx.state.settings.latencyMs[family as Family] = value;
     }
+  }
+  if (body.rate_limits !== undefined) {
+    // New limits start with empty windows, so a test sees exactly the requests it makes.
+    ctx.state.settings.rateLimits = parsed(() => mergeRateLimits(ctx.state.settings.rateLimits, body.rate_limits));
+    ctx.state.limiters.export.clear();
+    ctx.state.limiters.query.clear();
+  }
+  if (body.faults !== undefined) {
+    ctx.state.settings.faults = parsed(() => parseFaultRules(body.faults));
+    ctx.state.faultsApplied = {};
   }
   sendJson(ctx.res, 200, settingsState(ctx));
 }

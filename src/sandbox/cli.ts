@@ -27,6 +27,17 @@ function nonNegative(value: string): number {
   return n;
 }
 
+function jsonArray(value: string): unknown[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw new InvalidArgumentError('expected a JSON array');
+  }
+  if (!Array.isArray(parsed)) throw new InvalidArgumentError('expected a JSON array');
+  return parsed;
+}
+
 interface RawCliOptions {
   port: number;
   seed?: number;
@@ -48,6 +59,9 @@ interface RawCliOptions {
   latencyExport?: number;
   latencyQuery?: number;
   latencyMailchimp?: number;
+  rateLimits?: boolean;
+  rateLimitHourMs?: number;
+  faults?: unknown[];
   tapAuth: 'service_account' | 'api_secret';
   json?: boolean;
 }
@@ -75,6 +89,9 @@ function buildCommand(): Command {
     .option('--latency-export <ms>', 'added latency for the export API', nonNegative)
     .option('--latency-query <ms>', 'added latency for the query API', nonNegative)
     .option('--latency-mailchimp <ms>', 'added latency for the Mailchimp API', nonNegative)
+    .option('--rate-limits', "enforce Mixpanel's rate limits (429 with Retry-After)")
+    .option('--rate-limit-hour-ms <ms>', 'length of the rate limits\' hour (implies --rate-limits), e.g. 6000', nonNegative)
+    .option('--faults <json>', 'fault rules as a JSON array, e.g. \'[{"kind":"cut_mid_line","after_lines":100,"times":1}]\'', jsonArray)
     .addOption(
       new Option('--tap-auth <kind>', 'credentials in the printed tap config').choices(['service_account', 'api_secret']).default('service_account'),
     )
@@ -115,6 +132,8 @@ export function parseSandboxArgs(argv: readonly string[], output?: CliOutput): S
       requiredMergeField: o.requiredMergeField === undefined ? undefined : o.requiredMergeField.toLowerCase() === 'none' ? null : o.requiredMergeField,
     },
     latencyMs: { export: o.latencyExport, query: o.latencyQuery, mailchimp: o.latencyMailchimp },
+    rateLimits: o.rateLimitHourMs !== undefined ? { hour_ms: o.rateLimitHourMs } : o.rateLimits === true ? true : undefined,
+    faults: o.faults,
   };
   return { options: dropUndefined(options), tapAuth: o.tapAuth, json: o.json === true };
 }

@@ -32,6 +32,8 @@ export class RequestContext {
    */
   readonly bodyStages: Array<() => Transform> = [];
   readonly wireStages: Array<() => Transform> = [];
+  /** Set by a fault: once the stages are done, close the connection without finishing the response. */
+  cutConnection = false;
   private bodyPromise: Promise<Buffer> | null = null;
   private paramsPromise: Promise<URLSearchParams> | null = null;
 

@@ -3,6 +3,8 @@
  * the resolved options, so two sandboxes started with the same options serve the same data.
  */
 import { isValidTimeZone, parseDay, ProjectCalendar } from './calendar.js';
+import { parseFaultRules, type FaultRule } from './faults.js';
+import { MIXPANEL_LIMITS, mergeRateLimits, type RateLimitInput, type RateLimitSettings } from './limits.js';
 
 export interface SandboxOptions {
   /** Default 0: the OS chooses a free port. */
@@ -38,6 +40,13 @@ export interface SandboxOptions {
     requiredMergeField?: string | null;
   };
   latencyMs?: { export?: number; query?: number; mailchimp?: number };
+  /**
+   * Mixpanel's rate limits (limits.ts): true enforces the documented ones; an object changes
+   * some of them (snake_case keys, e.g. {"hour_ms": 6000}) and enforces them. Default off.
+   */
+  rateLimits?: boolean | RateLimitInput;
+  /** Fault rules applied from the start (faults.ts); POST /__admin/settings {"faults": [...]} replaces them. */
+  faults?: unknown[];
 }
 
 export const SANDBOX_DEFAULTS = {
@@ -95,6 +104,8 @@ export interface SandboxConfig {
   mixpanel: MixpanelCredentials;
   mailchimp: MailchimpCredentials & { members: number; requiredMergeField: string | null };
   latencyMs: Record<Family, number>;
+  rateLimits: RateLimitSettings;
+  faults: FaultRule[];
 }
 
 export function resolveOptions(options: SandboxOptions = {}, realNowMs: number = Date.now()): SandboxConfig {
@@ -143,6 +154,8 @@ export function resolveOptions(options: SandboxOptions = {}, realNowMs: number =
       query: count('latencyMs.query', options.latencyMs?.query, 0, 0),
       mailchimp: count('latencyMs.mailchimp', options.latencyMs?.mailchimp, 0, 0),
     },
+    rateLimits: mergeRateLimits(MIXPANEL_LIMITS, options.rateLimits, 'rateLimits'),
+    faults: options.faults === undefined ? [] : parseFaultRules(options.faults, 'faults'),
   };
 }
 

@@ -20,6 +20,8 @@ export interface RequestLogEntry {
   members?: number;
   /** True when the client went away before the response finished. */
   aborted?: boolean;
+  /** The injected fault this request received (faults.ts), if any. */
+  fault?: string;
 }
 
 const MAX_ENTRIES = 10_000;

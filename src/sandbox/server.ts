@@ -8,7 +8,7 @@
  *   mailchimp  /3.0/...                                  Mailchimp Marketing API v3
  *   admin      /__admin/...                              sandbox control (admin.ts), no auth, not logged
  *
- * Extension points for rate limits and fault injection: a hook in a family's `hooks` list runs
+ * Rate limits (limits.ts) and fault injection (faults.ts) are hooks of this kind. A hook in a family's `hooks` list runs
  * for every request of that family, after authentication; it can answer at once (throw an
  * HttpError: 429 with Retry-After, a 5xx burst), wait (latency, stalls), or add stream stages
  * that streamed bodies (the export) pass through: ctx.bodyStages before compression (cut
@@ -24,6 +24,8 @@ import { ADMIN_ROUTES, adminError } from './admin.js';
 import type { SandboxCredentials } from './configs.js';
 import { RequestContext, runHooks } from './context.js';
 import type { FamilyName, Hook } from './context.js';
+import { injectFaults } from './faults.js';
+import { rateLimit } from './limits.js';
 import { HttpError, RouteTable, delay, paramsObject, sendError, sendJson } from './http.js';
 import { MAILCHIMP_ROUTES } from './mailchimp/routes.js';
 import { connectionCap, mailchimpAuth, mailchimpErrorResponse, mailchimpMethodNotAllowed, mailchimpNotFound } from './mailchimp/problems.js';
@@ -84,7 +86,7 @@ function families(state: SandboxState): FamilyDefinition[] {
       name: 'export',
       matches: (p) => p === '/api/2.0/export',
       routes: new RouteTable([{ method: 'GET', path: '/api/2.0/export', handle: handleExport }]),
-      hooks: [mixpanelAuth(state), latency('export')],
+      hooks: [mixpanelAuth(state), rateLimit('export'), injectFaults('export'), latency('export')],
       notFound: mixpanelNotFound,
       methodNotAllowed: mixpanelMethodNotAllowed,
       toResponse: mixpanelResponse,
@@ -93,7 +95,7 @@ function families(state: SandboxState): FamilyDefinition[] {
       name: 'query',
       matches: (p) => p.startsWith('/api/'),
       routes: new RouteTable(QUERY_ROUTES),
-      hooks: [mixpanelAuth(state), latency('query')],
+      hooks: [mixpanelAuth(state), rateLimit('query'), injectFaults('query'), latency('query')],
       notFound: mixpanelNotFound,
       methodNotAllowed: mixpanelMethodNotAllowed,
       toResponse: mixpanelResponse,
@@ -102,7 +104,7 @@ function families(state: SandboxState): FamilyDefinition[] {
       name: 'mailchimp',
       matches: (p) => p === '/3.0' || p.startsWith('/3.0/'),
       routes: new RouteTable(MAILCHIMP_ROUTES),
-      hooks: [mailchimpAuth(state), connectionCap(state), latency('mailchimp')],
+      hooks: [mailchimpAuth(state), connectionCap(state), injectFaults('mailchimp'), latency('mailchimp')],
       notFound: mailchimpNotFound,
       methodNotAllowed: mailchimpMethodNotAllowed,
       toResponse: mailchimpErrorResponse,
@@ -159,7 +161,7 @@ async function handleRequest(state: SandboxState, all: readonly FamilyDefinition
     });
   } catch (err) {
     const response = family.toResponse(err);
-    if (response.status >= 500) log.error('request failed', { method: ctx.method, path: url.pathname, error: err instanceof Error ? err.stack ?? err.message : String(err) });
+    if (response.status >= 500 && !logEntry?.fault) log.error('request failed', { method: ctx.method, path: url.pathname, error: err instanceof Error ? err.stack ?? err.message : String(err) });
     if (res.headersSent) {
       res.destroy();
       return;

@@ -15,9 +15,22 @@ import { seedMergeFields } from './mailchimp/validation.js';
 import { EngageSessions } from './mixpanel/engage-sessions.js';
 import type { Family, SandboxConfig } from './options.js';
 import { RequestLog } from './request-log.js';
+import type { FaultRule } from './faults.js';
+import { mergeRateLimits, RateLimiter, type RateLimitSettings } from './limits.js';
 
 export interface RuntimeSettings {
   latencyMs: Record<Family, number>;
+  rateLimits: RateLimitSettings;
+  /** Fault rules with their uses left (faults.ts). */
+  faults: FaultRule[];
+}
+
+function initialSettings(config: SandboxConfig): RuntimeSettings {
+  return {
+    latencyMs: { ...config.latencyMs },
+    rateLimits: mergeRateLimits(config.rateLimits, undefined),
+    faults: config.faults.map((rule) => ({ ...rule, ...(rule.when ? { when: { ...rule.when } } : {}) })),
+  };
 }
 
 /** An event added through the admin API, with its `time` in milliseconds for time_in_ms. */
@@ -40,6 +53,10 @@ export class SandboxState {
   /** Aborted when the sandbox closes, so pending delays end at once. */
   readonly closing = new AbortController();
   settings: RuntimeSettings;
+  /** Mixpanel rate-limit bookkeeping per family (limits.ts). */
+  readonly limiters = { export: new RateLimiter(), query: new RateLimiter() };
+  /** How many times each fault kind was applied since start or reset. */
+  faultsApplied: Record<string, number> = {};
   audiences = new Map<string, Audience>();
   injectedEvents = new Map<number, InjectedEvent[]>();
   readonly sessions = new EngageSessions();
@@ -55,13 +72,16 @@ export class SandboxState {
     const profileIds: string[] = [];
     for (let k = 0; k < config.profiles; k++) profileIds.push(profileDistinctId(config.seed, k));
     this.eventContext = { seed: config.seed, eventsPerDay: config.eventsPerDay, calendar: this.calendar, profileIds };
-    this.settings = { latencyMs: { ...config.latencyMs } };
+    this.settings = initialSettings(config);
     this.seedAudiences();
   }
 
   reset(): void {
     this.clock.set(this.config.nowGiven ? this.config.startNowMs : Date.now());
-    this.settings = { latencyMs: { ...this.config.latencyMs } };
+    this.settings = initialSettings(this.config);
+    this.limiters.export.clear();
+    this.limiters.query.clear();
+    this.faultsApplied = {};
     this.injectedEvents = new Map();
     this.sessions.clear();
     this.profileUpdates = new Map();

@@ -32,6 +32,13 @@ describe('sandbox command line', () => {
     });
   });
 
+  it('maps the rate-limit and fault flags', () => {
+    expect(parseSandboxArgs(['--rate-limits']).options.rateLimits).toBe(true);
+    const args = parseSandboxArgs(['--rate-limit-hour-ms', '6000', '--faults', '[{"kind":"status","status":503,"times":2}]']);
+    expect(args.options).toMatchObject({ rateLimits: { hour_ms: 6000 }, faults: [{ kind: 'status', status: 503, times: 2 }] });
+    expect(resolveOptions(args.options).rateLimits).toMatchObject({ enabled: true, hourMs: 6000, export: { perSecond: 3, perHour: 60 } });
+  });
+
   it('leaves unset options to the sandbox defaults', () => {
     expect(parseSandboxArgs([])).toEqual({ options: { port: DEFAULT_CLI_PORT }, tapAuth: 'service_account', json: false });
   });

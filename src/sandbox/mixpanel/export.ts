@@ -191,7 +191,9 @@ export async function streamLines(ctx: RequestContext, chunks: Iterable<Buffer>,
       ...ctx.wireStages.map((make) => make()),
       ctx.res,
     ];
-    await pipeline(streams);
+    // A cut connection (fault injection): the body so far reaches the client, the response never ends.
+    await pipeline(streams, { end: !ctx.cutConnection });
+    if (ctx.cutConnection) ctx.res.socket?.end();
   } catch (err) {
     // The client went away (or a fault stage cut the body on purpose): nothing left to answer.
     log.debug('stream ended early', { path: ctx.url.pathname, error: err instanceof Error ? err.message : String(err) });

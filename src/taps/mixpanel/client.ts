@@ -3,10 +3,12 @@
  * the budget Mixpanel documents for it, shared by every stream of the run.
  */
 import type { Dispatcher } from 'undici';
-import { RequestBudget } from '../../http/budget.js';
-import type { Clock } from '../../http/clock.js';
+import { RequestBudget, type RateWindow } from '../../http/budget.js';
+import { interruptibleClock, systemClock, type Clock } from '../../http/clock.js';
 import { HttpClient, type QueryValue, type StreamResponse } from '../../http/client.js';
+import type { HttpError } from '../../http/errors.js';
 import type { TapConfig } from './config.js';
+import { translateMixpanelError } from './errors.js';
 import { resolveCredentials, resolveHosts } from './hosts.js';
 
 export interface MixpanelClientOptions {
@@ -14,11 +16,40 @@ export interface MixpanelClientOptions {
   clock?: Clock;
   random?: () => number;
   userAgent: string;
+  /** The run's stop signal (SIGTERM/SIGINT): budget waits and requests in flight end at once. */
+  signal?: AbortSignal;
 }
 
 /** Documented limits (REFERENCE.md section 1). */
 export const EXPORT_LIMITS = { maxConcurrent: 100, windows: [{ limit: 3, intervalMs: 1000 }, { limit: 60, intervalMs: 3_600_000 }] };
 export const QUERY_LIMITS = { maxConcurrent: 5, windows: [{ limit: 60, intervalMs: 3_600_000 }] };
+
+/**
+ * Our windows are a little longer than Mixpanel's: a request is counted when we send it and
+ * when Mixpanel receives it, and network delays differ between requests, so two requests one
+ * window apart on our side may land inside one window on theirs.
+ */
+export function windowMargin(intervalMs: number): number {
+  return Math.min(1000, Math.ceil(intervalMs * 0.1));
+}
+
+/** The budgets of a run, from the documented limits and the config's overrides. */
+export function budgetLimits(config: TapConfig): { export: BudgetShape; query: BudgetShape } {
+  const hourMs = config.rate_limit_hour_seconds * 1000;
+  const window = (limit: number, intervalMs: number) => ({ limit, intervalMs, slackMs: windowMargin(intervalMs) });
+  return {
+    export: {
+      maxConcurrent: EXPORT_LIMITS.maxConcurrent,
+      windows: [window(config.export_max_requests_per_second, 1000), window(config.export_max_requests_per_hour, hourMs)],
+    },
+    query: { maxConcurrent: config.query_max_concurrent, windows: [window(config.query_max_requests_per_hour, hourMs)] },
+  };
+}
+
+interface BudgetShape {
+  maxConcurrent: number;
+  windows: RateWindow[];
+}
 
 export interface EngageProfile {
   $distinct_id: string | number;
@@ -51,14 +82,23 @@ export class MixpanelClient {
     this.config = config;
     const hosts = resolveHosts(config);
     const credentials = resolveCredentials(config);
-    const timeoutMs = config.request_timeout * 1000;
+    const clock = interruptibleClock(options.clock ?? systemClock, options.signal);
+    const limits = budgetLimits(config);
     const common = {
       auth: credentials.auth,
       userAgent: config.user_agent ?? options.userAgent,
-      timeouts: { headersMs: timeoutMs, bodyMs: timeoutMs },
+      timeouts: {
+        connectMs: config.connect_timeout * 1000,
+        headersMs: config.request_timeout * 1000,
+        bodyMs: (config.idle_timeout ?? config.request_timeout) * 1000,
+      },
+      retry: { maxAttempts: config.max_retries + 1, baseDelayMs: config.retry_base_delay_seconds * 1000 },
+      clock,
+      ...(options.signal ? { signal: options.signal } : {}),
       ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
-      ...(options.clock ? { clock: options.clock } : {}),
       ...(options.random ? { random: options.random } : {}),
+      translateError: (err: HttpError) =>
+        translateMixpanelError(err, { timeSemantics: config.time_semantics, projectTimezone: config.project_timezone }),
       defaultQuery: { project_id: config.project_id } as Record<string, QueryValue>,
       describeAuthFailure: (status: number, url: URL) =>
         `Mixpanel refused the credentials (${status}) at ${url.host}: check ${credentials.describe}` +
@@ -68,13 +108,13 @@ export class MixpanelClient {
       ...common,
       name: 'Mixpanel export',
       baseUrl: hosts.exportBaseUrl,
-      budget: new RequestBudget({ name: 'Mixpanel export API', ...EXPORT_LIMITS, ...(options.clock ? { clock: options.clock } : {}) }),
+      budget: new RequestBudget({ name: 'Mixpanel export API', ...limits.export, clock }),
     });
     this.query = new HttpClient({
       ...common,
       name: 'Mixpanel query',
       baseUrl: hosts.queryBaseUrl,
-      budget: new RequestBudget({ name: 'Mixpanel query API', ...QUERY_LIMITS, ...(options.clock ? { clock: options.clock } : {}) }),
+      budget: new RequestBudget({ name: 'Mixpanel query API', ...limits.query, clock }),
     });
   }
 

@@ -29,6 +29,15 @@ export interface TapConfig {
   engage_where?: string;
   user_agent?: string;
   request_timeout: number;
+  connect_timeout: number;
+  idle_timeout?: number;
+  max_retries: number;
+  retry_base_delay_seconds: number;
+  export_max_requests_per_second: number;
+  export_max_requests_per_hour: number;
+  query_max_requests_per_hour: number;
+  query_max_concurrent: number;
+  rate_limit_hour_seconds: number;
   export_base_url?: string;
   query_base_url?: string;
 }

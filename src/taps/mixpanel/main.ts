@@ -71,7 +71,7 @@ export function main(argv: string[] = process.argv): Promise<never> {
     const catalog: Catalog | undefined =
       catalogPath && !options.discover ? parseCatalog(readJsonFile(catalogPath, 'catalog'), catalogPath) : undefined;
     const state: SingerState | undefined = options.state ? parseState(readJsonFile(options.state, 'state'), options.state) : undefined;
-    const client = new MixpanelClient(config, { userAgent: `${NAME}/${version}` });
+    const client = new MixpanelClient(config, { userAgent: `${NAME}/${version}`, signal });
     try {
       if (options.discover) {
         const discovered = await discover(config, { client, log });

@@ -9,11 +9,11 @@ import { StateStore, type SingerState } from '../../singer/state.js';
 import type { SingerWriter } from '../../singer/writer.js';
 import type { MixpanelClient } from './client.js';
 import type { TapConfig } from './config.js';
+import { guardStream } from './errors.js';
 import { catalogEntry } from './discover.js';
 import { recordsPerSecond, SyncProgress, type StreamSummary } from './progress.js';
 import { STREAMS } from './streams/index.js';
-import { StreamUnavailableError } from './streams/plan.js';
-import type { StreamDefinition, StreamOutput } from './streams/types.js';
+import type { StreamDefinition } from './streams/types.js';
 import { projectTime } from './time.js';
 
 export interface SyncOptions {
@@ -40,16 +40,6 @@ function orderStreams(currentlySyncing: string | null): StreamDefinition[] {
   const index = streams.findIndex((s) => s.name === currentlySyncing);
   if (index > 0) streams.unshift(...streams.splice(index, 1));
   return streams;
-}
-
-/** A stream the project's plan does not include (402) ends with a warning; the run goes on. */
-async function* unlessUnavailable(outputs: AsyncGenerator<StreamOutput>, log: Logger): AsyncGenerator<StreamOutput> {
-  try {
-    yield* outputs;
-  } catch (err) {
-    if (!(err instanceof StreamUnavailableError)) throw err;
-    log.warn(err.message);
-  }
 }
 
 export async function runSync(options: SyncOptions): Promise<SyncSummary> {
@@ -88,7 +78,7 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
     const timeExtracted = new Date().toISOString();
     log.info(`${stream.name}: sync started`, { replication: method });
 
-    for await (const output of unlessUnavailable(stream.sync({
+    for await (const output of guardStream(stream.name, signal, log, stream.sync({
       config,
       client: options.client,
       state,
@@ -97,7 +87,7 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
       time,
       replication: { method, ...(replication.key ? { key: replication.key } : {}) },
       progress: (label) => streamProgress.reading(label),
-    }), log)) {
+    }))) {
       if (output.kind === 'records') {
         for (const record of output.records) await writer.writeRecord(stream.name, filter(record), timeExtracted);
         streamProgress.add(output.records.length);
@@ -112,6 +102,7 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
         break;
       }
     }
+    if (signal.aborted) summary.interrupted = true;
     const streamSummary = streamProgress.finish();
     summary.streams.push(streamSummary);
     log.info(`${stream.name}: ${summary.interrupted ? 'interrupted' : 'done'}`, {

@@ -90,6 +90,16 @@ describe('RequestBudget: sliding rate windows', () => {
     expect(clock.sleeps).toEqual([600, 400]);
   });
 
+  it('keeps a window open for its slack too, but names only the documented length', async () => {
+    const clock = new AutoAdvanceClock();
+    const log = capturingLogger();
+    const budget = new RequestBudget({ name: 'q', windows: [{ limit: 1, intervalMs: 1000, slackMs: 100 }], clock, logger: log });
+    (await budget.acquire())();
+    (await budget.acquire())();
+    expect(clock.sleeps).toEqual([1100]);
+    expect(log.lines.map((l) => l.message)).toEqual(['waiting 1s for the q limit of 1 requests per second']);
+  });
+
   it('says which limit it waits for, at info level when the wait is a second or more', async () => {
     const clock = new AutoAdvanceClock();
     const log = capturingLogger();

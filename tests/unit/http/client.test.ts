@@ -233,7 +233,7 @@ describe('HttpClient retries', () => {
     await expect(pending).resolves.toEqual({ page: 0 });
     (await other)();
     expect(log.lines.find((l) => l.level === 'warn')?.message).toBe(
-      'Example API: GET /engage failed (429 (Query rate limit exceeded: 61/60 queries in the last hour)); retry 1 of 2 in 7s',
+      'Example API: rate limited on GET /engage (429 (Query rate limit exceeded: 61/60 queries in the last hour)); waiting 7s (Retry-After asked for 7s, plus jitter) before retry 1 of 2',
     );
   });
 

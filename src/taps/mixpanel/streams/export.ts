@@ -14,10 +14,21 @@
  *
  * Within a run, after each window the state records the sweep in progress (its days and its
  * watermark); a run started from that state carries on where it stopped, with the same watermark.
+ *
+ * Broken transfers. A body that breaks (connection reset, truncated gzip, a partial last line,
+ * "terminated early", a stall past idle_timeout) is read again; the events the window already
+ * emitted are skipped by key (emitted-keys.ts: a bounded multiset of 64-bit hashes), because
+ * Mixpanel does not promise the same order twice. A slice whose body breaks SLICE_ATTEMPTS times,
+ * or whose request fails through all the HTTP client's retries (5xx, no first byte in time), is
+ * split: a range of days into days, a day into hours (a `where` on `time`).
  */
 import type { JsonObject, JsonSchema } from '../../../singer/messages.js';
 import { LineSplitter } from '../../../util/lines.js';
-import { RemoteError } from '../../../errors/index.js';
+import { errorMessage, RemoteError } from '../../../errors/index.js';
+import { formatDuration } from '../../../http/budget.js';
+import { HttpError } from '../../../http/errors.js';
+import { backoffDelay, isRetryableNetworkCode } from '../../../http/retry.js';
+import { EmittedKeys } from '../emitted-keys.js';
 import { loadSchema } from '../../../schemas/index.js';
 import { exportEventNames, type TapConfig } from '../config.js';
 import { addDays, type ProjectTime } from '../time.js';
@@ -191,6 +202,72 @@ function processingTimeOf(raw: RawEvent): number {
   return typeof p.time === 'number' ? p.time * 1000 : 0;
 }
 
+/** A part of a window read with one request: whole days, or one hour of one day (a `where` on `time`). */
+export interface ExportSlice {
+  fromDay: string;
+  toDay: string;
+  /** [start, end) in the units of the event `time` (seconds; local seconds for pre-2023 projects). */
+  hour?: { startSeconds: number; endSeconds: number };
+}
+
+/** Reads of one slice before it is split into smaller ones (or, for an hour, the run fails). */
+export const SLICE_ATTEMPTS = 3;
+
+export function describeSlice(slice: ExportSlice): string {
+  const days = slice.fromDay === slice.toDay ? slice.fromDay : `${slice.fromDay} to ${slice.toDay}`;
+  if (!slice.hour) return days;
+  const hour = (seconds: number) => new Date(seconds * 1000).toISOString().slice(11, 16);
+  return `${days} ${hour(slice.hour.startSeconds)}-${hour(slice.hour.endSeconds)}`;
+}
+
+/**
+ * Smaller slices covering the same events: a range of days becomes single days, a day becomes
+ * its 24 hours (a `where` on `time`, which is in the project's day units, so day D's hours are
+ * D 00:00 + k hours read as UTC seconds). Null for an hour: nothing smaller is worth it.
+ */
+export function splitSlice(slice: ExportSlice): ExportSlice[] | null {
+  if (slice.hour) return null;
+  if (slice.fromDay !== slice.toDay) {
+    const days: ExportSlice[] = [];
+    for (let day = slice.fromDay; day <= slice.toDay; day = addDays(day, 1)) days.push({ fromDay: day, toDay: day });
+    return days;
+  }
+  const dayStart = Date.parse(`${slice.fromDay}T00:00:00Z`) / 1000;
+  return Array.from({ length: 24 }, (_, h) => ({
+    fromDay: slice.fromDay,
+    toDay: slice.toDay,
+    hour: { startSeconds: dayStart + h * 3600, endSeconds: dayStart + (h + 1) * 3600 },
+  }));
+}
+
+/** The export `where` of a slice: the look-back's ingestion filter and the hour, joined with `and`. */
+export function sliceWhere(slice: ExportSlice, ingestedAfterMs: number | undefined): string | undefined {
+  const parts: string[] = [];
+  if (ingestedAfterMs !== undefined) parts.push(`properties["mp_processing_time_ms"] > ${ingestedAfterMs}`);
+  if (slice.hour) parts.push(`properties["time"] >= ${slice.hour.startSeconds} and properties["time"] < ${slice.hour.endSeconds}`);
+  return parts.length > 0 ? parts.join(' and ') : undefined;
+}
+
+/** A response body that broke: reset, truncated gzip, a partial last line, "terminated early", a stall. */
+export class ExportBodyError extends RemoteError {}
+
+/** Worth reading the slice again: a broken body, or a request that failed with a retryable error. */
+function isRecoverable(err: unknown): boolean {
+  if (err instanceof ExportBodyError) return true;
+  if (err instanceof HttpError) {
+    if (err.status === undefined) return isRetryableNetworkCode(err.code) || err.code === 'ERR_INVALID_JSON';
+    return err.status >= 500 || err.status === 408;
+  }
+  return false;
+}
+
+interface WindowRead {
+  window: ExportWindow;
+  /** Events ingested at or before this are not new on a re-read day. */
+  low: number;
+  emitted: EmittedKeys;
+}
+
 async function* syncExport(ctx: SyncContext): AsyncGenerator<StreamOutput> {
   const { config, time, log } = ctx;
   const bookmark = readExportBookmark(ctx.state.get('export'), time);
@@ -206,57 +283,124 @@ async function* syncExport(ctx: SyncContext): AsyncGenerator<StreamOutput> {
   }
   const transform = makeEventTransform(config, time);
   const events = exportEventNames(config);
-  let watermark = plan.resumeWatermarkMs;
+  const run = { watermark: plan.resumeWatermarkMs };
   const settleMs = config.ingestion_settle_minutes * 60_000;
+  const previousWatermarkMs = plan.previousWatermarkMs;
 
-  for (const window of plan.windows) {
+  /** One request for one slice; every event the window has not emitted yet is yielded. */
+  async function* readSlice(read: WindowRead, slice: ExportSlice): AsyncGenerator<StreamOutput> {
+    const { window, emitted } = read;
     const response = await ctx.client.exportEvents({
-      fromDate: window.fromDay,
-      toDate: window.toDay,
+      fromDate: slice.fromDay,
+      toDate: slice.toDay,
       ...(events ? { events } : {}),
-      ...(window.reread && Number.isFinite(plan.previousWatermarkMs)
-        ? { where: `properties["mp_processing_time_ms"] > ${plan.previousWatermarkMs}` }
-        : {}),
+      where: sliceWhere(slice, window.reread && Number.isFinite(previousWatermarkMs) ? previousWatermarkMs : undefined),
     });
-    if (watermark === undefined) {
+    if (run.watermark === undefined) {
       const serverNow = Date.parse(String(response.headers.date ?? ''));
       const localNow = time.runStartedAt.toMillis();
-      watermark = (Number.isNaN(serverNow) ? localNow : Math.min(localNow, serverNow)) - settleMs;
-      log.debug('export: processing watermark', { watermark: new Date(watermark).toISOString() });
+      run.watermark = (Number.isNaN(serverNow) ? localNow : Math.min(localNow, serverNow)) - settleMs;
+      log.debug('export: processing watermark', { watermark: new Date(run.watermark).toISOString() });
     }
-    const low = window.reread ? plan.previousWatermarkMs : Number.NEGATIVE_INFINITY;
-    const high = watermark;
-    log.info(`export: reading ${window.fromDay} to ${window.toDay}${window.reread ? ' (look-back: events ingested since the last run)' : ''}`);
-
+    const low = read.low;
+    const high = run.watermark;
+    emitted.beginRead();
     const splitter = new LineSplitter();
     let lineNumber = 0;
-    let emitted = 0;
     const handle = (lines: string[], out: JsonObject[]) => {
       for (const line of lines) {
         lineNumber++;
         if (line === '') continue;
         if (line.charCodeAt(0) !== 123 /* { */) {
-          throw new RemoteError(`export ${window.fromDay}..${window.toDay}: the response ended abnormally at line ${lineNumber} (${line.slice(0, 60)})`);
+          throw new ExportBodyError(`the response ended abnormally at line ${lineNumber} (${line.slice(0, 60)})`);
         }
-        const raw = JSON.parse(line) as RawEvent;
+        let raw: RawEvent;
+        try {
+          raw = JSON.parse(line) as RawEvent;
+        } catch (err) {
+          throw new ExportBodyError(`line ${lineNumber} is not complete JSON (${line.slice(0, 60)})`, { cause: err });
+        }
         const pt = processingTimeOf(raw);
-        if (pt > low && pt <= high) out.push(transform(raw));
+        if (pt > low && pt <= high) {
+          const record = transform(raw);
+          if (emitted.admitEvent(record.event as string, record.distinct_id as string, record.time as string, record.mp_reserved_insert_id as string)) {
+            out.push(record);
+          }
+        }
       }
     };
-    for await (const chunk of response.body) {
-      const records: JsonObject[] = [];
-      handle(splitter.push(chunk as Buffer), records);
-      if (records.length > 0) {
-        emitted += records.length;
-        yield { kind: 'records', records };
+    try {
+      for await (const chunk of response.body) {
+        const records: JsonObject[] = [];
+        let broken: unknown;
+        try {
+          handle(splitter.push(chunk as Buffer), records);
+        } catch (err) {
+          broken = err;
+        }
+        // Records admitted before a bad line count as emitted: they must go out before the error.
+        if (records.length > 0) yield { kind: 'records', records };
+        if (broken !== undefined) throw broken;
       }
+    } catch (err) {
+      if (err instanceof ExportBodyError || ctx.signal.aborted) throw err;
+      const code = (err as { code?: unknown } | null)?.code;
+      throw new ExportBodyError(
+        `the transfer broke after line ${lineNumber} (${typeof code === 'string' ? `${code}: ` : ''}${errorMessage(err)})`,
+        { cause: err },
+      );
+    } finally {
+      if (!response.body.destroyed) response.body.destroy();
     }
     const rest = splitter.end();
     if (rest !== null && rest.trim() !== '') {
       // A body must end with a complete line: anything else is a broken transfer.
-      throw new RemoteError(`export ${window.fromDay}..${window.toDay}: the response ended in the middle of line ${lineNumber + 1}`);
+      throw new ExportBodyError(`the response ended in the middle of line ${lineNumber + 1}`);
     }
-    log.info(`export: ${window.fromDay} to ${window.toDay} done`, { records: emitted });
+  }
+
+  for (const window of plan.windows) {
+    const read: WindowRead = {
+      window,
+      low: window.reread ? plan.previousWatermarkMs : Number.NEGATIVE_INFINITY,
+      emitted: new EmittedKeys(),
+    };
+    log.info(`export: reading ${window.fromDay} to ${window.toDay}${window.reread ? ' (look-back: events ingested since the last run)' : ''}`);
+    const queue: ExportSlice[] = [{ fromDay: window.fromDay, toDay: window.toDay }];
+    let emittedCount = 0;
+    while (queue.length > 0) {
+      const slice = queue.shift() as ExportSlice;
+      for (let failures = 0; ; ) {
+        try {
+          for await (const output of readSlice(read, slice)) {
+            if (output.kind === 'records') emittedCount += output.records.length;
+            yield output;
+          }
+          break;
+        } catch (err) {
+          if (ctx.signal.aborted || !isRecoverable(err)) throw err;
+          // A request that failed through all of the HTTP client's retries (5xx, timeouts before
+          // the first byte) is not tried again as it is: a smaller window is the better bet.
+          failures = err instanceof HttpError ? SLICE_ATTEMPTS : failures + 1;
+          if (failures < SLICE_ATTEMPTS) {
+            const waitMs = backoffDelay(failures, { baseDelayMs: config.retry_base_delay_seconds * 1000, maxDelayMs: 60_000 });
+            log.warn(
+              `export ${describeSlice(slice)}: ${errorMessage(err)}; reading it again in ${formatDuration(waitMs)} (attempt ${failures + 1} of ${SLICE_ATTEMPTS}; events already emitted are skipped by key)`,
+            );
+            await ctx.client.export.sleep(waitMs);
+            continue;
+          }
+          const parts = splitSlice(slice);
+          if (!parts) {
+            throw new RemoteError(`export ${describeSlice(slice)} still fails as a single hour: ${errorMessage(err)}`, { cause: err });
+          }
+          log.warn(`export ${describeSlice(slice)}: ${errorMessage(err)}; splitting it into ${parts.length} smaller requests`);
+          queue.unshift(...parts);
+          break;
+        }
+      }
+    }
+    log.info(`export: ${window.fromDay} to ${window.toDay} done`, { records: emittedCount });
     yield {
       kind: 'bookmark',
       bookmark: {
@@ -264,13 +408,13 @@ async function* syncExport(ctx: SyncContext): AsyncGenerator<StreamOutput> {
         replication_key_value: replicationKeyValue(plan.previousLastDay, time),
         last_day_read: plan.previousLastDay ?? addDays(plan.sweepFrom, -1),
         processing_watermark_ms: plan.previousWatermarkMs === Number.NEGATIVE_INFINITY ? 0 : plan.previousWatermarkMs,
-        sweep: { from_day: plan.sweepFrom, through_day: window.toDay, processing_watermark_ms: watermark },
+        sweep: { from_day: plan.sweepFrom, through_day: window.toDay, processing_watermark_ms: run.watermark as number },
       },
     };
   }
 
   const lastWindow = plan.windows[plan.windows.length - 1] as ExportWindow;
-  yield { kind: 'bookmark', bookmark: commitBookmark(plan, lastWindow.toDay, watermark as number, time) };
+  yield { kind: 'bookmark', bookmark: commitBookmark(plan, lastWindow.toDay, run.watermark as number, time) };
 }
 
 /** The state at the end of a sweep: every day through the last one read is covered to the new watermark. */

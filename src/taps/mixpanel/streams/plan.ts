@@ -5,6 +5,7 @@
  */
 import { AppError } from '../../../errors/index.js';
 import { HttpError } from '../../../http/errors.js';
+import { PlanLimitError } from '../errors.js';
 import type { StreamOutput } from './types.js';
 
 export class StreamUnavailableError extends AppError {
@@ -21,8 +22,9 @@ export async function* unlessPlanExcludes(stream: string, outputs: AsyncGenerato
   try {
     yield* outputs;
   } catch (err) {
-    if (err instanceof HttpError && err.status === 402) {
-      const said = err.serviceMessage ? ` (Mixpanel said: ${err.serviceMessage})` : '';
+    const http = err instanceof HttpError ? err : err instanceof PlanLimitError && err.cause instanceof HttpError ? err.cause : undefined;
+    if (http?.status === 402) {
+      const said = http.serviceMessage ? ` (Mixpanel said: ${http.serviceMessage})` : '';
       throw new StreamUnavailableError(
         stream,
         `${stream}: skipped, the Mixpanel project's plan does not include this API (402 Payment Required)${said}; ` +

@@ -121,6 +121,14 @@ describe('loadTapConfig: the result', () => {
       select_properties_by_default: true,
       denest_properties: true,
       request_timeout: 300,
+      connect_timeout: 30,
+      max_retries: 5,
+      retry_base_delay_seconds: 1,
+      export_max_requests_per_second: 3,
+      export_max_requests_per_hour: 60,
+      query_max_requests_per_hour: 60,
+      query_max_concurrent: 5,
+      rate_limit_hour_seconds: 3600,
     } satisfies TapConfig);
   });
 

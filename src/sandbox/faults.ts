@@ -1,0 +1,246 @@
+/**
+ * Fault injection: rules set at start (options.faults) or at run time (POST /__admin/settings
+ * {"faults": [...]}, which replaces the list). Each request of a family takes the first rule that
+ * matches it and has uses left (`times`; absent = every matching request), and the rule's fault
+ * is applied to it:
+ *
+ *   status            answer at once with `status` (default 503; 429 adds Retry-After `retry_after_s`)
+ *   latency           wait `ms` before answering (a slow first byte)
+ *   stall             send `after_bytes` of the body, then nothing for `ms` (default: until the client leaves)
+ *   cut_after_bytes   send `after_bytes` of the body (as sent: compressed), then close the connection
+ *   cut_mid_line      send `after_lines` lines and half the next, then close the connection
+ *   partial_line      send `after_lines` lines and half the next, and end the response normally
+ *   terminated_early  send `after_lines` lines, then the line `terminated early`, and end normally
+ *   truncate_gzip     send `after_bytes` of the compressed body and end the response normally
+ *
+ * `when` narrows a rule: `min_days` (export windows spanning at least that many days),
+ * `where_lacks` (the `where` parameter does not contain this text, e.g. `properties["time"]`),
+ * `path` (exact path, for the query family).
+ */
+import { Transform, type TransformCallback } from 'node:stream';
+import { parseDay } from './calendar.js';
+import type { Hook, RequestContext } from './context.js';
+import { delay } from './http.js';
+import type { Family } from './options.js';
+import { mixpanelStatusError } from './mixpanel/errors.js';
+
+export const FAULT_KINDS = [
+  'status',
+  'latency',
+  'stall',
+  'cut_after_bytes',
+  'cut_mid_line',
+  'partial_line',
+  'terminated_early',
+  'truncate_gzip',
+] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
+export interface FaultRule {
+  kind: FaultKind;
+  family: Family;
+  /** Matching requests this rule still applies to; undefined = all. */
+  times?: number;
+  status?: number;
+  retry_after_s?: number;
+  message?: string;
+  ms?: number;
+  after_bytes?: number;
+  after_lines?: number;
+  when?: { min_days?: number; where_lacks?: string; path?: string };
+}
+
+const FAMILIES: readonly Family[] = ['export', 'query', 'mailchimp'];
+const RULE_KEYS = new Set(['kind', 'family', 'times', 'status', 'retry_after_s', 'message', 'ms', 'after_bytes', 'after_lines', 'when']);
+
+function count(value: unknown, name: string, min = 0): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer >= ${min}`);
+  return value;
+}
+
+/** Checks one rule from JSON; throws an Error whose message names the bad key. */
+export function parseFaultRule(raw: unknown, name: string): FaultRule {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new Error(`${name} must be an object`);
+  const o = raw as Record<string, unknown>;
+  for (const key of Object.keys(o)) if (!RULE_KEYS.has(key)) throw new Error(`${name}.${key}: unknown key`);
+  if (!(FAULT_KINDS as readonly unknown[]).includes(o.kind)) throw new Error(`${name}.kind must be one of ${FAULT_KINDS.join(', ')}`);
+  const family = o.family ?? 'export';
+  if (!(FAMILIES as readonly unknown[]).includes(family)) throw new Error(`${name}.family must be one of ${FAMILIES.join(', ')}`);
+  const rule: FaultRule = { kind: o.kind as FaultKind, family: family as Family };
+  const times = count(o.times, `${name}.times`);
+  if (times !== undefined) rule.times = times;
+  const status = count(o.status, `${name}.status`, 400);
+  if (status !== undefined) {
+    if (status > 599) throw new Error(`${name}.status must be 400..599`);
+    rule.status = status;
+  }
+  const retryAfter = count(o.retry_after_s, `${name}.retry_after_s`);
+  if (retryAfter !== undefined) rule.retry_after_s = retryAfter;
+  if (o.message !== undefined) {
+    if (typeof o.message !== 'string') throw new Error(`${name}.message must be a string`);
+    rule.message = o.message;
+  }
+  const ms = count(o.ms, `${name}.ms`);
+  if (ms !== undefined) rule.ms = ms;
+  const bytes = count(o.after_bytes, `${name}.after_bytes`);
+  if (bytes !== undefined) rule.after_bytes = bytes;
+  const lines = count(o.after_lines, `${name}.after_lines`);
+  if (lines !== undefined) rule.after_lines = lines;
+  if (o.when !== undefined) {
+    if (o.when === null || typeof o.when !== 'object' || Array.isArray(o.when)) throw new Error(`${name}.when must be an object`);
+    const w = o.when as Record<string, unknown>;
+    rule.when = {};
+    for (const key of Object.keys(w)) if (!['min_days', 'where_lacks', 'path'].includes(key)) throw new Error(`${name}.when.${key}: unknown key`);
+    const minDays = count(w.min_days, `${name}.when.min_days`, 1);
+    if (minDays !== undefined) rule.when.min_days = minDays;
+    if (w.where_lacks !== undefined) {
+      if (typeof w.where_lacks !== 'string') throw new Error(`${name}.when.where_lacks must be a string`);
+      rule.when.where_lacks = w.where_lacks;
+    }
+    if (w.path !== undefined) {
+      if (typeof w.path !== 'string') throw new Error(`${name}.when.path must be a string`);
+      rule.when.path = w.path;
+    }
+  }
+  return rule;
+}
+
+export function parseFaultRules(raw: unknown, name = 'faults'): FaultRule[] {
+  if (!Array.isArray(raw)) throw new Error(`${name} must be an array of fault rules`);
+  return raw.map((r, i) => parseFaultRule(r, `${name}[${i}]`));
+}
+
+function matches(rule: FaultRule, ctx: RequestContext, family: Family): boolean {
+  if (rule.family !== family) return false;
+  if (rule.times !== undefined && rule.times <= 0) return false;
+  const when = rule.when;
+  if (!when) return true;
+  if (when.path !== undefined && ctx.url.pathname.replace(/\/+$/, '') !== when.path) return false;
+  if (when.min_days !== undefined) {
+    const from = parseDay(ctx.query.get('from_date') ?? '');
+    const to = parseDay(ctx.query.get('to_date') ?? '');
+    if (from === null || to === null || to - from + 1 < when.min_days) return false;
+  }
+  if (when.where_lacks !== undefined && (ctx.query.get('where') ?? '').includes(when.where_lacks)) return false;
+  return true;
+}
+
+/** Lets through `afterLines` lines (plus half the next one when `half`), then `tail`; drops the rest. */
+function lineCutter(afterLines: number, half: boolean, tail: string): Transform {
+  let lines = 0;
+  let done = false;
+  return new Transform({
+    transform(chunk: Buffer, _enc, callback: TransformCallback) {
+      if (done) return callback();
+      let at = 0;
+      while (lines < afterLines) {
+        const nl = chunk.indexOf(10, at);
+        if (nl < 0) break;
+        lines++;
+        at = nl + 1;
+      }
+      if (lines < afterLines) return callback(null, chunk);
+      done = true;
+      let out = chunk.subarray(0, at);
+      if (half) {
+        const nl = chunk.indexOf(10, at);
+        const next = chunk.subarray(at, nl < 0 ? chunk.length : nl);
+        out = Buffer.concat([out, next.subarray(0, Math.max(1, Math.floor(next.length / 2)))]);
+      }
+      callback(null, Buffer.concat([out, Buffer.from(tail)]));
+    },
+  });
+}
+
+/** Lets through `afterBytes` bytes, then drops the rest (or, with `stall`, waits before going on). */
+function byteCutter(afterBytes: number, stall?: () => Promise<void>): Transform {
+  let sent = 0;
+  let stalled = false;
+  return new Transform({
+    transform(chunk: Buffer, _enc, callback: TransformCallback) {
+      if (sent >= afterBytes && !stall) return callback();
+      const room = afterBytes - sent;
+      if (chunk.length <= room || (stall && stalled)) {
+        sent += chunk.length;
+        return callback(null, chunk);
+      }
+      sent = afterBytes;
+      if (room > 0) this.push(chunk.subarray(0, room));
+      if (!stall) return callback();
+      stalled = true;
+      stall().then(
+        () => callback(null, chunk.subarray(room)),
+        (err: unknown) => callback(err as Error),
+      );
+    },
+  });
+}
+
+function applyStreamFault(ctx: RequestContext, rule: FaultRule): void {
+  const lines = rule.after_lines ?? 10;
+  const bytes = rule.after_bytes ?? 4096;
+  switch (rule.kind) {
+    case 'cut_mid_line':
+      ctx.bodyStages.push(() => lineCutter(lines, true, ''));
+      ctx.cutConnection = true;
+      break;
+    case 'partial_line':
+      ctx.bodyStages.push(() => lineCutter(lines, true, ''));
+      break;
+    case 'terminated_early':
+      ctx.bodyStages.push(() => lineCutter(lines, false, 'terminated early\n'));
+      break;
+    case 'cut_after_bytes':
+      ctx.wireStages.push(() => byteCutter(bytes));
+      ctx.cutConnection = true;
+      break;
+    case 'truncate_gzip':
+      ctx.wireStages.push(() => byteCutter(bytes));
+      break;
+    case 'stall': {
+      const gone = new AbortController();
+      ctx.res.once('close', () => gone.abort());
+      const signal = AbortSignal.any([gone.signal, ctx.state.closing.signal]);
+      const ms = rule.ms ?? 24 * 3_600_000;
+      ctx.wireStages.push(() =>
+        byteCutter(bytes, async () => {
+          await delay(ms, signal);
+          if (signal.aborted) throw new Error('client left during the stall');
+        }),
+      );
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+/** The hook for one family: picks the request's fault, if any, and applies it. */
+export function injectFaults(family: Family): Hook {
+  return async (ctx, next) => {
+    const rules = ctx.state.settings.faults;
+    if (rules.length === 0 || !ctx.route) return next();
+    const rule = rules.find((r) => matches(r, ctx, family));
+    if (!rule) return next();
+    if (rule.times !== undefined) rule.times--;
+    ctx.state.faultsApplied[rule.kind] = (ctx.state.faultsApplied[rule.kind] ?? 0) + 1;
+    if (ctx.logEntry) ctx.logEntry.fault = rule.kind;
+    if (rule.kind === 'status') {
+      const status = rule.status ?? 503;
+      const headers: Record<string, string> = status === 429 ? { 'Retry-After': String(rule.retry_after_s ?? 1) } : {};
+      const message =
+        rule.message ??
+        (status === 429
+          ? `Query rate limit exceeded: 61/60 queries for project ${ctx.state.config.mixpanel.projectId} in the last hour`
+          : 'Internal server error (injected fault)');
+      throw mixpanelStatusError(status, message, headers);
+    }
+    if (rule.kind === 'latency') {
+      await delay(rule.ms ?? 1000, ctx.state.closing.signal);
+      return next();
+    }
+    applyStreamFault(ctx, rule);
+    return next();
+  };
+}
