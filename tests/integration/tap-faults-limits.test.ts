@@ -23,7 +23,7 @@ beforeAll(async () => {
     profiles: 60,
     engagePageSize: 10,
     // Mixpanel's limits, but an "hour" of 4 s and fewer requests in it, so the limits bind.
-    rateLimits: { hour_ms: HOUR_MS, export: { per_second: 3, per_hour: 5 }, query: { per_hour: 2, concurrent: 5 } },
+    rateLimits: { hour_ms: HOUR_MS, export: { per_second: 3, per_hour: 5 }, query: { per_hour: 12, concurrent: 5 } },
   });
   dir = tempDir('tap-limits-');
 });
@@ -64,7 +64,7 @@ async function checkAgainstTruth(stdout: string): Promise<void> {
 
 describe('tap-mixpanel under enforced rate limits', () => {
   it('a normal run with budgets matching the limits gets zero 429s, although the hourly limit binds', async () => {
-    const result = await runBinary('tap-mixpanel', ['--config', tapConfig({ export_max_requests_per_hour: 5, query_max_requests_per_hour: 2 })]);
+    const result = await runBinary('tap-mixpanel', ['--config', tapConfig({ export_max_requests_per_hour: 5, query_max_requests_per_hour: 12 })]);
     expect(result.code).toBe(0);
     const { requests } = await getJson<{ requests: LogEntry[] }>(`${sandbox.url}/__admin/requests`);
     expect(requests.filter((r) => r.status === 429)).toEqual([]);

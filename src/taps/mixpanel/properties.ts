@@ -83,7 +83,11 @@ export class TypeSampler {
 
 /** A failure that should not stop discovery: the stream keeps its built-in schema. */
 function isRecoverable(err: unknown): boolean {
-  return !(err instanceof AppError && err.kind === 'config') || (err as { status?: number }).status === 402;
+  if (!(err instanceof AppError && err.kind === 'config')) return true;
+  // Credentials (401/403) stop discovery; a plan limit (402) or a refused sample range (400,
+  // e.g. a project whose "today" is behind ours) only costs the sample.
+  const status = (err as { status?: number }).status ?? (err.cause as { status?: number } | undefined)?.status;
+  return status === 402 || status === 400;
 }
 
 async function recoverable<T>(log: Logger, what: string, call: () => Promise<T>, fallback: T): Promise<T> {
