@@ -14,6 +14,7 @@ import {
 } from '../../../../src/taps/mixpanel/streams/export.js';
 import { projectTime } from '../../../../src/taps/mixpanel/time.js';
 import { derivedInsertId } from '../../../../src/taps/mixpanel/transform.js';
+import { TAP_REQUEST_DEFAULTS } from '../../helpers/tap-config.js';
 
 function tapConfig(overrides: Partial<TapConfig> = {}): TapConfig {
   return {
@@ -28,14 +29,7 @@ function tapConfig(overrides: Partial<TapConfig> = {}): TapConfig {
     select_properties_by_default: true,
     denest_properties: true,
     request_timeout: 300,
-    connect_timeout: 30,
-    max_retries: 5,
-    retry_base_delay_seconds: 1,
-    export_max_requests_per_second: 3,
-    export_max_requests_per_hour: 60,
-    query_max_requests_per_hour: 60,
-    query_max_concurrent: 5,
-    rate_limit_hour_seconds: 3600,
+    ...TAP_REQUEST_DEFAULTS,
     ...overrides,
   };
 }

@@ -22,6 +22,7 @@ import { revenueRecords } from '../../../../src/taps/mixpanel/streams/revenue.js
 import { runSync } from '../../../../src/taps/mixpanel/sync.js';
 import { projectTime } from '../../../../src/taps/mixpanel/time.js';
 import { capturingLogger, type CapturingLogger } from '../../helpers/capture-log.js';
+import { TAP_REQUEST_DEFAULTS } from '../../helpers/tap-config.js';
 
 const ORIGIN = 'https://mixpanel.example.test';
 const NOW = DateTime.fromISO('2024-02-15T12:00:00Z');
@@ -41,14 +42,7 @@ function tapConfig(overrides: Partial<TapConfig> = {}): TapConfig {
     select_properties_by_default: true,
     denest_properties: true,
     request_timeout: 30,
-    connect_timeout: 30,
-    max_retries: 5,
-    retry_base_delay_seconds: 1,
-    export_max_requests_per_second: 3,
-    export_max_requests_per_hour: 60,
-    query_max_requests_per_hour: 60,
-    query_max_concurrent: 5,
-    rate_limit_hour_seconds: 3600,
+    ...TAP_REQUEST_DEFAULTS,
     export_base_url: ORIGIN,
     query_base_url: ORIGIN,
     ...overrides,
