@@ -15,6 +15,8 @@ export class SchemaRegistry {
 
   constructor() {
     this.ajv.addFormat('date-time', { type: 'string', validate: isDateOrDateTime });
+    // The tap's funnels and revenue streams carry plain dates.
+    this.ajv.addFormat('date', { type: 'string', validate: (v: string) => /^\d{4}-\d{2}-\d{2}$/.test(v) && isDateOrDateTime(v) });
   }
 
   register(message: SchemaMessage, lineNumber: number): void {

@@ -91,6 +91,13 @@ describe('SchemaRegistry', () => {
     );
   });
 
+  it('checks date formats as the tap writes them', () => {
+    const registry = new SchemaRegistry();
+    registry.register(schemaMessage({ properties: { distinct_id: { type: 'string' }, day: { type: 'string', format: 'date' } } }), 1);
+    expect(() => registry.check('engage', { distinct_id: 'u1', day: '2024-02-29' }, 2)).not.toThrow();
+    expect(failure(() => registry.check('engage', { distinct_id: 'u1', day: '2024-02-30' }, 3)).message).toMatch(/^line 3: .*"day" must match format "date"/);
+  });
+
   it('validates against the latest SCHEMA of a stream', () => {
     const registry = new SchemaRegistry();
     registry.register(schemaMessage({ properties: { distinct_id: { type: 'string' }, visits: { type: 'string' } } }), 1);
