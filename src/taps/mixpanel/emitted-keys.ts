@@ -5,23 +5,38 @@
  *
  * It is a multiset: export does not deduplicate, and an exact duplicate the first read emitted
  * twice must be skipped twice, while one it never reached must still come through. Each key is
- * kept as a 64-bit hash in one flat typed array (open addressing), 16 bytes a slot at most half
- * full: about 32 MB for a million events, instead of ~80 MB for a Set of strings. Two distinct
- * keys share a hash with probability ~n^2 / 2^65 (3e-8 for a million events in one window); the
- * cost of such a collision is one event skipped on a re-read, never a duplicate.
+ * kept as a 64-bit hash in one flat typed array (open addressing, at most 70% full): 8 bytes a
+ * slot, plus one bit a slot for "seen by this read"; the rare keys seen more than once in a read
+ * keep their counts in a small map. About 16 MB for a million events (24 MB while growing),
+ * instead of ~80 MB for a Set of strings. Two distinct keys share a hash with probability
+ * ~n^2 / 2^64 (5e-8 for a million events in one window); the cost of such a collision is one
+ * event skipped on a re-read, never a duplicate.
  */
 
-const SLOT = 4; // hi, lo, emitted, seen
 const MIN_CAPACITY = 1024;
+const MAX_LOAD = 0.7;
+
+interface Counts {
+  /** Times all reads together emitted the key. */
+  emitted: number;
+  /** Times the current read has seen it. */
+  seen: number;
+}
 
 export class EmittedKeys {
+  /** Pairs (hi, lo); hi always has its top bit set, so an empty slot is (0, 0). */
   private table: Uint32Array;
+  /** One bit a slot: the current read has seen this key (at least once). */
+  private seenBits: Uint8Array;
+  /** Keys emitted or seen more than once, by "hi:lo". */
+  private readonly repeats = new Map<string, Counts>();
   private capacity: number;
   private used = 0;
 
   constructor(initialCapacity = MIN_CAPACITY) {
     this.capacity = Math.max(MIN_CAPACITY, 2 ** Math.ceil(Math.log2(initialCapacity)));
-    this.table = new Uint32Array(this.capacity * SLOT);
+    this.table = new Uint32Array(this.capacity * 2);
+    this.seenBits = new Uint8Array(this.capacity >>> 3);
   }
 
   /** Distinct keys held. */
@@ -31,12 +46,13 @@ export class EmittedKeys {
 
   /** Bytes of the table (for logs and tests). */
   get bytes(): number {
-    return this.table.byteLength;
+    return this.table.byteLength + this.seenBits.byteLength;
   }
 
   /** A new read of the window starts: nothing of it has been seen yet. */
   beginRead(): void {
-    for (let i = 3; i < this.table.length; i += SLOT) this.table[i] = 0;
+    this.seenBits.fill(0);
+    for (const counts of this.repeats.values()) counts.seen = 0;
   }
 
   /**
@@ -61,45 +77,63 @@ export class EmittedKeys {
     return this.admitHash(H1, H2);
   }
 
-  private admitHash(hi: number, lo: number): boolean {
+  private admitHash(h1: number, lo: number): boolean {
+    const hi = (h1 | 0x80000000) >>> 0;
     const mask = this.capacity - 1;
     let slot = lo & mask;
     for (;;) {
-      const at = slot * SLOT;
-      const emitted = this.table[at + 2] as number;
-      if (emitted === 0) {
+      const at = slot * 2;
+      const slotHi = this.table[at] as number;
+      if (slotHi === 0) {
+        // New key: emitted once, seen once by this read.
         this.table[at] = hi;
         this.table[at + 1] = lo;
-        this.table[at + 2] = 1;
-        this.table[at + 3] = 1;
-        if (++this.used * 2 > this.capacity) this.grow();
+        this.seenBits[slot >>> 3] = (this.seenBits[slot >>> 3] as number) | (1 << (slot & 7));
+        if (++this.used > this.capacity * MAX_LOAD) this.grow();
         return true;
       }
-      if (this.table[at] === hi && this.table[at + 1] === lo) {
-        const seen = (this.table[at + 3] as number) + 1;
-        this.table[at + 3] = seen;
-        if (seen <= emitted) return false;
-        this.table[at + 2] = emitted + 1;
-        return true;
-      }
+      if (slotHi === hi && this.table[at + 1] === lo) return this.admitKnown(slot, hi, lo);
       slot = (slot + 1) & mask;
     }
   }
 
+  private admitKnown(slot: number, hi: number, lo: number): boolean {
+    const byte = slot >>> 3;
+    const bit = 1 << (slot & 7);
+    const seenBefore = ((this.seenBits[byte] as number) & bit) !== 0;
+    const counts = this.repeats.get(`${hi}:${lo}`);
+    if (!seenBefore) {
+      // First sight in this read of a key some read emitted: skip it.
+      this.seenBits[byte] = (this.seenBits[byte] as number) | bit;
+      if (counts) counts.seen = 1;
+      return false;
+    }
+    const c = counts ?? { emitted: 1, seen: 1 };
+    if (!counts) this.repeats.set(`${hi}:${lo}`, c);
+    c.seen++;
+    if (c.seen <= c.emitted) return false;
+    c.emitted = c.seen;
+    return true;
+  }
+
   private grow(): void {
     const old = this.table;
+    const oldBits = this.seenBits;
     this.capacity *= 2;
-    this.table = new Uint32Array(this.capacity * SLOT);
+    this.table = new Uint32Array(this.capacity * 2);
+    this.seenBits = new Uint8Array(this.capacity >>> 3);
     const mask = this.capacity - 1;
-    for (let at = 0; at < old.length; at += SLOT) {
-      if (old[at + 2] === 0) continue;
-      let slot = (old[at + 1] as number) & mask;
-      while (this.table[slot * SLOT + 2] !== 0) slot = (slot + 1) & mask;
-      const to = slot * SLOT;
-      this.table[to] = old[at] as number;
-      this.table[to + 1] = old[at + 1] as number;
-      this.table[to + 2] = old[at + 2] as number;
-      this.table[to + 3] = old[at + 3] as number;
+    for (let from = 0; from < old.length >>> 1; from++) {
+      const hi = old[from * 2] as number;
+      if (hi === 0) continue;
+      const lo = old[from * 2 + 1] as number;
+      let slot = lo & mask;
+      while (this.table[slot * 2] !== 0) slot = (slot + 1) & mask;
+      this.table[slot * 2] = hi;
+      this.table[slot * 2 + 1] = lo;
+      if (((oldBits[from >>> 3] as number) & (1 << (from & 7))) !== 0) {
+        this.seenBits[slot >>> 3] = (this.seenBits[slot >>> 3] as number) | (1 << (slot & 7));
+      }
     }
   }
 }
