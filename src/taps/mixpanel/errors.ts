@@ -5,7 +5,6 @@
 import { AppError, ConfigError } from '../../errors/index.js';
 import type { HttpError } from '../../http/errors.js';
 import type { Logger } from '../../log/logger.js';
-import { StreamUnavailableError } from './streams/plan.js';
 
 /**
  * 402 Payment Required: the project's plan does not include this API (free plans have no Query
@@ -62,11 +61,7 @@ export async function* guardStream<T>(stream: string, signal: AbortSignal, log: 
   } catch (err) {
     if (signal.aborted) return;
     if (err instanceof PlanLimitError) {
-      log.warn(`${stream}: skipped: ${err.message}`);
-      return;
-    }
-    if (err instanceof StreamUnavailableError) {
-      log.warn(err.message);
+      log.warn(`${stream}: skipped: ${err.message}; upgrade the plan or deselect the stream to silence this warning`);
       return;
     }
     throw err;

@@ -8,7 +8,6 @@
 import type { JsonObject } from '../../../singer/messages.js';
 import { loadSchema } from '../../../schemas/index.js';
 import { wallClockToIso } from './dates.js';
-import { unlessPlanExcludes } from './plan.js';
 import type { StreamDefinition, StreamOutput, SyncContext } from './types.js';
 
 export interface RawAnnotation {
@@ -64,5 +63,5 @@ export const annotationsStream: StreamDefinition = {
   selectedByDefault: true,
   dynamicProperties: false,
   baseSchema: () => loadSchema('streams/annotations.json'),
-  sync: (ctx) => unlessPlanExcludes('annotations', syncAnnotations(ctx)),
+  sync: syncAnnotations,
 };

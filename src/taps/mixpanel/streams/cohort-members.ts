@@ -16,7 +16,6 @@ import { RemoteError } from '../../../errors/index.js';
 import type { JsonObject } from '../../../singer/messages.js';
 import { loadSchema } from '../../../schemas/index.js';
 import { listCohorts } from './cohorts.js';
-import { unlessPlanExcludes } from './plan.js';
 import type { StreamDefinition, StreamOutput, SyncContext } from './types.js';
 
 const STREAM = 'cohort_members';
@@ -72,5 +71,5 @@ export const cohortMembersStream: StreamDefinition = {
   selectedByDefault: true,
   dynamicProperties: false,
   baseSchema: () => loadSchema('streams/cohort_members.json'),
-  sync: (ctx) => unlessPlanExcludes(STREAM, syncCohortMembers(ctx)),
+  sync: syncCohortMembers,
 };

@@ -2,7 +2,6 @@
 import type { JsonObject } from '../../../singer/messages.js';
 import { loadSchema } from '../../../schemas/index.js';
 import { wallClockToIso } from './dates.js';
-import { unlessPlanExcludes } from './plan.js';
 import type { StreamDefinition, StreamOutput, SyncContext } from './types.js';
 
 export interface RawCohort {
@@ -54,5 +53,5 @@ export const cohortsStream: StreamDefinition = {
   selectedByDefault: true,
   dynamicProperties: false,
   baseSchema: () => loadSchema('streams/cohorts.json'),
-  sync: (ctx) => unlessPlanExcludes('cohorts', syncCohorts(ctx)),
+  sync: syncCohorts,
 };

@@ -9,7 +9,6 @@
 import type { JsonObject } from '../../../singer/messages.js';
 import { loadSchema } from '../../../schemas/index.js';
 import { bookmarkDay, dayLabel, planDailyWindows, windowBookmarkDay } from './dates.js';
-import { unlessPlanExcludes } from './plan.js';
 import type { StreamDefinition, StreamOutput, SyncContext } from './types.js';
 
 export interface SavedFunnel {
@@ -93,5 +92,5 @@ export const funnelsStream: StreamDefinition = {
   selectedByDefault: true,
   dynamicProperties: false,
   baseSchema: () => loadSchema('streams/funnels.json'),
-  sync: (ctx) => unlessPlanExcludes('funnels', syncFunnels(ctx)),
+  sync: syncFunnels,
 };

@@ -6,7 +6,6 @@
 import type { JsonObject } from '../../../singer/messages.js';
 import { loadSchema } from '../../../schemas/index.js';
 import { bookmarkDay, dayLabel, planDailyWindows, windowBookmarkDay } from './dates.js';
-import { unlessPlanExcludes } from './plan.js';
 import type { StreamDefinition, StreamOutput, SyncContext } from './types.js';
 
 export interface RevenueResponse {
@@ -54,5 +53,5 @@ export const revenueStream: StreamDefinition = {
   selectedByDefault: true,
   dynamicProperties: false,
   baseSchema: () => loadSchema('streams/revenue.json'),
-  sync: (ctx) => unlessPlanExcludes('revenue', syncRevenue(ctx)),
+  sync: syncRevenue,
 };

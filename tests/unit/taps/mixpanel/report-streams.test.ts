@@ -360,7 +360,7 @@ describe('a plan without the Query API (402)', () => {
     answer('GET', '/api/2.0/engage/revenue', 200, { status: 'ok', results: { '2024-02-15': { amount: 1, count: 1, paid_count: 1 } } });
     const messages = await run(tapConfig({ start_date: '2024-02-15T00:00:00Z' }), ['funnels', 'revenue']);
     const warning = log.lines.find((l) => l.level === 'warn');
-    expect(warning?.message).toMatch(/^funnels: skipped, the Mixpanel project's plan does not include this API \(402 Payment Required\)/);
+    expect(warning?.message).toMatch(/^funnels: skipped: Mixpanel answered 402 Payment Required for GET .*funnels\/list.*: the project's plan does not include this API/);
     expect(warning?.message).toContain('Your plan does not include this feature');
     expect(records(messages, 'revenue')).toHaveLength(1);
     expect(finalState(messages)).toMatchObject({ currently_syncing: null, bookmarks: { revenue: { replication_key_value: '2024-02-14T00:00:00.000Z' } } });
