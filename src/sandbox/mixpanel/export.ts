@@ -50,9 +50,9 @@ export function parseExportQuery(ctx: RequestContext, params: URLSearchParams, s
   };
 }
 
-type Fail = (message: string) => Error;
+export type Fail = (message: string) => Error;
 
-function requiredDay(params: URLSearchParams, name: string, fail: Fail): number {
+export function requiredDay(params: URLSearchParams, name: string, fail: Fail): number {
   const value = params.get(name);
   if (value === null || value === '') throw fail(`${name} is a required parameter`);
   const day = parseDay(value);

@@ -13,12 +13,13 @@
  * A funnel counts, per bucket, the users who did step 1 there and then each later step in order
  * within the same bucket; avg_time is the mean number of seconds from the previous step.
  */
-import { DAY_MS, formatDay, parseDay } from '../calendar.js';
+import { DAY_MS, formatDay } from '../calendar.js';
 import type { RequestContext } from '../context.js';
 import { DayEvents } from '../data/events.js';
 import { sendJson } from '../http.js';
 import type { SandboxState } from '../state.js';
 import { mixpanelRequestError } from './errors.js';
+import { requiredDay, type Fail } from './export.js';
 
 export interface FunnelDefinition {
   funnel_id: number;
@@ -65,19 +66,10 @@ export function visibleEventsOfDay(state: SandboxState, day: number, names: Read
 }
 
 type Unit = 'day' | 'week' | 'month';
-type Fail = (message: string) => Error;
 
 interface Range {
   fromDay: number;
   toDay: number;
-}
-
-function requiredDay(params: URLSearchParams, name: string, fail: Fail): number {
-  const value = params.get(name);
-  if (value === null || value === '') throw fail(`${name} is a required parameter`);
-  const day = parseDay(value);
-  if (day === null) throw fail(`${name} must be a valid date in YYYY-MM-DD format, got "${value}"`);
-  return day;
 }
 
 /** from_date/to_date as the query API checks them (inclusive, not after today in the project zone). */
