@@ -8,7 +8,7 @@ import type { Logger } from '../log/logger.js';
 import { formatDuration, type RequestBudget } from './budget.js';
 import type { Clock } from './clock.js';
 import { HttpError } from './errors.js';
-import { withRetries, type RetryOptions } from './retry.js';
+import { withRetries, type RetryDecision, type RetryOptions } from './retry.js';
 
 export interface GuardOptions {
   /** For log lines, e.g. "Mixpanel export". */
@@ -21,6 +21,8 @@ export interface GuardOptions {
   describeAuthFailure?: (status: number) => string;
   /** The service's own reading of a final failure (a plan limit, a known 400), or undefined to keep it. */
   translateError?: (err: HttpError) => Error | undefined;
+  /** The service's own retry reading, where it differs from the table (Mailchimp's bare 403 throttle). */
+  decide?: (err: unknown) => RetryDecision;
 }
 
 export interface CallTarget {
@@ -54,6 +56,7 @@ export async function guardedCall<T>(
       {
         retry: options.retry,
         sleep: (ms) => options.clock.sleep(ms),
+        ...(options.decide ? { decide: options.decide } : {}),
         ...(options.random ? { random: options.random } : {}),
         onRetry: ({ attempt: n, delayMs, decision }) => {
           if (decision.rateLimited && decision.delayMs !== undefined) {
@@ -76,7 +79,7 @@ export async function guardedCall<T>(
       const translated = options.translateError?.(err);
       if (translated) throw translated;
     }
-    if (err instanceof HttpError && (err.status === 401 || err.status === 403)) {
+    if (err instanceof HttpError && (err.status === 401 || err.status === 403) && !options.decide?.(err).retry) {
       const sentence = options.describeAuthFailure?.(err.status) ?? `${options.name} rejected the credentials (${err.status})`;
       throw new ConfigError(`${sentence}${err.serviceMessage ? ` (the service said: ${err.serviceMessage})` : ''}`, { cause: err });
     }

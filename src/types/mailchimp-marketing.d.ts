@@ -12,6 +12,12 @@ declare module '@mailchimp/mailchimp_marketing/src/ApiClient.js' {
     getListWithHttpInfo(listId: string, opts?: Record<string, unknown>): Promise<ResponseAndData<unknown>>;
     getListMergeFieldsWithHttpInfo(listId: string, opts?: Record<string, unknown>): Promise<ResponseAndData<unknown>>;
     getListMembersInfoWithHttpInfo(listId: string, opts?: Record<string, unknown>): Promise<ResponseAndData<unknown>>;
+    getListMemberWithHttpInfo(listId: string, hash: string, opts?: Record<string, unknown>): Promise<ResponseAndData<unknown>>;
+    listSegmentsWithHttpInfo(listId: string, opts?: Record<string, unknown>): Promise<ResponseAndData<unknown>>;
+    createSegmentWithHttpInfo(listId: string, body: unknown): Promise<ResponseAndData<unknown>>;
+    updateSegmentWithHttpInfo(listId: string, segmentId: string, body: unknown): Promise<ResponseAndData<unknown>>;
+    getSegmentMembersListWithHttpInfo(listId: string, segmentId: string, opts?: Record<string, unknown>): Promise<ResponseAndData<unknown>>;
+    batchSegmentMembersWithHttpInfo(body: unknown, listId: string, segmentId: string): Promise<ResponseAndData<unknown>>;
     batchListMembersWithHttpInfo(listId: string, body: unknown, opts?: Record<string, unknown>): Promise<ResponseAndData<unknown>>;
     setListMemberWithHttpInfo(listId: string, hash: string, body: unknown, opts?: Record<string, unknown>): Promise<ResponseAndData<unknown>>;
     updateListMemberWithHttpInfo(listId: string, hash: string, body: unknown, opts?: Record<string, unknown>): Promise<ResponseAndData<unknown>>;
@@ -22,7 +28,8 @@ declare module '@mailchimp/mailchimp_marketing/src/ApiClient.js' {
   }
   interface BatchesApi {
     startWithHttpInfo(body: unknown): Promise<ResponseAndData<unknown>>;
-    statusWithHttpInfo(batchId: string): Promise<ResponseAndData<unknown>>;
+    statusWithHttpInfo(batchId: string, opts?: Record<string, unknown>): Promise<ResponseAndData<unknown>>;
+    deleteRequestWithHttpInfo(batchId: string): Promise<ResponseAndData<unknown>>;
   }
   class ApiClient {
     constructor();

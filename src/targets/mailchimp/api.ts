@@ -4,14 +4,18 @@
  * redaction live in one place. The official client's errors carry the request, Authorization
  * header included: they are turned into HttpError here and never logged or kept raw.
  */
+import type { Readable } from 'node:stream';
 import ApiClient from '@mailchimp/mailchimp_marketing/src/ApiClient.js';
+import { Agent, request } from 'undici';
+import { RemoteError } from '../../errors/index.js';
 import { RequestBudget } from '../../http/budget.js';
 import { systemClock, type Clock } from '../../http/clock.js';
 import { HttpError, serviceMessageFrom } from '../../http/errors.js';
 import { guardedCall } from '../../http/guarded-call.js';
-import { DEFAULT_RETRY, parseRetryAfter, type RetryOptions } from '../../http/retry.js';
+import { decideRetry, DEFAULT_RETRY, parseRetryAfter, type RetryDecision, type RetryOptions } from '../../http/retry.js';
 import { createLogger, type Logger } from '../../log/logger.js';
 import { redact, redactUrl, registerSecret } from '../../log/redact.js';
+import { ArchiveError, readBatchResults } from './batch-archive.js';
 
 export type MemberStatus = 'subscribed' | 'unsubscribed' | 'cleaned' | 'pending' | 'transactional' | 'archived';
 
@@ -66,14 +70,61 @@ export interface MembersPage {
   total_items: number;
 }
 
+export interface MembersQuery {
+  count: number;
+  offset: number;
+  fields?: string[];
+  /** ISO 8601: only members whose last_changed is after it. */
+  sinceLastChanged?: string;
+  status?: MemberStatus;
+}
+
+/** One operation of a batch request (POST /batches): `body` is the JSON text of the call's body. */
+export interface BatchOperation {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  path: string;
+  body?: string;
+  operation_id: string;
+}
+
+export type BatchState = 'pending' | 'preprocessing' | 'started' | 'finalizing' | 'finished';
+
+export interface BatchStatus {
+  id: string;
+  status: BatchState;
+  total_operations: number;
+  finished_operations: number;
+  errored_operations: number;
+  submitted_at?: string;
+  completed_at?: string;
+  response_body_url?: string;
+}
+
+/** One operation's answer in a batch's results archive. */
+export interface BatchOperationResult {
+  status_code: number;
+  operation_id: string;
+  /** The answer body as JSON text (empty for 204). */
+  response: string;
+}
+
 /** What the target needs from Mailchimp. Tests and the sandbox stand behind it. */
 export interface MailchimpApi {
   /** Calls made so far (retries included). */
   readonly calls: number;
+  /** The same calls by kind ("members page", "member lookup", "batch submit", ...), for the summary and the report. */
+  readonly callsByKind: Readonly<Record<string, number>>;
   ping(): Promise<void>;
   getList(listId: string): Promise<ListInfo>;
   getMergeFields(listId: string): Promise<MergeField[]>;
-  listMembers(listId: string, page: { count: number; offset: number; fields?: string[] }): Promise<MembersPage>;
+  listMembers(listId: string, query: MembersQuery): Promise<MembersPage>;
+  /** One member as Mailchimp has it now, or undefined when the address is not in the audience (404). */
+  getMember(listId: string, hash: string, fields?: string[]): Promise<MemberInfo | undefined>;
+  /** POST /batches: Mailchimp queues the operations and answers at once. */
+  startBatch(operations: BatchOperation[]): Promise<BatchStatus>;
+  getBatch(batchId: string): Promise<BatchStatus>;
+  /** The results of a finished batch, read from its gzipped tar archive as it downloads. */
+  batchResults(url: string): AsyncIterable<BatchOperationResult>;
   batchSubscribe(listId: string, members: BatchMemberInput[], options: { updateExisting: boolean }): Promise<BatchResult>;
   /** PATCH: changes an existing member's merge fields; never creates one, never sends a status. */
   updateMember(listId: string, hash: string, body: { merge_fields: Record<string, unknown> }): Promise<MemberInfo>;
@@ -104,12 +155,15 @@ interface SuperagentError {
 
 export class OfficialMailchimpApi implements MailchimpApi {
   calls = 0;
+  private readonly kinds: Record<string, number> = {};
   private readonly client: ApiClient;
   private readonly options: OfficialApiOptions;
   private readonly budget: RequestBudget;
   private readonly retry: RetryOptions;
   private readonly clock: Clock;
   private readonly log: Logger;
+  /** For the results archives: plain HTTPS downloads (pre-signed URLs), no Mailchimp credentials. */
+  private readonly downloads: Agent;
 
   constructor(options: OfficialApiOptions) {
     this.options = options;
@@ -126,24 +180,43 @@ export class OfficialMailchimpApi implements MailchimpApi {
     this.log = options.logger ?? createLogger('mailchimp');
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     this.budget = new RequestBudget({ name: 'Mailchimp API', maxConcurrent: Math.min(10, options.maxConcurrent), clock: this.clock, logger: this.log });
+    const timeout = options.timeoutMs ?? 120_000;
+    this.downloads = new Agent({ keepAliveTimeout: 30_000, headersTimeout: timeout, bodyTimeout: timeout });
   }
 
-  private call<T>(method: string, path: string, run: () => Promise<{ data: unknown }>): Promise<T> {
-    const url = redactUrl(this.client.basePath + path);
-    return guardedCall(
-      { method, path },
-      {
+  get callsByKind(): Readonly<Record<string, number>> {
+    return this.kinds;
+  }
+
+  private guard(kind: string, method: string, path: string) {
+    return {
+      target: { method, path },
+      options: {
         name: 'Mailchimp',
         budget: this.budget,
         retry: this.retry,
         clock: this.clock,
         log: this.log,
+        decide: decideMailchimpRetry,
         ...(this.options.random ? { random: this.options.random } : {}),
-        describeAuthFailure: (status) =>
+        describeAuthFailure: (status: number) =>
           `Mailchimp refused the ${this.options.apiKey ? 'api_key' : 'access_token'} (${status}) at ${new URL(this.client.basePath).host}: check that the key is active and belongs to the account of list_id`,
       },
-      async () => {
+      count: () => {
         this.calls++;
+        this.kinds[kind] = (this.kinds[kind] ?? 0) + 1;
+      },
+    };
+  }
+
+  private call<T>(kind: string, method: string, path: string, run: () => Promise<{ data: unknown }>): Promise<T> {
+    const url = redactUrl(this.client.basePath + path);
+    const guard = this.guard(kind, method, path);
+    return guardedCall(
+      guard.target,
+      guard.options,
+      async () => {
+        guard.count();
         const { data } = await run();
         return data as T;
       },
@@ -152,42 +225,118 @@ export class OfficialMailchimpApi implements MailchimpApi {
   }
 
   async ping(): Promise<void> {
-    await this.call('GET', '/ping', () => this.client.ping.getWithHttpInfo());
+    await this.call('ping', 'GET', '/ping', () => this.client.ping.getWithHttpInfo());
   }
 
   getList(listId: string): Promise<ListInfo> {
-    return this.call('GET', `/lists/${listId}`, () => this.client.lists.getListWithHttpInfo(listId, { fields: ['id', 'name', 'stats'] }));
+    return this.call('audience', 'GET', `/lists/${listId}`, () => this.client.lists.getListWithHttpInfo(listId, { fields: ['id', 'name', 'stats'] }));
   }
 
   async getMergeFields(listId: string): Promise<MergeField[]> {
-    const page = await this.call<{ merge_fields: MergeField[] }>('GET', `/lists/${listId}/merge-fields`, () =>
+    const page = await this.call<{ merge_fields: MergeField[] }>('merge fields', 'GET', `/lists/${listId}/merge-fields`, () =>
       this.client.lists.getListMergeFieldsWithHttpInfo(listId, { count: 1000 }),
     );
     return page.merge_fields ?? [];
   }
 
-  listMembers(listId: string, page: { count: number; offset: number; fields?: string[] }): Promise<MembersPage> {
-    return this.call('GET', `/lists/${listId}/members`, () =>
-      this.client.lists.getListMembersInfoWithHttpInfo(listId, { count: page.count, offset: page.offset, ...(page.fields ? { fields: page.fields } : {}) }),
+  listMembers(listId: string, query: MembersQuery): Promise<MembersPage> {
+    const kind = query.sinceLastChanged ? 'changed members page' : 'members page';
+    return this.call(kind, 'GET', `/lists/${listId}/members`, () =>
+      this.client.lists.getListMembersInfoWithHttpInfo(listId, {
+        count: query.count,
+        offset: query.offset,
+        ...(query.fields ? { fields: query.fields } : {}),
+        ...(query.sinceLastChanged ? { since_last_changed: query.sinceLastChanged } : {}),
+        ...(query.status ? { status: query.status } : {}),
+      }),
     );
   }
 
+  async getMember(listId: string, hash: string, fields?: string[]): Promise<MemberInfo | undefined> {
+    try {
+      return await this.call<MemberInfo>('member lookup', 'GET', `/lists/${listId}/members/${hash}`, () =>
+        this.client.lists.getListMemberWithHttpInfo(listId, hash, fields ? { fields } : {}),
+      );
+    } catch (err) {
+      if (err instanceof HttpError && err.status === 404) return undefined;
+      throw err;
+    }
+  }
+
   batchSubscribe(listId: string, members: BatchMemberInput[], options: { updateExisting: boolean }): Promise<BatchResult> {
-    return this.call('POST', `/lists/${listId}`, () =>
+    return this.call('batch subscribe', 'POST', `/lists/${listId}`, () =>
       this.client.lists.batchListMembersWithHttpInfo(listId, { members, update_existing: options.updateExisting }),
     );
   }
 
   updateMember(listId: string, hash: string, body: { merge_fields: Record<string, unknown> }): Promise<MemberInfo> {
-    return this.call('PATCH', `/lists/${listId}/members/${hash}`, () => this.client.lists.updateListMemberWithHttpInfo(listId, hash, body));
+    return this.call('member update', 'PATCH', `/lists/${listId}/members/${hash}`, () => this.client.lists.updateListMemberWithHttpInfo(listId, hash, body));
   }
 
   async updateTags(listId: string, hash: string, tags: Array<{ name: string; status: 'active' | 'inactive' }>): Promise<void> {
-    await this.call('POST', `/lists/${listId}/members/${hash}/tags`, () =>
+    await this.call('member tags', 'POST', `/lists/${listId}/members/${hash}/tags`, () =>
       this.client.lists.updateListMemberTagsWithHttpInfo(listId, hash, { tags, is_syncing: true }),
     );
   }
+
+  startBatch(operations: BatchOperation[]): Promise<BatchStatus> {
+    return this.call('batch submit', 'POST', '/batches', () => this.client.batches.startWithHttpInfo({ operations }));
+  }
+
+  getBatch(batchId: string): Promise<BatchStatus> {
+    return this.call('batch status', 'GET', `/batches/${batchId}`, () => this.client.batches.statusWithHttpInfo(batchId));
+  }
+
+  /**
+   * Downloads a results archive. Retried like any call until the body starts; a download that
+   * breaks half way is started again from the beginning by the caller (results are idempotent).
+   */
+  async *batchResults(url: string): AsyncIterable<BatchOperationResult> {
+    const target = new URL(url);
+    // Pre-signed URLs carry their signature in the query: keep it out of every log line.
+    if (target.search.length > 1) registerSecret(target.search.slice(1));
+    const shown = redactUrl(target);
+    const guard = this.guard('batch results', 'GET', target.pathname);
+    const body = await guardedCall(
+      guard.target,
+      { ...guard.options, describeAuthFailure: (status: number) => `the results archive of a batch was refused (${status}): it may have expired` },
+      async (): Promise<Readable> => {
+        guard.count();
+        const response = await request(target, { method: 'GET', dispatcher: this.downloads, headers: { 'user-agent': 'target-mailchimp' } });
+        if (response.statusCode >= 400) {
+          const text = await response.body.text().catch(() => '');
+          throw new HttpError({ method: 'GET', url: shown, status: response.statusCode, serviceMessage: serviceMessageFrom(text) });
+        }
+        return response.body;
+      },
+      (err) => (err instanceof HttpError ? err : new HttpError({ method: 'GET', url: shown, code: (err as { code?: string }).code, serviceMessage: err instanceof Error ? redact(err.message) : undefined })),
+    );
+    try {
+      yield* readBatchResults(body);
+    } catch (err) {
+      body.destroy();
+      if (err instanceof ArchiveError) throw new RemoteError(`${err.message} (${shown})`, { cause: err });
+      throw new HttpError({ method: 'GET', url: shown, code: (err as { code?: string }).code ?? 'ERR_STREAM_PREMATURE_CLOSE', serviceMessage: err instanceof Error ? redact(err.message) : undefined }, { cause: err });
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.downloads.close();
+  }
 }
+
+/**
+ * Mailchimp's own reading of a failure: a bare 403 without a problem document is its throttle at
+ * high volume, not a credentials problem, so it is retried like a 429.
+ */
+export function decideMailchimpRetry(err: unknown): RetryDecision {
+  if (err instanceof HttpError && err.status === 403 && err.code === BARE_403) {
+    return { retry: true, rateLimited: true, reason: '403 without an explanation (Mailchimp throttling)' };
+  }
+  return decideRetry(err);
+}
+
+const BARE_403 = 'MAILCHIMP_BARE_403';
 
 /** A superagent error as an HttpError with nothing but status, code and the service's message. */
 export function toHttpError(err: unknown, method: string, url: string): HttpError {
@@ -196,14 +345,26 @@ export function toHttpError(err: unknown, method: string, url: string): HttpErro
   const status = e.status ?? e.response?.status;
   const body = e.response?.body;
   const text = body && typeof body === 'object' ? JSON.stringify(body) : (e.response?.text ?? '');
-  const code = e.code ?? (e.timeout ? 'ETIMEDOUT' : undefined);
+  const problem = serviceMessageFrom(text);
+  const code = e.code ?? (e.timeout ? 'ETIMEDOUT' : status === 403 && !looksLikeProblem(body, text) ? BARE_403 : undefined);
   return new HttpError({
     method,
     url,
     ...(status !== undefined ? { status } : {}),
     ...(code ? { code } : {}),
     // A network error's message is free text from superagent and node: redacted like a body.
-    serviceMessage: serviceMessageFrom(text) ?? (status === undefined && e.message ? redact(e.message) : undefined),
+    serviceMessage: problem ?? (status === undefined && e.message ? redact(e.message) : undefined),
     retryAfterMs: parseRetryAfter(e.response?.headers?.['retry-after'], Date.now()),
   });
+}
+
+/** Whether an error answer is one of Mailchimp's problem documents (it names its type or title). */
+function looksLikeProblem(body: unknown, text: string): boolean {
+  if (body && typeof body === 'object') return 'title' in body || 'detail' in body || 'type' in body;
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    return typeof parsed === 'object' && parsed !== null && ('title' in parsed || 'detail' in parsed);
+  } catch {
+    return false;
+  }
 }

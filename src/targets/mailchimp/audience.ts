@@ -1,90 +1,123 @@
 /**
- * The audience as it is now: every member's status, and the merge fields and tags this target
- * manages, read page by page (1000 per call, pages fetched concurrently) before anything is
- * written, so that the plan is exact. Kept up to date as the run writes.
+ * What the target knows about the audience: for each member it has seen, the status, the merge
+ * fields this run maps (as fingerprints) and the tags this target manages, kept in a compact
+ * MemberTable so that a million members fit in tens of megabytes. Filled by a whole read, by
+ * lookups or by the answers to writes (see audience-knowledge.ts for which and when), and kept up
+ * to date as the run writes, so a later record for the same person is compared with what this
+ * run wrote.
+ *
+ * `complete` says whether the whole audience was read: then a person the table lacks is not a
+ * member. Otherwise only people looked up are known, present or absent.
  */
-import pLimit from 'p-limit';
-import type { Logger } from '../../log/logger.js';
-import type { MailchimpApi, MemberInfo, MemberStatus } from './api.js';
-import { emailKey } from './members.js';
+import type { MemberInfo, MemberStatus, MergeField } from './api.js';
+import { canonicalMergeValue, sameMergeValue } from './merge-fields.js';
+import { MemberTable, fingerprint, type StoredStatus } from './member-table.js';
+import { subscriberHash } from './members.js';
 import { isManagedTag, type TagRules } from './tags.js';
 
-export interface AudienceMember {
-  email: string;
+/** An existing member as the planner sees it. */
+export interface ExistingMember {
   status: MemberStatus;
-  /** Only the merge tags this run maps. */
-  mergeFields: Record<string, unknown>;
   /** Only the tags this target manages. */
-  tags: string[];
+  tags: readonly string[];
+  /** Whether Mailchimp already holds this value for the merge tag. */
+  hasMergeValue(tag: string, value: unknown): boolean;
 }
 
-export interface AudienceLoadOptions {
-  listId: string;
-  concurrency: number;
-  mergeTags: readonly string[];
-  tagRules: TagRules;
-  log: Logger;
-  pageSize?: number;
+export interface MemberChange {
+  status?: MemberStatus;
+  mergeFields?: Record<string, unknown>;
+  tags?: readonly string[];
 }
 
-const FIELDS = ['members.email_address', 'members.status', 'members.merge_fields', 'members.tags', 'total_items'];
+/** The merge fields the run maps, with the type that decides how their values compare. */
+export type MappedField = Pick<MergeField, 'tag' | 'type'>;
+
+const OBJECT_TYPES = new Set(['address']);
 
 export class Audience {
-  private readonly members = new Map<string, AudienceMember>();
+  private readonly table: MemberTable;
+  private readonly types: Map<string, string>;
+  /** Looked up and not a member (only needed while the audience is not read whole). */
+  private readonly absent = new Set<string>();
+  complete = false;
 
-  constructor(private readonly mergeTags: readonly string[] = [], private readonly tagRules: TagRules = { staticTags: [], properties: [] }) {}
-
-  static async load(api: MailchimpApi, options: AudienceLoadOptions): Promise<Audience> {
-    const audience = new Audience(options.mergeTags, options.tagRules);
-    const count = options.pageSize ?? 1000;
-    const first = await api.listMembers(options.listId, { count, offset: 0, fields: FIELDS });
-    audience.addAll(first.members);
-    const total = first.total_items ?? first.members.length;
-    const offsets: number[] = [];
-    for (let offset = count; offset < total; offset += count) offsets.push(offset);
-    const limit = pLimit(options.concurrency);
-    await Promise.all(
-      offsets.map((offset) =>
-        limit(async () => {
-          const page = await api.listMembers(options.listId, { count, offset, fields: FIELDS });
-          audience.addAll(page.members);
-        }),
-      ),
-    );
-    options.log.info(`audience has ${audience.size} members`, { pages: offsets.length + 1 });
-    return audience;
+  constructor(mapped: readonly MappedField[] = [], private readonly tagRules: TagRules = { staticTags: [], properties: [] }, expected = 1024) {
+    this.types = new Map(mapped.map((f) => [f.tag, f.type]));
+    const scalar = mapped.filter((f) => !OBJECT_TYPES.has(f.type)).map((f) => f.tag);
+    const objects = mapped.filter((f) => OBJECT_TYPES.has(f.type)).map((f) => f.tag);
+    this.table = new MemberTable(scalar, objects, expected);
   }
 
-  private addAll(members: readonly MemberInfo[]): void {
-    for (const m of members) this.remember(m);
+  /** The hash Mailchimp uses as the member's id (its `id`, or the MD5 of the lower-cased address). */
+  static hashOf(member: Pick<MemberInfo, 'id' | 'email_address'>): string {
+    return typeof member.id === 'string' && /^[0-9a-f]{32}$/.test(member.id) ? member.id : subscriberHash(member.email_address);
   }
 
-  /** Records a member as Mailchimp describes it (listing, or the answer to a write). */
+  /** Records a member as Mailchimp describes it (a page, a lookup, or the answer to a write). */
   remember(member: MemberInfo): void {
-    const mergeFields: Record<string, unknown> = {};
-    for (const tag of this.mergeTags) {
-      if (member.merge_fields && tag in member.merge_fields) mergeFields[tag] = member.merge_fields[tag];
-    }
+    const hash = Audience.hashOf(member);
+    this.absent.delete(hash);
+    const fields: Record<string, unknown> = {};
+    for (const [tag, type] of this.types) fields[tag] = this.stored(member.merge_fields?.[tag], type);
     const tags = (member.tags ?? []).map((t) => t.name).filter((name) => isManagedTag(name, this.tagRules));
-    this.members.set(emailKey(member.email_address), { email: member.email_address, status: member.status, mergeFields, tags });
+    this.table.set(hash, { status: member.status as StoredStatus, fields, tags });
+  }
+
+  /** A lookup found nobody at this hash. */
+  rememberAbsent(hash: string): void {
+    if (!this.table.has(hash)) this.absent.add(hash);
+  }
+
+  /** Whether the plan may trust what this knowledge says about the person (present or absent). */
+  knows(hash: string): boolean {
+    return this.complete || this.absent.has(hash) || this.table.has(hash);
   }
 
   /** Applies what this run wrote (so a later record for the same person compares against it). */
-  apply(key: string, change: { email: string; status?: MemberStatus; mergeFields?: Record<string, unknown>; tags?: string[] }): void {
-    const current = this.members.get(key);
-    this.members.set(key, {
-      email: current?.email ?? change.email,
-      status: change.status ?? current?.status ?? 'subscribed',
-      mergeFields: { ...current?.mergeFields, ...change.mergeFields },
-      tags: change.tags ?? current?.tags ?? [],
+  apply(hash: string, change: MemberChange): void {
+    this.absent.delete(hash);
+    const fields: Record<string, unknown> = {};
+    for (const [tag, value] of Object.entries(change.mergeFields ?? {})) {
+      const type = this.types.get(tag);
+      if (type !== undefined) fields[tag] = this.stored(value, type);
+    }
+    const isNew = !this.table.has(hash);
+    this.table.set(hash, {
+      ...(change.status ? { status: change.status as StoredStatus } : isNew ? { status: 'subscribed' as const } : {}),
+      fields,
+      ...(change.tags ? { tags: change.tags } : {}),
     });
   }
 
-  get(key: string): AudienceMember | undefined {
-    return this.members.get(key);
+  get(hash: string): ExistingMember | undefined {
+    const stored = this.table.get(hash);
+    if (!stored) return undefined;
+    return {
+      status: stored.status,
+      tags: stored.tags,
+      hasMergeValue: (tag, value) => {
+        const type = this.types.get(tag);
+        if (type === undefined) return false;
+        const held = stored.fields.get(tag);
+        if (OBJECT_TYPES.has(type)) return sameMergeValue(value, held);
+        const [a, b] = fingerprint(canonicalMergeValue(value, type));
+        const print = held as [number, number];
+        return print[0] === a && print[1] === b;
+      },
+    };
+  }
+
+  private stored(value: unknown, type: string): unknown {
+    return OBJECT_TYPES.has(type) ? value : canonicalMergeValue(value, type);
   }
 
   get size(): number {
-    return this.members.size;
+    return this.table.size;
+  }
+
+  /** Bytes held by the member table. */
+  get bytes(): number {
+    return this.table.bytes;
   }
 }

@@ -22,6 +22,8 @@ export interface TargetConfig {
   mode: LoadMode;
   max_concurrency: number;
   batch_size: number;
+  bulk_threshold: number;
+  bulk_batch_size: number;
   flush_interval_seconds: number;
   dry_run: boolean;
   rejects_file?: string;

@@ -8,6 +8,12 @@
  *
  * Order: a batch is planned against the audience only after every earlier batch holding one of
  * its people has finished, so two records for the same person never race.
+ *
+ * Knowledge: before a batch is planned, AudienceKnowledge makes sure the audience is known for its
+ * people (lookups, or a whole read). Until that choice is made the loader reads ahead, holding
+ * closed batches, so a large input is counted before anyone is looked up: once the held people
+ * would cost more lookups than reading the whole audience, it is read; when the input ends first
+ * (or a held batch has waited flush_interval_seconds), the held batches are planned with lookups.
  */
 import type { Logger } from '../../log/logger.js';
 import type { JsonObject } from '../../singer/messages.js';
@@ -15,6 +21,7 @@ import { readMessages } from '../../singer/reader.js';
 import type { LineWriter } from '../../singer/writer.js';
 import type { MergeField } from './api.js';
 import type { Audience } from './audience.js';
+import type { PlanningKnowledge } from './audience-knowledge.js';
 import { configuredStreams, type TargetConfig } from './config.js';
 import type { Suppressions } from './files.js';
 import { findEmail, isValidEmail, normaliseEmail } from './members.js';
@@ -33,6 +40,7 @@ export interface LoaderOptions {
   log: Logger;
   signal: AbortSignal;
   audience: Audience;
+  knowledge: PlanningKnowledge;
   mergeFields: readonly MergeField[];
   mergeMappings: readonly MergeMapping[];
   tagRules: TagRules;
@@ -43,6 +51,10 @@ export interface LoaderOptions {
   onOutcome?: (outcome: RowOutcome) => void;
   /** Batches in flight at once; reading stdin pauses while this many are being written. */
   maxBatchesInFlight: number;
+  /** Asks the writer to send what it holds now (the loader waits for room). */
+  flushWrites?: () => void;
+  /** Tells the writer no more input will come: it sends what it holds, and later writes at once. */
+  finishWrites?: () => void;
   /** Counts outcomes; pass one in to keep the counts when the load fails. */
   tally?: Tally;
   /** For tests: the timer used for flush_interval_seconds. */
@@ -129,7 +141,9 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
     }
     if (earlier.size > 0) await Promise.all([...earlier].map((p) => p.catch(() => undefined)));
     if (fatal) return;
-    const plan = planMemberWrites([...batch.members.values()], audience, {
+    const members = [...batch.members.values()];
+    await options.knowledge.prepare(members.map((m) => m.hash));
+    const plan = planMemberWrites(members, audience, {
       mode: config.mode,
       mergeFields: options.mergeFields,
       tagRules: options.tagRules,
@@ -139,20 +153,15 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
       for (const write of plan) {
         dryPlan.push(write);
         record(dryRunOutcome(write));
-        if (write.kind === 'create') audience.apply(write.member.key, { email: write.member.email, status: config.status_if_new, mergeFields: write.member.mergeFields, tags: write.member.tags });
-        if (write.kind === 'update') audience.apply(write.member.key, { email: write.member.email, mergeFields: write.mergeFields, tags: write.member.tags });
+        if (write.kind === 'create') audience.apply(write.member.hash, { status: config.status_if_new, mergeFields: write.member.mergeFields, tags: write.member.tags });
+        if (write.kind === 'update') audience.apply(write.member.hash, { mergeFields: write.mergeFields, tags: write.member.tags });
       }
     } else {
       for (const outcome of await options.write(plan)) record(outcome);
     }
   };
 
-  const dispatch = (): void => {
-    timer?.cancel();
-    timer = null;
-    const batch = current;
-    if (!batch || fatal) return;
-    current = null;
+  const start = (batch: Batch): void => {
     const promise = runBatch(batch).then(
       () => {
         inFlight.delete(batch.id);
@@ -169,6 +178,47 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
     void promise.then(() => {
       for (const key of batch.members.keys()) if (inFlightKeys.get(key) === promise) inFlightKeys.delete(key);
     });
+  };
+
+  // Read-ahead until the knowledge mode is chosen: closed batches wait here, in order.
+  let readingAhead = !options.knowledge.whole;
+  const held: Batch[] = [];
+  let heldTimer = null as { cancel(): void } | null;
+  const heldPeople = (): number => held.reduce((n, b) => n + b.members.size, 0);
+  const releaseHeld = (): void => {
+    heldTimer?.cancel();
+    heldTimer = null;
+    for (const batch of held.splice(0)) start(batch);
+  };
+
+  const dispatch = (): void => {
+    timer?.cancel();
+    timer = null;
+    const batch = current;
+    if (!batch || fatal) return;
+    current = null;
+    if (!readingAhead) return start(batch);
+    held.push(batch);
+    // A held batch waits at most flush_interval_seconds, like a partial one.
+    if (!heldTimer && flushMs > 0) heldTimer = setTimer(releaseHeld, flushMs);
+  };
+
+  /** Called between records: reads the whole audience once the held people make it cheaper. */
+  const decideIfDue = async (): Promise<void> => {
+    if (!readingAhead || held.length === 0) return;
+    if (!options.knowledge.wholeReadIsCheaper(heldPeople())) return;
+    heldTimer?.cancel();
+    heldTimer = null;
+    log.info(`more people than ${options.knowledge.lookupLimit} to look up: reading the whole audience instead (${options.knowledge.pages} pages)`);
+    await options.knowledge.readWholeAudience();
+    readingAhead = false;
+    releaseHeld();
+  };
+
+  /** The input ended (or the run stops): what is held is planned with lookups. */
+  const stopReadingAhead = (): void => {
+    readingAhead = false;
+    releaseHeld();
   };
 
   const addMember = (member: DesiredMember): void => {
@@ -201,6 +251,7 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
   };
 
   const waitForRoom = async (): Promise<void> => {
+    if (inFlight.size >= options.maxBatchesInFlight && !fatal) options.flushWrites?.();
     while (inFlight.size >= options.maxBatchesInFlight && !fatal) await Promise.race(inFlight.values());
   };
 
@@ -222,6 +273,7 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
         const source: RowSource = { line: lineNumber, stream: message.stream, key: JSON.stringify(keyProperties.map((k) => message.record[k] ?? null)) };
         const member = toMember(message.record, source);
         if (member) addMember(member);
+        await decideIfDue();
         await waitForRoom();
       } else if (message.type === 'STATE') {
         heldStates.push({ value: message.value, after: current ? current.id : nextBatchId - 1 });
@@ -234,8 +286,16 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
     if (!signal.aborted) inputError = err;
   }
   if (signal.aborted && !fatal) log.info('stopping: writing what was read, then printing the state that covers it');
-  if (!fatal && !inputError) dispatch();
-  else timer?.cancel();
+  if (!fatal && !inputError) {
+    dispatch();
+    stopReadingAhead();
+  } else {
+    timer?.cancel();
+    heldTimer?.cancel();
+    // Held batches were never started: the states after them stay unprinted.
+    held.length = 0;
+  }
+  options.finishWrites?.();
   // Finish what is in flight either way: its states are true, and half-written batches help nobody.
   while (inFlight.size > 0) await Promise.all([...inFlight.values()]);
   await releasing;

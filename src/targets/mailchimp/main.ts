@@ -8,6 +8,8 @@ import { createLogger, type Logger } from '../../log/logger.js';
 import { LineWriter } from '../../singer/writer.js';
 import { OfficialMailchimpApi, type ListInfo, type MailchimpApi } from './api.js';
 import { Audience } from './audience.js';
+import { AudienceKnowledge } from './audience-knowledge.js';
+import { OperationQueue } from './batch-queue.js';
 import { apiBaseUrl, listSetting, loadTargetConfig, targetConfigSchema, type TargetConfig } from './config.js';
 import { RejectsFile, Suppressions, writeReport } from './files.js';
 import { loadMembers, planWriter, type LoadResult } from './loader.js';
@@ -78,7 +80,19 @@ export async function runLoad({ config, api, log, signal, input, output }: RunLo
   }
   const tagRules: TagRules = { staticTags: listSetting(config.tags), properties: listSetting(config.tag_properties) };
   const suppressions = new Suppressions(config.suppression_file);
-  const audience = await Audience.load(api, { listId: config.list_id, concurrency: config.max_concurrency, mergeTags: mappings.map((m) => m.tag), tagRules, log });
+  const total = await AudienceKnowledge.countMembers(api, config.list_id);
+  const fieldTypes = new Map(mergeFields.map((f) => [f.tag.toUpperCase(), f.type]));
+  const audience = new Audience(mappings.map((m) => ({ tag: m.tag, type: fieldTypes.get(m.tag) ?? 'text' })), tagRules, Math.min(total, 4_000_000) + 1024);
+  const knowledge = new AudienceKnowledge({ api, listId: config.list_id, audience, total, concurrency: config.max_concurrency, log });
+  log.info(`audience has ${total} members`, { lookups_before_whole_read: knowledge.lookupLimit });
+  const queue = new OperationQueue({
+    api,
+    log,
+    maxOperations: config.bulk_batch_size,
+    directBelow: config.bulk_threshold === 0 ? Number.POSITIVE_INFINITY : config.bulk_threshold,
+    flushMs: Math.max(0, config.flush_interval_seconds) * 1000,
+    concurrency: config.max_concurrency,
+  });
 
   const rejects = config.rejects_file ? new RejectsFile(config.rejects_file) : undefined;
   const digest = new AddedDigest();
@@ -106,15 +120,19 @@ export async function runLoad({ config, api, log, signal, input, output }: RunLo
       log,
       signal,
       audience,
+      knowledge,
       mergeFields,
       mergeMappings: mappings,
       tagRules,
       suppressions,
       onOutcome,
       tally,
-      maxBatchesInFlight: config.max_concurrency,
-      write: planWriter({ api, listId: config.list_id, statusIfNew: config.status_if_new, mode: config.mode, audience, suppressions, concurrency: config.max_concurrency, log }),
+      maxBatchesInFlight: Math.max(config.max_concurrency, Math.ceil((4 * config.bulk_batch_size) / config.batch_size)),
+      flushWrites: () => queue.flush(),
+      finishWrites: () => queue.finish(),
+      write: planWriter({ api, listId: config.list_id, statusIfNew: config.status_if_new, mode: config.mode, audience, knowledge, queue, tagRules, suppressions, log }),
     });
+    await queue.drain();
   } catch (err) {
     failure = err;
     throw err;
@@ -122,9 +140,15 @@ export async function runLoad({ config, api, log, signal, input, output }: RunLo
     await rejects?.close();
     if (!config.dry_run) suppressions.save();
     logSummary(log, tally, api.calls, Date.now() - started, config.dry_run);
+    log.info(`API calls by kind: ${describeCalls(api.callsByKind)}`, { batches: queue.stats.batches, batched_operations: queue.stats.batchedOperations, direct_operations: queue.stats.directOperations, knowledge: knowledge.mode });
     if (failure !== undefined) log.error(`stopped early: ${tally.read - tally.accounted} records read but not written; the last state printed covers everything before them`);
     if (config.report_file) {
-      writeReport(config.report_file, report(config, list, tally, api.calls, started, failure, result));
+      writeReport(config.report_file, {
+        ...(report(config, list, tally, api.calls, started, failure, result) as Record<string, unknown>),
+        api_calls_by_kind: { ...api.callsByKind },
+        audience_knowledge: knowledge.mode === 'whole' ? 'whole audience read' : 'lookups',
+        batch_operations: { ...queue.stats },
+      });
     }
   }
   if (config.dry_run) log.info('dry run: nothing was written and no state is printed');
@@ -151,6 +175,11 @@ async function verifyList(api: MailchimpApi, listId: string): Promise<ListInfo> 
 function reasons(counts: Record<string, number>): string {
   const entries = Object.entries(counts).sort((a, b) => b[1] - a[1]);
   return entries.length === 0 ? '' : ` (${entries.map(([reason, n]) => `${n} ${reason}`).join('; ')})`;
+}
+
+function describeCalls(kinds: Readonly<Record<string, number>>): string {
+  const entries = Object.entries(kinds).sort((a, b) => b[1] - a[1]);
+  return entries.length === 0 ? 'none' : entries.map(([kind, n]) => `${n} ${kind}`).join(', ');
 }
 
 function logSummary(log: Logger, tally: Tally, calls: number, ms: number, dryRun: boolean): void {

@@ -159,7 +159,7 @@ export function missingRequired(values: Record<string, unknown>, fields: Iterabl
 
 /** Whether Mailchimp's stored value already equals ours (numbers as numbers, text trimmed, objects by content). */
 export function sameMergeValue(desired: unknown, existing: unknown): boolean {
-  if (typeof desired === 'number') return existing !== '' && existing !== null && Number(existing) === desired;
+  if (typeof desired === 'number') return existing !== '' && existing !== null && existing !== undefined && Number(existing) === desired;
   if (desired !== null && typeof desired === 'object') {
     if (existing === null || typeof existing !== 'object') return false;
     const e = existing as Record<string, unknown>;
@@ -168,11 +168,30 @@ export function sameMergeValue(desired: unknown, existing: unknown): boolean {
   return String(existing ?? '').trim() === String(desired ?? '').trim();
 }
 
+/**
+ * The text a scalar merge value is compared by, for a field of this type: two values are the
+ * same for sameMergeValue exactly when their canonical texts are equal. Number fields compare as
+ * numbers (an empty field is no number); every other scalar type as trimmed text. Object values
+ * (address fields) have no canonical text: they are compared with sameMergeValue.
+ */
+export function canonicalMergeValue(value: unknown, type: string): string {
+  if (type === 'number') {
+    if (value === '' || value === null || value === undefined) return '\u0000empty';
+    return `n:${Number(value)}`;
+  }
+  return `s:${String(value ?? '').trim()}`;
+}
+
+/** Whether the member holds a value for a merge tag (a view of what Mailchimp has). */
+export interface MergeValueHolder {
+  hasMergeValue(tag: string, value: unknown): boolean;
+}
+
 /** The desired values that differ from what Mailchimp holds: what an update must send. */
-export function changedMergeFields(desired: Record<string, unknown>, existing: Record<string, unknown> | undefined): Record<string, unknown> {
+export function changedMergeFields(desired: Record<string, unknown>, existing: MergeValueHolder | undefined): Record<string, unknown> {
   const changed: Record<string, unknown> = {};
   for (const [tag, value] of Object.entries(desired)) {
-    if (!sameMergeValue(value, existing?.[tag])) changed[tag] = value;
+    if (!existing?.hasMergeValue(tag, value)) changed[tag] = value;
   }
   return changed;
 }

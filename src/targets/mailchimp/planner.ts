@@ -4,7 +4,7 @@
  * the audience and writes nothing.
  */
 import type { MergeField } from './api.js';
-import type { Audience } from './audience.js';
+import type { Audience, ExistingMember } from './audience.js';
 import type { LoadMode } from './config.js';
 import { changedMergeFields, missingRequired, type FieldProblem } from './merge-fields.js';
 import { REASONS, type RowSource } from './outcomes.js';
@@ -45,8 +45,13 @@ const NEVER_RESUBSCRIBE: Record<string, string> = {
   archived: REASONS.archived,
 };
 
-export function planMemberWrite(member: DesiredMember, audience: Audience, options: PlanOptions): PlannedWrite {
-  const existing = audience.get(member.key);
+/** Why a member with this status is never written to, or undefined when they may be updated. */
+export function notWrittenBecause(status: string): string | undefined {
+  return NEVER_RESUBSCRIBE[status];
+}
+
+/** The plan for one person against what Mailchimp holds for them (undefined: not a member). */
+export function planMemberWrite(member: DesiredMember, existing: ExistingMember | undefined, options: PlanOptions): PlannedWrite {
   if (!existing) {
     const remembered = options.suppressions.get(member.hash);
     if (remembered) {
@@ -60,19 +65,19 @@ export function planMemberWrite(member: DesiredMember, audience: Audience, optio
     }
     return { kind: 'create', member };
   }
-  const never = NEVER_RESUBSCRIBE[existing.status];
+  const never = notWrittenBecause(existing.status);
   if (never) return { kind: 'skip', member, reason: never };
   if (options.mode === 'add_only') return { kind: 'skip', member, reason: REASONS.addOnly };
   const problem = member.mergeProblems[0];
   if (problem) return { kind: 'reject', member, reason: REASONS.mergeFields, field: problem.field, detail: problem.message };
-  const mergeFields = changedMergeFields(member.mergeFields, existing.mergeFields);
+  const mergeFields = changedMergeFields(member.mergeFields, existing);
   const tags = tagChanges(member.tags, existing.tags, options.tagRules, member.tagProperties);
   if (Object.keys(mergeFields).length === 0 && tags.length === 0) return { kind: 'unchanged', member };
   return { kind: 'update', member, mergeFields, tags };
 }
 
 export function planMemberWrites(members: readonly DesiredMember[], audience: Audience, options: PlanOptions): PlannedWrite[] {
-  return members.map((m) => planMemberWrite(m, audience, options));
+  return members.map((m) => planMemberWrite(m, audience.get(m.hash), options));
 }
 
 export function desiredMemberKey(email: string): { key: string; hash: string } {

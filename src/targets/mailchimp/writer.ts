@@ -4,22 +4,31 @@
  * Write calls, correctness first:
  *   new people        POST /lists/{id} (batch subscribe, up to 500) with update_existing false: it
  *                     creates, and refuses (per member) anyone who exists, so no status changes;
- *   changed people    PATCH /lists/{id}/members/{hash} with only the changed merge fields and no
- *                     status: it never creates anyone and never touches consent;
- *   tags              POST .../members/{hash}/tags with is_syncing, naming only managed tags.
+ *   changed people    a merge-field update (PATCH without any status) and a tag change (with
+ *                     is_syncing), built in operations.ts and sent through the operation queue:
+ *                     as their own calls for small runs, in Mailchimp batch operations for large
+ *                     ones (batch-queue.ts). Neither can create anyone or touch consent.
  * Batch subscribe with update_existing true would update in bulk, but it overwrites the status of
  * existing members, which is how other syncs re-subscribe people.
+ *
+ * Outcomes are judged against the audience as it was before the run: a person the plan creates
+ * whom Mailchimp then reports as existing (the answer to an earlier attempt of ours was lost, or
+ * someone added them meanwhile) is looked up; unless they withdrew meanwhile they count as
+ * created, and whatever of their fields and tags differs is written as an update (in add_only
+ * mode nothing more is written to them).
  */
-import pLimit from 'p-limit';
-import { HttpError } from '../../http/errors.js';
 import type { Logger } from '../../log/logger.js';
 import type { BatchMemberInput, MailchimpApi, MemberStatus } from './api.js';
 import type { Audience } from './audience.js';
+import type { AudienceKnowledge } from './audience-knowledge.js';
+import type { OperationQueue } from './batch-queue.js';
 import type { LoadMode, NewMemberStatus } from './config.js';
 import type { Suppressions } from './files.js';
-import { classifyMemberError, httpErrorText, REASONS, type RowOutcome } from './outcomes.js';
-import type { DesiredMember, PlannedWrite } from './planner.js';
-import type { TagChange } from './tags.js';
+import { changedMergeFields } from './merge-fields.js';
+import { isTransient, judgeAnswer, mergeFieldsUpdate, tagsUpdate, type MemberOperation } from './operations.js';
+import { classifyMemberError, REASONS, type RowOutcome } from './outcomes.js';
+import { notWrittenBecause, type DesiredMember, type PlannedWrite } from './planner.js';
+import { tagChanges, type TagChange, type TagRules } from './tags.js';
 
 export interface WriteContext {
   api: MailchimpApi;
@@ -27,9 +36,10 @@ export interface WriteContext {
   statusIfNew: NewMemberStatus;
   mode: LoadMode;
   audience: Audience;
+  knowledge: AudienceKnowledge;
+  queue: OperationQueue;
+  tagRules: TagRules;
   suppressions: Suppressions;
-  /** Calls per batch in flight at once (the API budget caps the total across batches). */
-  concurrency: number;
   log: Logger;
   /** Attempts for members Mailchimp refused with a transient per-member error. */
   transientAttempts?: number;
@@ -39,15 +49,17 @@ function outcomeOf(member: DesiredMember, outcome: RowOutcome['outcome'], extra:
   return { outcome, source: member.source, email: member.email, ...extra };
 }
 
-function changesToTagsList(member: DesiredMember): TagChange[] {
+function activeTags(member: DesiredMember): TagChange[] {
   return member.tags.map((name) => ({ name, status: 'active' as const }));
 }
+
+type Update = Extract<PlannedWrite, { kind: 'update' }>;
 
 /** Executes the plan of one batch. Only errors that are not about a single member are thrown. */
 export async function applyPlan(plan: readonly PlannedWrite[], ctx: WriteContext): Promise<RowOutcome[]> {
   const outcomes: RowOutcome[] = [];
   const creates: DesiredMember[] = [];
-  const updates: Array<Extract<PlannedWrite, { kind: 'update' }>> = [];
+  const updates: Update[] = [];
   for (const write of plan) {
     switch (write.kind) {
       case 'create':
@@ -67,20 +79,63 @@ export async function applyPlan(plan: readonly PlannedWrite[], ctx: WriteContext
         break;
     }
   }
-  const limit = pLimit(ctx.concurrency);
-  const created: CreateResult = creates.length > 0 ? await createMembers(creates, ctx) : { outcomes: [], existing: [], tagsToWrite: [] };
-  outcomes.push(...created.outcomes);
-  // People who turned out to exist (added since the audience was read) get an update instead.
-  // In add_only mode they are left alone. The update sends no status, so consent is untouched either way.
-  for (const member of created.existing) {
-    if (ctx.mode === 'add_only') outcomes.push(outcomeOf(member, 'skipped', { reason: REASONS.addOnly }));
-    else updates.push({ kind: 'update', member, mergeFields: member.mergeFields, tags: changesToTagsList(member) });
+  const pending: Array<Promise<RowOutcome | undefined>> = updates.map((u) => writeUpdate(u, ctx, 'updated'));
+  if (creates.length > 0) {
+    const created = await createMembers(creates, ctx);
+    outcomes.push(...created.outcomes);
+    for (const member of created.tagsToWrite) pending.push(writeNewMemberTags(member, ctx));
+    for (const member of created.existing) pending.push(adoptExisting(member, ctx));
   }
-  const updated = await Promise.all(updates.map((u) => limit(() => updateMember(u, ctx))));
-  outcomes.push(...updated);
-  const tagged = created.tagsToWrite.length > 0 ? await Promise.all(created.tagsToWrite.map((m) => limit(() => writeTags(m, changesToTagsList(m), ctx)))) : [];
-  for (const problem of tagged) if (problem) ctx.log.warn(problem);
+  for (const outcome of await Promise.all(pending)) if (outcome) outcomes.push(outcome);
   return outcomes;
+}
+
+/** Sends an update's operations and judges the answers; `as` is the outcome when everything was taken. */
+async function writeUpdate(write: Update, ctx: WriteContext, as: 'updated' | 'created'): Promise<RowOutcome> {
+  const { member } = write;
+  const ops: MemberOperation[] = [];
+  if (Object.keys(write.mergeFields).length > 0) ops.push(mergeFieldsUpdate(ctx.listId, member.hash, write.mergeFields));
+  if (write.tags.length > 0) ops.push(tagsUpdate(ctx.listId, member.hash, write.tags));
+  const answers = await Promise.all(ops.map((op) => ctx.queue.enqueue(op)));
+  let status: MemberStatus | undefined;
+  for (const [i, answer] of answers.entries()) {
+    const op = ops[i] as MemberOperation;
+    if (isTransient(answer)) return outcomeOf(member, 'rejected', { reason: 'Mailchimp kept failing this member', detail: `status ${answer.status}` });
+    const verdict = judgeAnswer(op, answer);
+    if (!verdict.ok) {
+      // A merge-field refusal may leave the tags written; the row reports the refusal.
+      return outcomeOf(member, verdict.outcome, { reason: verdict.reason, ...(verdict.detail ? { detail: verdict.detail } : {}) });
+    }
+    if (verdict.member?.status) status = verdict.member.status;
+  }
+  ctx.audience.apply(member.hash, { mergeFields: write.mergeFields, tags: member.tags, ...(status ? { status } : {}) });
+  return outcomeOf(member, as, as === 'created' ? { mergeFields: member.mergeFields } : {});
+}
+
+async function writeNewMemberTags(member: DesiredMember, ctx: WriteContext): Promise<undefined> {
+  const answer = await ctx.queue.enqueue(tagsUpdate(ctx.listId, member.hash, activeTags(member)));
+  const verdict = isTransient(answer) ? { ok: false as const, detail: `status ${answer.status}` } : judgeAnswer(tagsUpdate(ctx.listId, member.hash, []), answer);
+  if (!verdict.ok) ctx.log.warn(`tags for line ${member.source.line} not accepted: ${verdict.detail ?? ''}`);
+  return undefined;
+}
+
+/**
+ * A person the plan created whom Mailchimp says exists: they were not in the audience when the
+ * run read it, so the row counts as created, unless they withdrew meanwhile (then nothing is
+ * written) or add_only forbids touching an existing member. What differs is updated.
+ */
+async function adoptExisting(member: DesiredMember, ctx: WriteContext): Promise<RowOutcome> {
+  const found = await ctx.knowledge.lookUp(member.hash);
+  if (!found) return outcomeOf(member, 'skipped', { reason: REASONS.vanished });
+  const withdrawn = notWrittenBecause(found.status);
+  if (withdrawn) return outcomeOf(member, 'skipped', { reason: withdrawn });
+  // add_only never writes to an existing member: what the create sent is what they hold.
+  if (ctx.mode === 'add_only') return outcomeOf(member, 'created', { mergeFields: member.mergeFields });
+  const existing = ctx.audience.get(member.hash);
+  const mergeFields = changedMergeFields(member.mergeFields, existing);
+  const tags = tagChanges(member.tags, existing?.tags ?? [], ctx.tagRules, member.tagProperties);
+  if (Object.keys(mergeFields).length === 0 && tags.length === 0) return outcomeOf(member, 'created', { mergeFields: member.mergeFields });
+  return writeUpdate({ kind: 'update', member, mergeFields, tags }, ctx, 'created');
 }
 
 interface CreateResult {
@@ -106,7 +161,7 @@ async function createMembers(members: DesiredMember[], ctx: WriteContext): Promi
       const member = byKey.get(added.email_address.trim().toLowerCase());
       if (!member) continue;
       byKey.delete(member.key);
-      ctx.audience.apply(member.key, { email: member.email, status: (added.status as MemberStatus) ?? ctx.statusIfNew, mergeFields: member.mergeFields, tags: member.tags });
+      ctx.audience.apply(member.hash, { status: (added.status as MemberStatus) ?? ctx.statusIfNew, mergeFields: member.mergeFields, tags: member.tags });
       result.outcomes.push(outcomeOf(member, 'created', { mergeFields: member.mergeFields }));
       if (member.tags.length > 0) result.tagsToWrite.push(member);
     }
@@ -134,39 +189,4 @@ async function createMembers(members: DesiredMember[], ctx: WriteContext): Promi
     pending = retry;
   }
   return result;
-}
-
-async function updateMember(write: Extract<PlannedWrite, { kind: 'update' }>, ctx: WriteContext): Promise<RowOutcome> {
-  const { member } = write;
-  try {
-    if (Object.keys(write.mergeFields).length > 0) {
-      const answer = await ctx.api.updateMember(ctx.listId, member.hash, { merge_fields: write.mergeFields });
-      ctx.audience.apply(member.key, { email: member.email, mergeFields: write.mergeFields, ...(answer?.status ? { status: answer.status } : {}) });
-    }
-    if (write.tags.length > 0) {
-      const problem = await writeTags(member, write.tags, ctx);
-      if (problem) return outcomeOf(member, 'rejected', { reason: 'tags not accepted', detail: problem });
-      ctx.audience.apply(member.key, { email: member.email, tags: member.tags });
-    }
-    return outcomeOf(member, 'updated');
-  } catch (err) {
-    if (!(err instanceof HttpError) || err.status === undefined || err.status >= 500 || err.status === 429) throw err;
-    if (err.status === 404) return outcomeOf(member, 'skipped', { reason: REASONS.vanished, detail: httpErrorText(err) });
-    const kind = classifyMemberError(httpErrorText(err));
-    if (kind.kind === 'skipped' || kind.kind === 'rejected') return outcomeOf(member, kind.kind, { reason: kind.reason, detail: kind.detail });
-    return outcomeOf(member, 'rejected', { reason: `Mailchimp refused the update (${err.status})`, detail: httpErrorText(err) });
-  }
-}
-
-/** Writes tag changes; returns a problem sentence instead of throwing for a per-member refusal. */
-async function writeTags(member: DesiredMember, tags: TagChange[], ctx: WriteContext): Promise<string | undefined> {
-  try {
-    await ctx.api.updateTags(ctx.listId, member.hash, tags);
-    return undefined;
-  } catch (err) {
-    if (err instanceof HttpError && err.status !== undefined && err.status >= 400 && err.status < 500 && err.status !== 429) {
-      return `tags for line ${member.source.line} not accepted: ${httpErrorText(err)}`;
-    }
-    throw err;
-  }
 }

@@ -1,79 +1,90 @@
 import { describe, expect, it } from '@jest/globals';
-import type { MailchimpApi, MemberInfo, MembersPage } from '../../../../src/targets/mailchimp/api.js';
+import type { MemberInfo } from '../../../../src/targets/mailchimp/api.js';
 import { Audience } from '../../../../src/targets/mailchimp/audience.js';
-import { capturingLogger } from '../../helpers/capture-log.js';
+import { subscriberHash } from '../../../../src/targets/mailchimp/members.js';
 
 const RULES = { staticTags: ['from-mixpanel'], properties: ['plan'] };
+const FIELDS = [
+  { tag: 'FNAME', type: 'text' },
+  { tag: 'LTV', type: 'number' },
+  { tag: 'ADDR', type: 'address' },
+];
 
-function members(count: number): MemberInfo[] {
-  return Array.from({ length: count }, (_, i) => ({
-    email_address: `Person${i}@Example.org`,
-    status: i % 2 === 0 ? 'subscribed' : 'unsubscribed',
-    merge_fields: { FNAME: `P${i}`, SECRET: 'not ours' },
-    tags: [{ id: 1, name: 'from-mixpanel' }, { id: 2, name: 'VIP' }, { id: 3, name: `plan:p${i}` }],
-  }));
-}
-
-/** Serves pages of `all`; holds every page after the first until `release()` to observe concurrency. */
-function pagingApi(all: MemberInfo[], totalItems = all.length) {
-  const requests: Array<{ listId: string; count: number; offset: number; fields?: string[] }> = [];
-  let inFlight = 0;
-  let maxInFlight = 0;
-  const api: Pick<MailchimpApi, 'listMembers'> = {
-    async listMembers(listId, page): Promise<MembersPage> {
-      requests.push({ listId, ...page });
-      inFlight++;
-      maxInFlight = Math.max(maxInFlight, inFlight);
-      await Promise.resolve();
-      await Promise.resolve();
-      inFlight--;
-      return { members: all.slice(page.offset, page.offset + page.count), total_items: totalItems };
-    },
-  };
-  return { api: api as MailchimpApi, requests, maxInFlight: () => maxInFlight };
-}
-
-describe('Audience.load', () => {
-  it('reads every page (the first, then the rest with the concurrency limit), asking only for the fields it needs', async () => {
-    const all = members(11);
-    const { api, requests, maxInFlight } = pagingApi(all);
-    const log = capturingLogger();
-    const audience = await Audience.load(api, { listId: 'L1', concurrency: 2, mergeTags: ['FNAME'], tagRules: RULES, log, pageSize: 3 });
-    expect(audience.size).toBe(11);
-    expect(requests.map((r) => r.offset).sort((a, b) => a - b)).toEqual([0, 3, 6, 9]);
-    expect(requests.every((r) => r.listId === 'L1' && r.count === 3)).toBe(true);
-    expect(requests[0]?.fields).toEqual(['members.email_address', 'members.status', 'members.merge_fields', 'members.tags', 'total_items']);
-    expect(maxInFlight()).toBe(2); // pages in parallel, never more than the limit
-    expect(log.lines).toContainEqual({ level: 'info', message: 'audience has 11 members', fields: { pages: 4 } });
-  });
-
-  it('an empty audience is one call', async () => {
-    const { api, requests } = pagingApi([]);
-    const audience = await Audience.load(api, { listId: 'L1', concurrency: 5, mergeTags: [], tagRules: RULES, log: capturingLogger() });
-    expect(audience.size).toBe(0);
-    expect(requests).toHaveLength(1);
-    expect(requests[0]?.count).toBe(1000);
-  });
-
-  it('keeps, per member, the status, only the mapped merge fields and only the managed tags; found by lower-cased address', async () => {
-    const { api } = pagingApi(members(2));
-    const audience = await Audience.load(api, { listId: 'L1', concurrency: 1, mergeTags: ['FNAME', 'LNAME'], tagRules: RULES, log: capturingLogger() });
-    expect(audience.get('person1@example.org')).toEqual({ email: 'Person1@Example.org', status: 'unsubscribed', mergeFields: { FNAME: 'P1' }, tags: ['from-mixpanel', 'plan:p1'] });
-    expect(audience.get('Person1@Example.org')).toBeUndefined();
-  });
+const member = (email: string, extra: Partial<MemberInfo> = {}): MemberInfo => ({
+  email_address: email,
+  status: 'subscribed',
+  merge_fields: { FNAME: 'Ada', LTV: '42', ADDR: { addr1: '1 Main St', city: 'X', state: 'IL', zip: '1', country: 'US' }, SECRET: 'not ours' },
+  tags: [{ id: 1, name: 'from-mixpanel' }, { id: 2, name: 'VIP' }, { id: 3, name: 'plan:pro' }],
+  ...extra,
 });
 
-describe('Audience.apply', () => {
-  it('merges what a run wrote into what Mailchimp said, keeping the status unless told', () => {
-    const audience = new Audience(['FNAME', 'LNAME'], RULES);
-    audience.remember({ email_address: 'a@example.org', status: 'unsubscribed', merge_fields: { FNAME: 'A', LNAME: 'B' }, tags: [] });
-    audience.apply('a@example.org', { email: 'A@example.org', mergeFields: { LNAME: 'C' }, tags: ['plan:x'] });
-    expect(audience.get('a@example.org')).toEqual({ email: 'a@example.org', status: 'unsubscribed', mergeFields: { FNAME: 'A', LNAME: 'C' }, tags: ['plan:x'] });
+describe('Audience: what Mailchimp holds, compactly', () => {
+  it('keeps the status, the managed tags only, and answers for the mapped merge fields; found by subscriber hash', () => {
+    const audience = new Audience(FIELDS, RULES);
+    audience.remember(member('Ada@Example.org', { status: 'unsubscribed' }));
+    const ada = audience.get(subscriberHash('ada@example.org'));
+    expect(ada?.status).toBe('unsubscribed');
+    expect([...(ada?.tags ?? [])]).toEqual(['from-mixpanel', 'plan:pro']);
+    expect(ada?.hasMergeValue('FNAME', 'Ada')).toBe(true);
+    expect(ada?.hasMergeValue('FNAME', ' Ada ')).toBe(true);
+    expect(ada?.hasMergeValue('FNAME', 'Bob')).toBe(false);
+    expect(ada?.hasMergeValue('LTV', 42)).toBe(true);
+    expect(ada?.hasMergeValue('LTV', 43)).toBe(false);
+    expect(ada?.hasMergeValue('ADDR', { addr1: '1 Main St', city: 'X', state: 'IL', zip: '1' })).toBe(true);
+    expect(ada?.hasMergeValue('ADDR', { addr1: '2 Main St', city: 'X', state: 'IL', zip: '1' })).toBe(false);
+    // Not mapped: never "already held", so it would be sent if it were desired.
+    expect(ada?.hasMergeValue('SECRET', 'not ours')).toBe(false);
+    expect(audience.get(subscriberHash('bob@example.org'))).toBeUndefined();
   });
 
-  it('a new member is added with the status given', () => {
-    const audience = new Audience();
-    audience.apply('n@example.org', { email: 'N@example.org', status: 'pending', mergeFields: { FNAME: 'N' } });
-    expect(audience.get('n@example.org')).toEqual({ email: 'N@example.org', status: 'pending', mergeFields: { FNAME: 'N' }, tags: [] });
+  it('uses the member id Mailchimp gives, or the MD5 of the lower-cased address', () => {
+    const audience = new Audience(FIELDS, RULES);
+    audience.remember(member('X@Example.org', { id: subscriberHash('x@example.org') }));
+    audience.remember(member('Y@Example.org'));
+    expect(audience.get(subscriberHash('x@example.org'))).toBeDefined();
+    expect(audience.get(subscriberHash('y@example.org'))).toBeDefined();
+    expect(audience.size).toBe(2);
+  });
+
+  it('an empty field is no value: a desired one differs from it', () => {
+    const audience = new Audience(FIELDS, RULES);
+    audience.remember(member('a@example.org', { merge_fields: { FNAME: '', LTV: '' } }));
+    const a = audience.get(subscriberHash('a@example.org'));
+    expect(a?.hasMergeValue('FNAME', 'Ada')).toBe(false);
+    expect(a?.hasMergeValue('LTV', 0)).toBe(false);
+  });
+
+  it('apply: what this run wrote replaces what was read, and the status stays unless told', () => {
+    const audience = new Audience(FIELDS, RULES);
+    audience.remember(member('a@example.org', { status: 'pending' }));
+    const hash = subscriberHash('a@example.org');
+    audience.apply(hash, { mergeFields: { FNAME: 'Bea' }, tags: ['plan:free'] });
+    const a = audience.get(hash);
+    expect(a?.status).toBe('pending');
+    expect(a?.hasMergeValue('FNAME', 'Bea')).toBe(true);
+    expect(a?.hasMergeValue('LTV', 42)).toBe(true);
+    expect([...(a?.tags ?? [])]).toEqual(['plan:free']);
+  });
+
+  it('apply: a new member gets the status given', () => {
+    const audience = new Audience(FIELDS, RULES);
+    const hash = subscriberHash('n@example.org');
+    audience.apply(hash, { status: 'pending', mergeFields: { FNAME: 'N' } });
+    expect(audience.get(hash)?.status).toBe('pending');
+  });
+
+  it('knows: nobody until looked up or the whole audience is read; a lookup that found nobody is knowledge too', () => {
+    const audience = new Audience(FIELDS, RULES);
+    const present = subscriberHash('p@example.org');
+    const absent = subscriberHash('q@example.org');
+    expect(audience.knows(present)).toBe(false);
+    audience.remember(member('p@example.org'));
+    audience.rememberAbsent(absent);
+    expect(audience.knows(present)).toBe(true);
+    expect(audience.knows(absent)).toBe(true);
+    expect(audience.get(absent)).toBeUndefined();
+    expect(audience.knows(subscriberHash('r@example.org'))).toBe(false);
+    audience.complete = true;
+    expect(audience.knows(subscriberHash('r@example.org'))).toBe(true);
   });
 });

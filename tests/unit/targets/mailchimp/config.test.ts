@@ -112,6 +112,8 @@ describe('loadTargetConfig', () => {
       mode: 'upsert',
       max_concurrency: 5,
       batch_size: 500,
+      bulk_threshold: 10,
+      bulk_batch_size: 5000,
       flush_interval_seconds: 10,
       dry_run: false,
       request_timeout: 120,
@@ -133,7 +135,7 @@ describe('loadTargetConfig', () => {
   });
 
   it('caps batch_size at Mailchimp\'s 500', () => {
-    expect(problemsOf({ ...BASE, api_key: API_KEY, batch_size: 501 })).toEqual(['"batch_size" must be <= 500 (got 501): Members per write call (Mailchimp accepts at most 500).']);
+    expect(problemsOf({ ...BASE, api_key: API_KEY, batch_size: 501 })).toEqual(['"batch_size" must be <= 500 (got 501): Members per batch subscribe call for new people (Mailchimp accepts at most 500), and per planning batch.']);
   });
 
   it('never shows the api_key in a problem line', () => {

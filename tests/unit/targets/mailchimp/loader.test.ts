@@ -7,6 +7,7 @@ import { Audience } from '../../../../src/targets/mailchimp/audience.js';
 import type { TargetConfig } from '../../../../src/targets/mailchimp/config.js';
 import { Suppressions } from '../../../../src/targets/mailchimp/files.js';
 import { loadMembers, type LoaderOptions } from '../../../../src/targets/mailchimp/loader.js';
+import { subscriberHash } from '../../../../src/targets/mailchimp/members.js';
 import { buildMergeMappings } from '../../../../src/targets/mailchimp/merge-fields.js';
 import { REASONS, type RowOutcome } from '../../../../src/targets/mailchimp/outcomes.js';
 import type { PlannedWrite } from '../../../../src/targets/mailchimp/planner.js';
@@ -15,6 +16,12 @@ const FIELDS: MergeField[] = [
   { merge_id: 1, tag: 'FNAME', name: 'First Name', type: 'text', required: false },
   { merge_id: 2, tag: 'LNAME', name: 'Last Name', type: 'text', required: false },
 ];
+
+/** Knowledge of an audience the test filled in: nothing to look up or read. */
+const known = (audience: Audience) => {
+  audience.complete = true;
+  return { whole: true, pages: 1, lookupLimit: Number.POSITIVE_INFINITY, wholeReadIsCheaper: () => false, readWholeAudience: async () => undefined, prepare: async () => undefined };
+};
 
 const CONFIG: TargetConfig = {
   api_key: 'k-us6',
@@ -27,6 +34,8 @@ const CONFIG: TargetConfig = {
   mode: 'upsert',
   max_concurrency: 5,
   batch_size: 2,
+  bulk_threshold: 10,
+  bulk_batch_size: 5000,
   flush_interval_seconds: 0,
   dry_run: false,
   request_timeout: 120,
@@ -104,12 +113,14 @@ function options(input: AsyncIterable<string>, stdout: Stdout, write: LoaderOpti
   const { config: overrides, ...rest } = extra;
   const config = { ...CONFIG, ...overrides };
   const { mappings } = buildMergeMappings(config, FIELDS);
+  const audience = rest.audience ?? new Audience(FIELDS);
   return {
     input,
     output: stdout.writer,
     log: createLogger('test'),
     signal: new AbortController().signal,
-    audience: new Audience(['FNAME', 'LNAME']),
+    audience,
+    knowledge: known(audience),
     mergeFields: FIELDS,
     mergeMappings: mappings,
     tagRules: { staticTags: [], properties: [] },
@@ -237,10 +248,10 @@ describe('loadMembers: every record gets one outcome', () => {
     const feed = new Feed();
     const stdout = new Stdout();
     const writer = new ControlledWriter();
-    const audience = new Audience(['FNAME', 'LNAME']);
+    const audience = new Audience(FIELDS);
     const write = async (plan: readonly PlannedWrite[]): Promise<RowOutcome[]> => {
       const outcomes = await writer.write(plan);
-      for (const w of plan) if (w.kind === 'create') audience.apply(w.member.key, { email: w.member.email, status: 'pending', mergeFields: w.member.mergeFields });
+      for (const w of plan) if (w.kind === 'create') audience.apply(w.member.hash, { status: 'pending', mergeFields: w.member.mergeFields });
       return outcomes;
     };
     const run = loadMembers(options(feed, stdout, write, { audience }));
@@ -262,10 +273,10 @@ describe('loadMembers: every record gets one outcome', () => {
   it('dry run: plans against the audience, writes nothing, prints no state', async () => {
     const feed = new Feed();
     const stdout = new Stdout();
-    const audience = new Audience(['FNAME', 'LNAME']);
-    audience.apply('gone@acme.io', { email: 'gone@acme.io', status: 'unsubscribed', mergeFields: { FNAME: 'Ada' } });
-    audience.apply('same@acme.io', { email: 'same@acme.io', status: 'subscribed', mergeFields: { FNAME: 'Ada' } });
-    audience.apply('moved@acme.io', { email: 'moved@acme.io', status: 'subscribed', mergeFields: { FNAME: 'Bob' } });
+    const audience = new Audience(FIELDS);
+    audience.apply(subscriberHash('gone@acme.io'), { status: 'unsubscribed', mergeFields: { FNAME: 'Ada' } });
+    audience.apply(subscriberHash('same@acme.io'), { status: 'subscribed', mergeFields: { FNAME: 'Ada' } });
+    audience.apply(subscriberHash('moved@acme.io'), { status: 'subscribed', mergeFields: { FNAME: 'Bob' } });
     const write = (): Promise<RowOutcome[]> => Promise.reject(new Error('a dry run must not write'));
     feed.push(SCHEMA, rec('1', 'new@acme.io'), rec('2', 'gone@acme.io'), rec('3', 'same@acme.io'), rec('4', 'moved@acme.io'), state(1));
     feed.end();

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { MergeField } from '../../../../src/targets/mailchimp/api.js';
 import {
+  canonicalMergeValue,
   buildMergeMappings,
   changedMergeFields,
   convertMergeValue,
@@ -342,9 +343,12 @@ describe('sameMergeValue', () => {
   });
 });
 
+/** What Mailchimp holds, as the audience presents it to the planner. */
+const holding = (fields: Record<string, unknown>) => ({ hasMergeValue: (tag: string, value: unknown) => tag in fields && sameMergeValue(value, fields[tag]) });
+
 describe('changedMergeFields', () => {
   it('returns only the values Mailchimp does not already hold', () => {
-    expect(changedMergeFields({ FNAME: 'Ada', LNAME: 'Byron', LTV: 42 }, { FNAME: ' Ada', LNAME: 'Lovelace', LTV: '42' })).toEqual({ LNAME: 'Byron' });
+    expect(changedMergeFields({ FNAME: 'Ada', LNAME: 'Byron', LTV: 42 }, holding({ FNAME: ' Ada', LNAME: 'Lovelace', LTV: '42' }))).toEqual({ LNAME: 'Byron' });
   });
 
   it('everything is a change for a member whose fields are unknown', () => {
@@ -352,6 +356,28 @@ describe('changedMergeFields', () => {
   });
 
   it('fields Mailchimp holds that we do not map are never sent (nothing is blanked)', () => {
-    expect(changedMergeFields({}, { FNAME: 'Ada', PLAN: 'pro' })).toEqual({});
+    expect(changedMergeFields({}, holding({ FNAME: 'Ada', PLAN: 'pro' }))).toEqual({});
+  });
+});
+
+describe('canonicalMergeValue', () => {
+  // The audience keeps fingerprints of canonical texts instead of values: equal texts must mean
+  // exactly what sameMergeValue means, or a run would write unchanged people or miss changed ones.
+  const desiredNumbers: unknown[] = [42, 0, -1.5, 1e21];
+  const storedNumbers: unknown[] = [42, '42', ' 42 ', '42.0', 0, '0', '', null, undefined, -1.5, '-1.5', 'abc', 1e21, '1e21'];
+  it.each(desiredNumbers)('number fields: desired %p compares like sameMergeValue with every stored shape', (desired) => {
+    for (const stored of storedNumbers) {
+      expect([stored, canonicalMergeValue(desired, 'number') === canonicalMergeValue(stored, 'number')]).toEqual([stored, sameMergeValue(desired, stored)]);
+    }
+  });
+
+  const desiredTexts: unknown[] = ['Ada', 'Ada Lovelace', '2024-03-05', '05/03', '', 'Zoë'];
+  const storedTexts: unknown[] = ['Ada', ' Ada ', 'ada', '', null, undefined, 'Ada Lovelace', '2024-03-05', '05/03', 'Zoë', 'Zoe', 5];
+  it.each(['text', 'date', 'birthday', 'dropdown', 'url', 'phone'])('%s fields compare as trimmed text, like sameMergeValue', (type) => {
+    for (const desired of desiredTexts) {
+      for (const stored of storedTexts) {
+        expect([desired, stored, canonicalMergeValue(desired, type) === canonicalMergeValue(stored, type)]).toEqual([desired, stored, sameMergeValue(desired, stored)]);
+      }
+    }
   });
 });

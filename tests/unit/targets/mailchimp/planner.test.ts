@@ -32,10 +32,13 @@ function person(email: string, extra: Partial<DesiredMember> = {}): DesiredMembe
 }
 
 function audienceOf(...members: MemberInfo[]): Audience {
-  const audience = new Audience(['FNAME', 'COMPANY', 'LTV'], TAG_RULES);
+  const audience = new Audience(FIELDS, TAG_RULES);
   for (const m of members) audience.remember(m);
   return audience;
 }
+
+/** The plan for a person against what the audience holds for them. */
+const plan = (member: DesiredMember, audience: Audience, opts: PlanOptions) => planMemberWrite(member, audience.get(member.hash), opts);
 
 const options = (extra: Partial<PlanOptions> = {}): PlanOptions => ({ mode: 'upsert', mergeFields: FIELDS, tagRules: TAG_RULES, suppressions: new Suppressions(), ...extra });
 
@@ -50,18 +53,18 @@ const existing = (email: string, status: MemberInfo['status'], extra: Partial<Me
 describe('planMemberWrite: people not in the audience', () => {
   it('creates a new person', () => {
     const member = person('ada@example.org');
-    expect(planMemberWrite(member, audienceOf(), options())).toEqual({ kind: 'create', member });
+    expect(plan(member, audienceOf(), options())).toEqual({ kind: 'create', member });
   });
 
   it('creates in add_only mode too', () => {
-    expect(planMemberWrite(person('ada@example.org'), audienceOf(), options({ mode: 'add_only' })).kind).toBe('create');
+    expect(plan(person('ada@example.org'), audienceOf(), options({ mode: 'add_only' })).kind).toBe('create');
   });
 
   it('skips an address an earlier run learnt Mailchimp skips for good', () => {
     const suppressions = new Suppressions();
     const member = person('gone@example.org');
     suppressions.add(member.hash, { outcome: 'skipped', reason: REASONS.forgotten, at: '2026-01-01T00:00:00Z' });
-    expect(planMemberWrite(member, audienceOf(), options({ suppressions }))).toEqual({
+    expect(plan(member, audienceOf(), options({ suppressions }))).toEqual({
       kind: 'skip',
       member,
       reason: `${REASONS.forgotten} (remembered from an earlier run)`,
@@ -74,7 +77,7 @@ describe('planMemberWrite: people not in the audience', () => {
     earlier.add(desiredMemberKey('Fake@Example.org').hash, { outcome: 'rejected', reason: REASONS.fake, at: '2026-01-01T00:00:00Z' });
     earlier.save();
     const member = person('fake@EXAMPLE.org');
-    expect(planMemberWrite(member, audienceOf(), options({ suppressions: new Suppressions(path) }))).toEqual({
+    expect(plan(member, audienceOf(), options({ suppressions: new Suppressions(path) }))).toEqual({
       kind: 'reject',
       member,
       reason: `${REASONS.fake} (remembered from an earlier run)`,
@@ -85,7 +88,7 @@ describe('planMemberWrite: people not in the audience', () => {
     const suppressions = new Suppressions();
     const member = person('ada@example.org', { mergeFields: { FNAME: 'Ada', COMPANY: 'Initech' } });
     suppressions.add(member.hash, { outcome: 'rejected', reason: REASONS.fake, at: '2026-01-01T00:00:00Z' });
-    expect(planMemberWrite(member, audienceOf(existing('ada@example.org', 'subscribed')), options({ suppressions })).kind).toBe('update');
+    expect(plan(member, audienceOf(existing('ada@example.org', 'subscribed')), options({ suppressions })).kind).toBe('update');
   });
 
   it.each<[string, Record<string, unknown>]>([
@@ -93,7 +96,7 @@ describe('planMemberWrite: people not in the audience', () => {
     ['blank', { FNAME: 'Ada', COMPANY: ' ' }],
   ])('rejects a new person whose required merge field is %s, naming the field', (_what, mergeFields) => {
     const member = person('ada@example.org', { mergeFields });
-    expect(planMemberWrite(member, audienceOf(), options())).toEqual({
+    expect(plan(member, audienceOf(), options())).toEqual({
       kind: 'reject',
       member,
       reason: REASONS.requiredMissing,
@@ -110,7 +113,7 @@ describe('planMemberWrite: people not in the audience', () => {
         { field: 'FNAME', message: 'second' },
       ],
     });
-    expect(planMemberWrite(member, audienceOf(), options())).toEqual({
+    expect(plan(member, audienceOf(), options())).toEqual({
       kind: 'reject',
       member,
       reason: REASONS.mergeFields,
@@ -128,23 +131,23 @@ describe('planMemberWrite: people already in the audience', () => {
   ])('%s: skipped with the reason, in every mode, whatever changed (never resubscribed, never updated)', (status, reason) => {
     const member = person('ada@example.org', { mergeFields: { FNAME: 'Changed', COMPANY: 'Other' }, tags: ['from-mixpanel', 'plan:pro'], mergeProblems: [{ field: 'LTV', message: 'x' }] });
     for (const mode of ['upsert', 'add_only'] as const) {
-      expect(planMemberWrite(member, audienceOf(existing('ada@example.org', status)), options({ mode }))).toEqual({ kind: 'skip', member, reason });
+      expect(plan(member, audienceOf(existing('ada@example.org', status)), options({ mode }))).toEqual({ kind: 'skip', member, reason });
     }
   });
 
   it('found by lower-cased address whatever case the record or Mailchimp uses', () => {
     const member = person('ADA@Example.ORG', { mergeFields: { FNAME: 'Changed' } });
-    expect(planMemberWrite(member, audienceOf(existing('Ada@example.org', 'unsubscribed')), options())).toMatchObject({ kind: 'skip', reason: REASONS.unsubscribed });
+    expect(plan(member, audienceOf(existing('Ada@example.org', 'unsubscribed')), options())).toMatchObject({ kind: 'skip', reason: REASONS.unsubscribed });
   });
 
   it('add_only: an existing subscriber is skipped, never updated', () => {
     const member = person('ada@example.org', { mergeFields: { FNAME: 'Changed', COMPANY: 'ACME' } });
-    expect(planMemberWrite(member, audienceOf(existing('ada@example.org', 'subscribed')), options({ mode: 'add_only' }))).toEqual({ kind: 'skip', member, reason: REASONS.addOnly });
+    expect(plan(member, audienceOf(existing('ada@example.org', 'subscribed')), options({ mode: 'add_only' }))).toEqual({ kind: 'skip', member, reason: REASONS.addOnly });
   });
 
   it('a merge problem on an existing member rejects the row (nothing is written)', () => {
     const member = person('ada@example.org', { mergeProblems: [{ field: 'LTV', message: 'merge field LTV needs a number' }] });
-    expect(planMemberWrite(member, audienceOf(existing('ada@example.org', 'subscribed')), options())).toEqual({
+    expect(plan(member, audienceOf(existing('ada@example.org', 'subscribed')), options())).toEqual({
       kind: 'reject',
       member,
       reason: REASONS.mergeFields,
@@ -155,25 +158,25 @@ describe('planMemberWrite: people already in the audience', () => {
 
   it('a required field missing from the data does not reject an existing member (Mailchimp checks it only on create)', () => {
     const member = person('ada@example.org', { mergeFields: { FNAME: 'Ada' } });
-    expect(planMemberWrite(member, audienceOf(existing('ada@example.org', 'subscribed')), options())).toEqual({ kind: 'unchanged', member });
+    expect(plan(member, audienceOf(existing('ada@example.org', 'subscribed')), options())).toEqual({ kind: 'unchanged', member });
   });
 
   it.each<MemberInfo['status']>(['subscribed', 'pending', 'transactional'])('%s and nothing changed: unchanged (no write)', (status) => {
     const member = person('ada@example.org', { mergeFields: { FNAME: ' Ada', COMPANY: 'ACME' } });
     const stored = existing('ada@example.org', status, { tags: [{ name: 'from-mixpanel' }, { name: 'VIP' }] });
-    expect(planMemberWrite(member, audienceOf(stored), options())).toEqual({ kind: 'unchanged', member });
+    expect(plan(member, audienceOf(stored), options())).toEqual({ kind: 'unchanged', member });
   });
 
   it('number merge fields compare as numbers ("42" stored, 42 wanted: unchanged)', () => {
     const member = person('ada@example.org', { mergeFields: { FNAME: 'Ada', LTV: 42 } });
     const stored = existing('ada@example.org', 'subscribed', { merge_fields: { FNAME: 'Ada', LTV: '42' } });
-    expect(planMemberWrite(member, audienceOf(stored), options()).kind).toBe('unchanged');
+    expect(plan(member, audienceOf(stored), options()).kind).toBe('unchanged');
   });
 
   it('an update carries only the changed merge fields and the managed tag changes, and no status', () => {
     const member = person('ada@example.org', { mergeFields: { FNAME: 'Ada', COMPANY: 'Initech', LTV: 5 }, tags: ['from-mixpanel', 'plan:pro'] });
     const stored = existing('ada@example.org', 'subscribed', { tags: [{ name: 'from-mixpanel' }, { name: 'plan:free' }, { name: 'VIP' }] });
-    const write = planMemberWrite(member, audienceOf(stored), options());
+    const write = plan(member, audienceOf(stored), options());
     expect(write).toEqual({
       kind: 'update',
       member,
@@ -188,7 +191,7 @@ describe('planMemberWrite: people already in the audience', () => {
 
   it('tags alone changing is an update with no merge fields', () => {
     const member = person('ada@example.org', { tags: ['from-mixpanel', 'plan:pro'] });
-    expect(planMemberWrite(member, audienceOf(existing('ada@example.org', 'subscribed')), options())).toEqual({
+    expect(plan(member, audienceOf(existing('ada@example.org', 'subscribed')), options())).toEqual({
       kind: 'update',
       member,
       mergeFields: {},
@@ -199,7 +202,7 @@ describe('planMemberWrite: people already in the audience', () => {
   it('a static tag the member lacks is added back', () => {
     const member = person('ada@example.org');
     const stored = existing('ada@example.org', 'subscribed', { tags: [] });
-    expect(planMemberWrite(member, audienceOf(stored), options())).toMatchObject({ kind: 'update', mergeFields: {}, tags: [{ name: 'from-mixpanel', status: 'active' }] });
+    expect(plan(member, audienceOf(stored), options())).toMatchObject({ kind: 'update', mergeFields: {}, tags: [{ name: 'from-mixpanel', status: 'active' }] });
   });
 });
 

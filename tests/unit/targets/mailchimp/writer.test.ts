@@ -2,6 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 import { HttpError } from '../../../../src/http/errors.js';
 import type { Logger } from '../../../../src/log/logger.js';
 import type {
+  BatchOperationResult,
+  BatchStatus,
   BatchMemberError,
   BatchMemberInput,
   BatchResult,
@@ -12,6 +14,8 @@ import type {
   MergeField,
 } from '../../../../src/targets/mailchimp/api.js';
 import { Audience } from '../../../../src/targets/mailchimp/audience.js';
+import { AudienceKnowledge } from '../../../../src/targets/mailchimp/audience-knowledge.js';
+import { OperationQueue } from '../../../../src/targets/mailchimp/batch-queue.js';
 import { Suppressions } from '../../../../src/targets/mailchimp/files.js';
 import { REASONS } from '../../../../src/targets/mailchimp/outcomes.js';
 import { desiredMemberKey, type DesiredMember, type PlannedWrite } from '../../../../src/targets/mailchimp/planner.js';
@@ -19,6 +23,7 @@ import { applyPlan, type WriteContext } from '../../../../src/targets/mailchimp/
 
 type Call =
   | { method: 'batchSubscribe'; listId: string; members: BatchMemberInput[]; updateExisting: boolean }
+  | { method: 'getMember'; listId: string; hash: string }
   | { method: 'updateMember'; listId: string; hash: string; body: Record<string, unknown> }
   | { method: 'updateTags'; listId: string; hash: string; tags: Array<{ name: string; status: string }> };
 
@@ -35,6 +40,8 @@ class FakeApi implements MailchimpApi {
     private readonly answers: {
       batch?: BatchAnswer;
       update?: (hash: string, body: { merge_fields: Record<string, unknown> }) => MemberInfo | Error;
+      /** What a lookup finds (undefined: not a member). */
+      lookup?: (hash: string) => MemberInfo | undefined;
       tags?: (hash: string) => Error | undefined;
       /** Hold update calls until released (to observe concurrency). */
       gate?: Promise<void>;
@@ -43,6 +50,27 @@ class FakeApi implements MailchimpApi {
 
   get calls(): number {
     return this.log.length;
+  }
+
+  get callsByKind(): Record<string, number> {
+    const kinds: Record<string, number> = {};
+    for (const call of this.log) kinds[call.method] = (kinds[call.method] ?? 0) + 1;
+    return kinds;
+  }
+
+  async getMember(listId: string, hash: string): Promise<MemberInfo | undefined> {
+    this.log.push({ method: 'getMember', listId, hash });
+    return this.answers.lookup?.(hash);
+  }
+
+  startBatch(): Promise<BatchStatus> {
+    throw new Error('these tests write directly');
+  }
+  getBatch(): Promise<BatchStatus> {
+    throw new Error('these tests write directly');
+  }
+  batchResults(): AsyncIterable<BatchOperationResult> {
+    throw new Error('these tests write directly');
   }
 
   ping(): Promise<void> {
@@ -113,19 +141,30 @@ function person(email: string, extra: Partial<DesiredMember> = {}): DesiredMembe
   return { ...desiredMemberKey(email), email, mergeFields: { FNAME: 'Ada' }, mergeProblems: [], tags: [], source: { line, stream: 'engage', key: `["u${line}"]` }, ...extra };
 }
 
-function context(api: FakeApi, extra: Partial<WriteContext> = {}): WriteContext & { log: FakeLog } {
+const TAG_RULES = { staticTags: [], properties: ['plan'] };
+
+/** A write context over the fake: every operation goes out as a direct call (see batch-queue.test.ts for batches). */
+function context(api: FakeApi, extra: Partial<WriteContext> & { concurrency?: number } = {}): WriteContext & { log: FakeLog } {
+  const { concurrency, ...rest } = extra;
+  const log = new FakeLog();
+  const audience = new Audience([{ tag: 'FNAME', type: 'text' }, { tag: 'LNAME', type: 'text' }], TAG_RULES);
   return {
     api,
     listId: 'L1',
     statusIfNew: 'pending',
     mode: 'upsert',
-    audience: new Audience(['FNAME'], { staticTags: [], properties: ['plan'] }),
+    audience,
+    knowledge: new AudienceKnowledge({ api, listId: 'L1', audience, total: 0, concurrency: 4, log }),
+    queue: new OperationQueue({ api, log, maxOperations: 1000, directBelow: Number.POSITIVE_INFINITY, flushMs: 0, concurrency: concurrency ?? 4 }),
+    tagRules: TAG_RULES,
     suppressions: new Suppressions(),
-    concurrency: 4,
-    log: new FakeLog(),
-    ...extra,
+    log,
+    ...rest,
   } as WriteContext & { log: FakeLog };
 }
+
+/** A member as a lookup finds them. */
+const found = (email: string, extra: Partial<MemberInfo> = {}): MemberInfo => ({ email_address: email, status: 'subscribed', merge_fields: { FNAME: 'Ada' }, tags: [], ...extra });
 
 const httpError = (status: number | undefined, serviceMessage?: string, code?: string) =>
   new HttpError({ method: 'PATCH', url: 'http://127.0.0.1/3.0/lists/L1/members/h', ...(status !== undefined ? { status } : {}), ...(serviceMessage ? { serviceMessage } : {}), ...(code ? { code } : {}) });
@@ -198,7 +237,8 @@ describe('applyPlan: new people (batch subscribe)', () => {
       ['bob@example.org', 'created'],
     ]);
     expect(outcomes[0]?.mergeFields).toEqual({ FNAME: 'Ada' });
-    expect(ctx.audience.get('ada@example.org')).toEqual({ email: 'Ada@Example.org', status: 'pending', mergeFields: { FNAME: 'Ada' }, tags: ['plan:pro'] });
+    const ada = ctx.audience.get(a.hash);
+    expect([ada?.status, ada?.hasMergeValue('FNAME', 'Ada'), [...(ada?.tags ?? [])]]).toEqual(['pending', true, ['plan:pro']]);
   });
 
   it('matches Mailchimp\'s answer to the member whatever the case of the address', async () => {
@@ -208,32 +248,58 @@ describe('applyPlan: new people (batch subscribe)', () => {
     expect(api.log).toHaveLength(1);
   });
 
-  it('someone who turned out to exist gets a PATCH of their fields and tags, with no status (upsert)', async () => {
-    const a = person('ada@example.org', { tags: ['plan:pro'] });
+  it('someone who turned out to exist counts as created (they were not in the audience before the run); what differs is written, never a status', async () => {
+    const a = person('ada@example.org', { tags: ['plan:pro'], mergeFields: { FNAME: 'Ada', LNAME: 'Byron' } });
     const b = person('bob@example.org');
-    const api = new FakeApi({ batch: () => ({ new_members: [{ email_address: 'bob@example.org', status: 'pending' }], errors: [EXISTS('ada@example.org')] }) });
+    const api = new FakeApi({
+      batch: () => ({ new_members: [{ email_address: 'bob@example.org', status: 'pending' }], errors: [EXISTS('ada@example.org')] }),
+      // Found with the first name this run sent (its first attempt's answer was lost), not the last name.
+      lookup: () => found('ada@example.org', { status: 'pending', merge_fields: { FNAME: 'Ada', LNAME: '' } }),
+    });
     const outcomes = byOutcome(await applyPlan([{ kind: 'create', member: a }, { kind: 'create', member: b }], context(api)));
-    expect(outcomes['ada@example.org']?.outcome).toBe('updated');
+    expect(outcomes['ada@example.org']).toMatchObject({ outcome: 'created', mergeFields: { FNAME: 'Ada', LNAME: 'Byron' } });
     expect(outcomes['bob@example.org']?.outcome).toBe('created');
     expect(api.log.filter((c) => c.method !== 'batchSubscribe')).toEqual([
-      { method: 'updateMember', listId: 'L1', hash: a.hash, body: { merge_fields: { FNAME: 'Ada' } } },
+      { method: 'getMember', listId: 'L1', hash: a.hash },
+      { method: 'updateMember', listId: 'L1', hash: a.hash, body: { merge_fields: { LNAME: 'Byron' } } },
       { method: 'updateTags', listId: 'L1', hash: a.hash, tags: [{ name: 'plan:pro', status: 'active' }] },
     ]);
     expectNoStatusForExisting(api, ['ada@example.org']);
   });
 
-  it('"exists" recognised by the text alone (no error code)', async () => {
-    const api = new FakeApi({ batch: () => ({ errors: [batchError('ada@example.org', 'ada@example.org is already a list member. Use PUT to insert or update list members.')] }) });
+  it('someone who turned out to exist and matches already: created, one lookup, no write', async () => {
+    const api = new FakeApi({ batch: () => ({ errors: [EXISTS('ada@example.org')] }), lookup: () => found('ada@example.org') });
     const outcomes = await applyPlan([{ kind: 'create', member: person('ada@example.org') }], context(api));
-    expect(outcomes.map((o) => o.outcome)).toEqual(['updated']);
-    expect(api.log.map((c) => c.method)).toEqual(['batchSubscribe', 'updateMember']);
+    expect(outcomes.map((o) => o.outcome)).toEqual(['created']);
+    expect(api.log.map((c) => c.method)).toEqual(['batchSubscribe', 'getMember']);
   });
 
-  it('add_only: someone who turned out to exist is skipped, and nothing is written to them', async () => {
-    const api = new FakeApi({ batch: () => ({ errors: [EXISTS('ada@example.org')] }) });
+  it.each<[MemberInfo['status'], string]>([
+    ['unsubscribed', REASONS.unsubscribed],
+    ['cleaned', REASONS.cleaned],
+    ['archived', REASONS.archived],
+  ])('someone who turned out to exist as %s meanwhile is skipped, and nothing is written to them', async (status, reason) => {
+    const api = new FakeApi({ batch: () => ({ errors: [EXISTS('ada@example.org')] }), lookup: () => found('ada@example.org', { status, merge_fields: { FNAME: 'Old' } }) });
+    const outcomes = await applyPlan([{ kind: 'create', member: person('ada@example.org', { tags: ['plan:pro'] }) }], context(api));
+    expect(outcomes).toEqual([expect.objectContaining({ outcome: 'skipped', reason })]);
+    expect(api.log.map((c) => c.method)).toEqual(['batchSubscribe', 'getMember']);
+  });
+
+  it('"exists" recognised by the text alone (no error code)', async () => {
+    const api = new FakeApi({
+      batch: () => ({ errors: [batchError('ada@example.org', 'ada@example.org is already a list member. Use PUT to insert or update list members.')] }),
+      lookup: () => found('ada@example.org', { merge_fields: { FNAME: 'Other' } }),
+    });
+    const outcomes = await applyPlan([{ kind: 'create', member: person('ada@example.org') }], context(api));
+    expect(outcomes.map((o) => o.outcome)).toEqual(['created']);
+    expect(api.log.map((c) => c.method)).toEqual(['batchSubscribe', 'getMember', 'updateMember']);
+  });
+
+  it('add_only: someone who turned out to exist is created as far as this run goes, and nothing is written to them', async () => {
+    const api = new FakeApi({ batch: () => ({ errors: [EXISTS('ada@example.org')] }), lookup: () => found('ada@example.org', { merge_fields: { FNAME: 'Other' } }) });
     const outcomes = await applyPlan([{ kind: 'create', member: person('ada@example.org', { tags: ['plan:pro'] }) }], context(api, { mode: 'add_only' }));
-    expect(outcomes).toEqual([expect.objectContaining({ outcome: 'skipped', reason: REASONS.addOnly, email: 'ada@example.org' })]);
-    expect(api.log.map((c) => c.method)).toEqual(['batchSubscribe']);
+    expect(outcomes).toEqual([expect.objectContaining({ outcome: 'created', email: 'ada@example.org' })]);
+    expect(api.log.map((c) => c.method)).toEqual(['batchSubscribe', 'getMember']);
   });
 
   it('a transient refusal is retried, alone; a member that then succeeds is created', async () => {
@@ -352,7 +418,7 @@ describe('applyPlan: updates of existing people', () => {
       { method: 'updateTags', listId: 'L1', hash: member.hash, tags: [{ name: 'plan:pro', status: 'active' }, { name: 'plan:free', status: 'inactive' }] },
     ]);
     expectNoStatusForExisting(api, ['ada@example.org']);
-    expect(ctx.audience.get('ada@example.org')?.tags).toEqual(['plan:pro']);
+    expect([...(ctx.audience.get(member.hash)?.tags ?? [])]).toEqual(['plan:pro']);
   });
 
   it('tags only: no PATCH', async () => {
@@ -367,11 +433,11 @@ describe('applyPlan: updates of existing people', () => {
     expect(api.log.map((c) => c.method)).toEqual(['updateMember']);
   });
 
-  it('404: the member left the audience since it was read: skipped, no tag call', async () => {
+  it('404: the member left the audience since it was read: skipped (its tag change went out alongside, as in a batch)', async () => {
     const api = new FakeApi({ update: () => httpError(404, 'Resource Not Found: The requested resource could not be found.') });
     const outcomes = await applyPlan([update(person('ada@example.org'), { FNAME: 'Ada' }, [{ name: 'plan:pro', status: 'active' }])], context(api));
     expect(outcomes).toEqual([expect.objectContaining({ outcome: 'skipped', reason: REASONS.vanished, detail: 'Resource Not Found: The requested resource could not be found.' })]);
-    expect(api.log.map((c) => c.method)).toEqual(['updateMember']);
+    expect(api.log.map((c) => c.method)).toEqual(['updateMember', 'updateTags']);
   });
 
   it('400 on the merge fields: rejected with Mailchimp\'s detail', async () => {
@@ -391,7 +457,7 @@ describe('applyPlan: updates of existing people', () => {
     const member = person('ada@example.org');
     const outcomes = await applyPlan([update(member, {}, [{ name: 'plan:x', status: 'active' }])], context(api));
     expect(outcomes).toEqual([
-      { outcome: 'rejected', source: member.source, email: 'ada@example.org', reason: 'tags not accepted', detail: `tags for line ${member.source.line} not accepted: Invalid Resource: bad tag` },
+      { outcome: 'rejected', source: member.source, email: 'ada@example.org', reason: 'tags not accepted', detail: 'Invalid Resource: bad tag' },
     ]);
   });
 
@@ -416,9 +482,11 @@ describe('applyPlan: updates of existing people', () => {
     const gate = new Promise<void>((resolve) => (open = resolve));
     const api = new FakeApi({ gate });
     const plan = Array.from({ length: 10 }, (_, i) => update(person(`p${i}@example.org`), { FNAME: `P${i}` }));
-    const done = applyPlan(plan, context(api, { concurrency: 3 }));
+    const ctx = context(api, { concurrency: 3 });
+    const done = applyPlan(plan, ctx);
+    ctx.queue.flush();
     // Let the writer start as many calls as it will before any answer arrives.
-    for (let i = 0; i < 20 && api.inFlight < 3; i++) await Promise.resolve();
+    for (let i = 0; i < 20 && api.inFlight < 3; i++) await new Promise((resolve) => setImmediate(resolve));
     expect(api.inFlight).toBe(3);
     open();
     const outcomes = await done;
@@ -445,6 +513,7 @@ describe('applyPlan: a mixed batch', () => {
         new_members: [{ email_address: 'new@example.org', status: 'pending' }],
         errors: [EXISTS('exists@example.org'), batchError('fake@example.org', 'fake@example.org looks fake or invalid, please enter a real email address.')],
       }),
+      lookup: () => found('exists@example.org', { merge_fields: { FNAME: 'Other' } }),
       update: (hash) => (hash === vanished ? httpError(404) : { email_address: 'x', status: 'unsubscribed' }),
     });
     const outcomes = await applyPlan(plan, context(api));
@@ -452,7 +521,7 @@ describe('applyPlan: a mixed batch', () => {
     expect(new Set(outcomes.map((o) => o.email)).size).toBe(plan.length);
     expect(Object.fromEntries(outcomes.map((o) => [o.email, o.outcome]))).toEqual({
       'new@example.org': 'created',
-      'exists@example.org': 'updated',
+      'exists@example.org': 'created',
       'fake@example.org': 'rejected',
       'changed@example.org': 'updated',
       'vanished@example.org': 'skipped',

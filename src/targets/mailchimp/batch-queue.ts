@@ -1,0 +1,262 @@
+/**
+ * Member operations in bulk, through Mailchimp's batch operations: queued operations are sent
+ * as one POST /batches of up to `maxOperations`, the batch is polled until Mailchimp has
+ * finished it, and its results archive is read; each operation's promise then settles with its
+ * own answer, exactly as a direct call would have answered.
+ *
+ *   flush      when `maxOperations` are queued, `flushMs` after the first one was, or when the
+ *              loader asks (its input ended, it waits for room, it is stopping);
+ *   direct     a flush of fewer than `directBelow` operations sends them as their own calls:
+ *              a batch costs a submit, some polls and a download, and waits in Mailchimp's queue;
+ *   polling    Mailchimp runs one batch at a time per account, so only the oldest unfinished
+ *              batch is polled; the wait follows its observed progress (1 s to 30 s);
+ *   retries    an operation answered 5xx or 429 inside the results, or missing from them (a
+ *              silent answer is no confirmation), is queued again, `attempts` times in all; its
+ *              last answer is returned then. A batch that cannot be submitted, polled or read after
+ *              the HTTP layer's own retries fails every operation in it (the run stops; no state
+ *              after them is printed).
+ */
+import pLimit from 'p-limit';
+import { RemoteError } from '../../errors/index.js';
+import type { Logger } from '../../log/logger.js';
+import type { BatchStatus, MailchimpApi } from './api.js';
+import { asBatchOperation, isTransient, parseResponse, runDirect, type MemberOperation, type OperationAnswer } from './operations.js';
+
+export interface QueueOptions {
+  api: MailchimpApi;
+  log: Logger;
+  maxOperations: number;
+  directBelow: number;
+  flushMs: number;
+  /** Direct calls in flight at once. */
+  concurrency: number;
+  attempts?: number;
+  pollMinMs?: number;
+  pollMaxMs?: number;
+  /** Batches submitted and not yet read, at most. */
+  maxOutstanding?: number;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+interface Entry {
+  op: MemberOperation;
+  attempt: number;
+  last?: OperationAnswer;
+  resolve: (answer: OperationAnswer) => void;
+  reject: (err: unknown) => void;
+  settled: boolean;
+}
+
+interface Submitted {
+  id: string;
+  entries: Map<string, Entry>;
+  submittedAt: number;
+  lastPoll?: { at: number; finished: number };
+  wait: number;
+}
+
+export interface QueueStats {
+  batches: number;
+  batchedOperations: number;
+  directOperations: number;
+  retriedOperations: number;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export class OperationQueue {
+  readonly stats: QueueStats = { batches: 0, batchedOperations: 0, directOperations: 0, retriedOperations: 0 };
+  private queued: Entry[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private readonly submitted: Submitted[] = [];
+  private polling: Promise<void> | null = null;
+  private readonly work = new Set<Promise<unknown>>();
+  private readonly direct: ReturnType<typeof pLimit>;
+  private nextId = 1;
+  /** Set once no more input will come: operations then go out at once (coalesced per turn). */
+  private finishing = false;
+  private soon: NodeJS.Immediate | null = null;
+  private readonly o: Required<Omit<QueueOptions, 'api' | 'log'>> & Pick<QueueOptions, 'api' | 'log'>;
+
+  constructor(options: QueueOptions) {
+    this.o = {
+      attempts: 3,
+      pollMinMs: 1000,
+      pollMaxMs: 30_000,
+      maxOutstanding: 20,
+      now: Date.now,
+      sleep: defaultSleep,
+      ...options,
+    };
+    this.direct = pLimit(Math.max(1, options.concurrency));
+  }
+
+  /** Queues an operation; settles with Mailchimp's answer to it. */
+  enqueue(op: MemberOperation): Promise<OperationAnswer> {
+    return new Promise<OperationAnswer>((resolve, reject) => this.push({ op, attempt: 1, resolve, reject, settled: false }));
+  }
+
+  private push(entry: Entry): void {
+    this.queued.push(entry);
+    if (this.queued.length >= this.o.maxOperations) this.flush();
+    else if (this.finishing) this.soon ??= setImmediate(() => this.flush());
+    else if (!this.timer) this.timer = setTimeout(() => this.flush(), this.o.flushMs);
+  }
+
+  /** No more input will come: send what is queued, and from now on whatever is queued, without waiting. */
+  finish(): void {
+    this.finishing = true;
+    this.flush();
+  }
+
+  /** Sends everything queued now. */
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.soon) clearImmediate(this.soon);
+    this.soon = null;
+    while (this.queued.length > 0) {
+      const chunk = this.queued.splice(0, this.o.maxOperations);
+      this.track(chunk.length < this.o.directBelow ? this.runDirectly(chunk) : this.submit(chunk));
+    }
+  }
+
+  /** Flushes, then waits until every operation queued so far has settled. */
+  async drain(): Promise<void> {
+    this.flush();
+    while (this.work.size > 0 || this.queued.length > 0) {
+      await Promise.allSettled([...this.work]);
+      this.flush();
+    }
+  }
+
+  get outstandingBatches(): number {
+    return this.submitted.length;
+  }
+
+  private track(p: Promise<unknown>): void {
+    const tracked = p.catch(() => undefined).finally(() => this.work.delete(tracked));
+    this.work.add(tracked);
+  }
+
+  private settle(entry: Entry, answer: OperationAnswer): void {
+    entry.last = answer;
+    if (isTransient(answer) && entry.attempt < this.o.attempts) {
+      entry.attempt++;
+      this.stats.retriedOperations++;
+      this.push(entry);
+      return;
+    }
+    entry.settled = true;
+    entry.resolve(answer);
+  }
+
+  private fail(entries: Iterable<Entry>, err: unknown): void {
+    for (const entry of entries) {
+      if (entry.settled) continue;
+      entry.settled = true;
+      entry.reject(err);
+    }
+  }
+
+  private async runDirectly(chunk: Entry[]): Promise<void> {
+    this.stats.directOperations += chunk.length;
+    await Promise.all(
+      chunk.map((entry) =>
+        this.direct(async () => {
+          try {
+            this.settle(entry, await runDirect(this.o.api, entry.op));
+          } catch (err) {
+            this.fail([entry], err);
+          }
+        }),
+      ),
+    );
+  }
+
+  private async submit(chunk: Entry[]): Promise<void> {
+    while (this.submitted.length >= this.o.maxOutstanding && this.polling) await this.polling;
+    const entries = new Map<string, Entry>();
+    for (const entry of chunk) entries.set(`op${this.nextId++}`, entry);
+    let status: BatchStatus;
+    try {
+      status = await this.o.api.startBatch([...entries].map(([id, e]) => asBatchOperation(e.op, id)));
+    } catch (err) {
+      this.fail(chunk, err);
+      return;
+    }
+    this.stats.batches++;
+    this.stats.batchedOperations += chunk.length;
+    this.o.log.debug('batch submitted', { batch: status.id, operations: chunk.length });
+    this.submitted.push({ id: status.id, entries, submittedAt: this.o.now(), wait: this.o.pollMinMs });
+    this.polling ??= this.poll().finally(() => {
+      this.polling = null;
+    });
+    await this.polling;
+  }
+
+  /** Polls the oldest unfinished batch until none is left; reads each one's results as it finishes. */
+  private async poll(): Promise<void> {
+    while (this.submitted.length > 0) {
+      const head = this.submitted[0] as Submitted;
+      await this.o.sleep(head.wait);
+      let status: BatchStatus;
+      try {
+        status = await this.o.api.getBatch(head.id);
+      } catch (err) {
+        this.submitted.shift();
+        this.fail(head.entries.values(), err);
+        continue;
+      }
+      if (status.status !== 'finished') {
+        head.wait = this.nextWait(head, status);
+        continue;
+      }
+      this.submitted.shift();
+      this.o.log.debug('batch finished', { batch: head.id, operations: status.total_operations, errored: status.errored_operations });
+      this.track(this.readResults(head, status));
+    }
+  }
+
+  /** The next wait: from the batch's progress when it has some, else doubling. */
+  private nextWait(batch: Submitted, status: BatchStatus): number {
+    const now = this.o.now();
+    const previous = batch.lastPoll;
+    batch.lastPoll = { at: now, finished: status.finished_operations ?? 0 };
+    let wait = batch.wait * 2;
+    if (previous && status.finished_operations > previous.finished && now > previous.at) {
+      const rate = (status.finished_operations - previous.finished) / (now - previous.at);
+      wait = (status.total_operations - status.finished_operations) / rate;
+    }
+    return Math.round(Math.min(this.o.pollMaxMs, Math.max(this.o.pollMinMs, wait)));
+  }
+
+  private async readResults(batch: Submitted, status: BatchStatus): Promise<void> {
+    const url = status.response_body_url;
+    if (url) {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          for await (const result of this.o.api.batchResults(url)) {
+            const entry = batch.entries.get(result.operation_id);
+            if (!entry || entry.settled) continue;
+            batch.entries.delete(result.operation_id);
+            this.settle(entry, { status: result.status_code, body: parseResponse(result.response) });
+          }
+          break;
+        } catch (err) {
+          if (attempt >= 3) {
+            this.fail(batch.entries.values(), err instanceof RemoteError ? err : new RemoteError(`could not read the results of Mailchimp batch ${batch.id}`, { cause: err }));
+            return;
+          }
+          this.o.log.warn(`reading the results of batch ${batch.id} failed; reading them again`, { attempt });
+        }
+      }
+    }
+    // Operations the results do not mention: not confirmed, so they are tried again.
+    for (const entry of batch.entries.values()) {
+      if (!entry.settled) this.settle(entry, { status: 503, body: { detail: 'the batch results do not mention this operation' } });
+    }
+    batch.entries.clear();
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * The write operations on existing members, as data: a merge-field update (PATCH without any
+ * status) and a tag change (POST .../tags with is_syncing). Built only here, so no path of the
+ * target can send a status to an existing member. Whether an operation goes out as its own call
+ * or inside a batch (batch-queue.ts), its answer is read the same way.
+ */
+import { HttpError } from '../../http/errors.js';
+import type { BatchOperation, MailchimpApi, MemberInfo } from './api.js';
+import { classifyMemberError, REASONS } from './outcomes.js';
+import type { TagChange } from './tags.js';
+
+export interface MemberOperation {
+  kind: 'merge fields' | 'tags';
+  listId: string;
+  hash: string;
+  method: 'PATCH' | 'POST';
+  path: string;
+  body: { merge_fields: Record<string, unknown> } | { tags: TagChange[]; is_syncing: true };
+}
+
+/** What Mailchimp answered to one operation. */
+export interface OperationAnswer {
+  status: number;
+  /** The answer body, parsed (a member, a problem document, or nothing). */
+  body: unknown;
+}
+
+export function mergeFieldsUpdate(listId: string, hash: string, mergeFields: Record<string, unknown>): MemberOperation {
+  // Only merge_fields: never a status, so an update cannot change anyone's consent.
+  return { kind: 'merge fields', listId, hash, method: 'PATCH', path: `/lists/${listId}/members/${hash}`, body: { merge_fields: mergeFields } };
+}
+
+export function tagsUpdate(listId: string, hash: string, tags: TagChange[]): MemberOperation {
+  // is_syncing: tag-triggered automations do not fire for tags the sync sets.
+  return { kind: 'tags', listId, hash, method: 'POST', path: `/lists/${listId}/members/${hash}/tags`, body: { tags, is_syncing: true } };
+}
+
+export function asBatchOperation(op: MemberOperation, operationId: string): BatchOperation {
+  return { method: op.method, path: op.path, body: JSON.stringify(op.body), operation_id: operationId };
+}
+
+/** 5xx and 429 inside a batch's results: Mailchimp could not do it just now. */
+export function isTransient(answer: OperationAnswer): boolean {
+  return answer.status >= 500 || answer.status === 429;
+}
+
+/** Runs one operation as its own call. 4xx answers are returned; anything that failed for good after retries is thrown. */
+export async function runDirect(api: MailchimpApi, op: MemberOperation): Promise<OperationAnswer> {
+  try {
+    if (op.kind === 'merge fields') {
+      const member = await api.updateMember(op.listId, op.hash, op.body as { merge_fields: Record<string, unknown> });
+      return { status: 200, body: member };
+    }
+    await api.updateTags(op.listId, op.hash, (op.body as { tags: TagChange[] }).tags);
+    return { status: 204, body: undefined };
+  } catch (err) {
+    if (err instanceof HttpError && err.status !== undefined && err.status >= 400 && err.status < 500 && err.status !== 429) {
+      return { status: err.status, body: { detail: err.serviceMessage ?? err.message } };
+    }
+    throw err;
+  }
+}
+
+export type OperationVerdict =
+  | { ok: true; member?: MemberInfo }
+  | { ok: false; outcome: 'skipped' | 'rejected'; reason: string; detail?: string };
+
+function problemText(body: unknown): string {
+  if (body && typeof body === 'object') {
+    const b = body as { title?: unknown; detail?: unknown };
+    return [b.title, b.detail].filter((x): x is string => typeof x === 'string' && x !== '').join(': ');
+  }
+  return typeof body === 'string' ? body : '';
+}
+
+/** What an operation's (non-transient) answer means for the person. */
+export function judgeAnswer(op: MemberOperation, answer: OperationAnswer): OperationVerdict {
+  if (answer.status < 300) {
+    const member = answer.body && typeof answer.body === 'object' && 'status' in answer.body ? (answer.body as MemberInfo) : undefined;
+    return member ? { ok: true, member } : { ok: true };
+  }
+  const text = problemText(answer.body) || `status ${answer.status}`;
+  if (answer.status === 404) return { ok: false, outcome: 'skipped', reason: REASONS.vanished, detail: text };
+  const kind = classifyMemberError(text);
+  if (kind.kind === 'skipped' || kind.kind === 'rejected') {
+    if (op.kind === 'tags') return { ok: false, outcome: 'rejected', reason: 'tags not accepted', detail: text };
+    return { ok: false, outcome: kind.kind, reason: kind.reason, detail: kind.detail };
+  }
+  return { ok: false, outcome: 'rejected', reason: op.kind === 'tags' ? 'tags not accepted' : `Mailchimp refused the update (${answer.status})`, detail: text };
+}
+
+/** Parses a batch result's response text. */
+export function parseResponse(text: string): unknown {
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
