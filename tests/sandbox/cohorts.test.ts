@@ -139,6 +139,8 @@ describe('cohort admin API', () => {
     expect(await members(4)).toEqual([]);
     expect((await call(admin('/4'))).status).toBe(404);
     expect((await call(admin('/4'), { method: 'DELETE' })).status).toBe(404);
+    // As in Mixpanel, a new cohort does not take a deleted cohort's id.
+    expect((await call<AdminCohort>(admin(), { json: { name: 'after the deletion' } })).body.id).toBe(5);
   });
 
   it('a profile\'s email set through the profiles endpoint shows in the cohort\'s engage results', async () => {

@@ -38,12 +38,17 @@ export interface SyncSummary {
   interrupted: boolean;
 }
 
-/** Streams in run order; an interrupted run's stream goes first so it finishes before others start. */
-function orderStreams(currentlySyncing: string | null): StreamDefinition[] {
-  const streams = [...STREAMS];
-  const index = streams.findIndex((s) => s.name === currentlySyncing);
-  if (index > 0) streams.unshift(...streams.splice(index, 1));
-  return streams;
+/**
+ * Streams in run order; an interrupted run's stream goes first so it finishes before others
+ * start, preceded by the streams it declares it runs after (cohorts before cohort_members, so a
+ * loader always has the run's cohort list before its members).
+ */
+export function orderStreams(currentlySyncing: string | null, streams: readonly StreamDefinition[] = STREAMS): StreamDefinition[] {
+  const ordered = [...streams];
+  const resumed = ordered.find((s) => s.name === currentlySyncing);
+  if (!resumed) return ordered;
+  const first = [...ordered.filter((s) => resumed.runsAfter?.includes(s.name)), resumed];
+  return [...first, ...ordered.filter((s) => !first.includes(s))];
 }
 
 export async function runSync(options: SyncOptions): Promise<SyncSummary> {

@@ -2,12 +2,13 @@
  * cohort_members: who is in each cohort, keyed by cohort_id + distinct_id, with what a loader
  * needs without a join: the cohort's name and the member's email and names.
  *
- * Records. For every cohort of this run's cohort list (the list the cohorts stream sends, read
- * once per run; in id order) engage is queried with filter_by_cohort and paged with the
- * session_id of that cohort's page 0: paging starts from scratch for every cohort, so no page
- * number or session leaks from one cohort into the next (the bug that loses members in another
- * connector). A cohort ends when a page holds fewer than page_size members or the total is
- * reached. Each record holds `cohort_name` (from the list) and the profile's $email,
+ * Records. The stream runs right after cohorts (also when a run resumes it first), so a loader
+ * has the run's cohort list before the members. For every cohort of that list (read once per
+ * run and shared by both streams; in id order) engage is queried with filter_by_cohort and
+ * paged with the session_id of that cohort's page 0: paging starts from scratch for every
+ * cohort, so no page number or session leaks from one cohort into the next (the bug that loses
+ * members in another connector). A cohort ends when a page holds fewer than page_size members or
+ * the total is reached; its records are contiguous. Each record holds `cohort_name` (from the list) and the profile's $email,
  * $first_name, $last_name and $name under the names the engage stream gives them
  * (mp_reserved_email, ...: the same transform, so one target mapping serves both streams).
  * engage is asked only for the selected ones (output_properties). A member without a profile
@@ -124,6 +125,8 @@ export const cohortMembersStream: StreamDefinition = {
   selectedByDefault: true,
   dynamicProperties: false,
   versioned: true,
+  // A loader gets this run's cohort list (and its activation) before the members.
+  runsAfter: ['cohorts'],
   baseSchema: () => loadSchema('streams/cohort_members.json'),
   sync: syncCohortMembers,
 };

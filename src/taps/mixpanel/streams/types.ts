@@ -53,6 +53,8 @@ export interface StreamDefinition {
   dynamicProperties: boolean;
   /** Records carry `version` (the run's table version), and the stream may activate it when complete. */
   versioned?: boolean;
+  /** Streams that run before this one, also when a run resumes this one first. */
+  runsAfter?: readonly string[];
   /** The schema without calling Mixpanel (used when no catalog is given). */
   baseSchema(config: TapConfig): JsonSchema;
   sync(context: SyncContext): AsyncGenerator<StreamOutput>;

@@ -17,7 +17,8 @@ import type { TapConfig } from '../../../../src/taps/mixpanel/config.js';
 import { defaultCatalog } from '../../../../src/taps/mixpanel/discover.js';
 import { memberOutputProperties, memberRecord } from '../../../../src/taps/mixpanel/streams/cohort-members.js';
 import { transformProfile } from '../../../../src/taps/mixpanel/streams/engage.js';
-import { runSync } from '../../../../src/taps/mixpanel/sync.js';
+import { STREAMS } from '../../../../src/taps/mixpanel/streams/index.js';
+import { orderStreams, runSync } from '../../../../src/taps/mixpanel/sync.js';
 import { capturingLogger, type CapturingLogger } from '../../helpers/capture-log.js';
 import { TAP_REQUEST_DEFAULTS } from '../../helpers/tap-config.js';
 
@@ -129,6 +130,17 @@ describe('discovery', () => {
     const engage = entry('engage').schema.properties ?? {};
     const members = entry('cohort_members').schema.properties ?? {};
     for (const column of PROFILE_COLUMNS) expect([column, members[column]?.type]).toEqual([column, engage[column]?.type]);
+  });
+});
+
+describe('stream order', () => {
+  const names = (currentlySyncing: string | null) => orderStreams(currentlySyncing).map((s) => s.name);
+
+  it('cohorts always comes before cohort_members, also when a run resumes cohort_members first', () => {
+    expect(names(null)).toEqual(STREAMS.map((s) => s.name));
+    expect(names('cohort_members')).toEqual(['cohorts', 'cohort_members', 'export', 'engage', 'funnels', 'revenue', 'annotations']);
+    expect(names('funnels')).toEqual(['funnels', 'export', 'engage', 'revenue', 'annotations', 'cohorts', 'cohort_members']);
+    expect(names('no_such_stream')).toEqual(STREAMS.map((s) => s.name));
   });
 });
 
@@ -380,8 +392,8 @@ describe('a run resumed from an interrupted run\'s state', () => {
     expect(seen.filter((s) => s.path === LIST)).toHaveLength(1);
     expect(seen.filter((s) => s.path === ENGAGE).map((s) => s.form.get('filter_by_cohort'))).toEqual(['{"id":20}', '{"id":30}']);
     expect(recordMessages(messages, 'cohort_members').map((m) => [m.record.cohort_id, m.version])).toEqual([[20, LATER.toMillis()]]);
-    // The resumed stream runs first; the cohorts stream (one whole list) is still activated.
-    expect(messages[0]).toMatchObject({ type: 'SCHEMA', stream: 'cohort_members' });
+    // The resumed stream runs first, right after the cohorts stream (one whole list: still activated).
+    expect(messages.filter((m) => m.type === 'SCHEMA').map((m) => m.stream)).toEqual(['cohorts', 'cohort_members']);
     expect(activations(messages)).toEqual([{ type: 'ACTIVATE_VERSION', stream: 'cohorts', version: LATER.toMillis() }]);
     expect(finalState(messages)).toEqual({ bookmarks: {}, currently_syncing: null });
     expect(log.lines.some((l) => /1 of 3 cohorts already done.*does not activate/.test(l.message))).toBe(true);
