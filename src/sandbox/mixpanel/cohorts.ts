@@ -130,6 +130,8 @@ function fromSeed(seed: number, definition: CohortDefinition): LiveCohort {
 /** The cohorts of the project, by id; reset() restores the seed. */
 export class CohortStore {
   private cohorts = new Map<number, LiveCohort>();
+  /** Highest id ever given: like Mixpanel, a deleted cohort's id is not given again. */
+  private highestId = 0;
 
   constructor(private readonly seed: number) {
     this.reset();
@@ -137,6 +139,7 @@ export class CohortStore {
 
   reset(): void {
     this.cohorts = new Map(COHORTS.map((c) => [c.id, fromSeed(this.seed, c)]));
+    this.highestId = Math.max(0, ...this.cohorts.keys());
   }
 
   /** Every cohort, in id order. */
@@ -150,8 +153,9 @@ export class CohortStore {
 
   /** A new cohort with explicit members; `created` is Mixpanel's wall-clock text. Throws when the id is taken. */
   create(input: NewCohort, created: string): LiveCohort {
-    const id = input.id ?? Math.max(0, ...this.cohorts.keys()) + 1;
+    const id = input.id ?? this.highestId + 1;
     if (this.cohorts.has(id)) throw new Error(`cohort ${id} exists already`);
+    this.highestId = Math.max(this.highestId, id);
     const cohort: LiveCohort = {
       id,
       name: input.name,
