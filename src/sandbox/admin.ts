@@ -1,6 +1,7 @@
 /**
  * The admin API under /__admin (JSON, no auth): ground truth for tests, direct seeding, the
  * request log, the clock, run-time settings and reset. Not part of either emulated service.
+ * Cohort changes have their own routes (mixpanel/cohort-admin.ts).
  */
 import { formatDay, parseDay } from './calendar.js';
 import { sandboxClientConfigs } from './configs.js';
@@ -14,6 +15,7 @@ import type { Audience, MemberStatus } from './mailchimp/store.js';
 import { toAdminMember } from './mailchimp/serialize.js';
 import { parseFaultRules } from './faults.js';
 import { describeRateLimits, mergeRateLimits } from './limits.js';
+import { COHORT_ADMIN_ROUTES } from './mixpanel/cohort-admin.js';
 import { eventChunks, parseWhere, streamLines } from './mixpanel/export.js';
 import type { Family } from './options.js';
 import { parseInstant } from './options.js';
@@ -42,6 +44,8 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
   { method: 'GET', path: '/__admin/settings', handle: (ctx) => sendJson(ctx.res, 200, settingsState(ctx)) },
   { method: 'POST', path: '/__admin/settings', handle: postSettings },
   { method: 'POST', path: '/__admin/reset', handle: postReset },
+  // Cohorts changed between runs: GET/POST mixpanel/cohorts, GET/POST/PATCH/DELETE mixpanel/cohorts/{id}.
+  ...COHORT_ADMIN_ROUTES,
 ];
 
 // Event injections for a benchmark can be large.

@@ -12,6 +12,7 @@ import { generateProfile, profileDistinctId } from './data/profiles.js';
 import type { GeneratedProfile } from './data/profiles.js';
 import { Audience } from './mailchimp/store.js';
 import { seedMergeFields } from './mailchimp/validation.js';
+import { CohortStore } from './mixpanel/cohorts.js';
 import { EngageSessions } from './mixpanel/engage-sessions.js';
 import type { Family, SandboxConfig } from './options.js';
 import { RequestLog } from './request-log.js';
@@ -62,6 +63,8 @@ export class SandboxState {
   readonly sessions = new EngageSessions();
   /** Properties set on generated profiles through the admin API ($set semantics), by position. */
   profileUpdates = new Map<number, Record<string, unknown>>();
+  /** The project's cohorts: the seed plus admin changes (mixpanel/cohorts.ts). */
+  readonly cohorts: CohortStore;
   /** Set once the server listens. */
   url = '';
   private readonly profileCache: Array<GeneratedProfile | undefined> = [];
@@ -73,6 +76,7 @@ export class SandboxState {
     for (let k = 0; k < config.profiles; k++) profileIds.push(profileDistinctId(config.seed, k));
     this.eventContext = { seed: config.seed, eventsPerDay: config.eventsPerDay, calendar: this.calendar, profileIds };
     this.settings = initialSettings(config);
+    this.cohorts = new CohortStore(config.seed);
     this.seedAudiences();
   }
 
@@ -85,6 +89,7 @@ export class SandboxState {
     this.injectedEvents = new Map();
     this.sessions.clear();
     this.profileUpdates = new Map();
+    this.cohorts.reset();
     this.requestLog.clear();
     this.seedAudiences();
   }

@@ -84,6 +84,12 @@ export class LineWriter {
   }
 }
 
+/** Table versions are integers (epoch milliseconds by convention); anything else is a bug here. */
+function versionNumber(version: number): number {
+  if (!Number.isSafeInteger(version)) throw new RangeError(`a table version must be a safe integer, got ${version}`);
+  return version;
+}
+
 /** Singer messages over a LineWriter. */
 export class SingerWriter {
   private readonly lines: LineWriter;
@@ -100,16 +106,20 @@ export class SingerWriter {
     return this.lines.writeLine(JSON.stringify(message) + '\n');
   }
 
-  /** The hot path: a RECORD line built around a cached prefix for its stream. */
-  writeRecord(stream: string, record: JsonObject, timeExtracted?: string): Promise<void> {
+  /**
+   * The hot path: a RECORD line built around a cached prefix for its stream. `version` is the
+   * record's table version (Singer's full-table replacement, see writeActivateVersion).
+   */
+  writeRecord(stream: string, record: JsonObject, timeExtracted?: string, version?: number): Promise<void> {
     let prefix = this.streamPrefix.get(stream);
     if (prefix === undefined) {
       prefix = `{"type":"RECORD","stream":${JSON.stringify(stream)},"record":`;
       this.streamPrefix.set(stream, prefix);
     }
     this.recordCounts.set(stream, (this.recordCounts.get(stream) ?? 0) + 1);
-    const suffix = timeExtracted === undefined ? '}\n' : `,"time_extracted":"${timeExtracted}"}\n`;
-    return this.lines.writeLine(prefix + JSON.stringify(record) + suffix);
+    const extracted = timeExtracted === undefined ? '' : `,"time_extracted":"${timeExtracted}"`;
+    const versioned = version === undefined ? '' : `,"version":${versionNumber(version)}`;
+    return this.lines.writeLine(`${prefix}${JSON.stringify(record)}${extracted}${versioned}}\n`);
   }
 
   /** A STATE message is written through at once: it must reach the reader right after its records. */
@@ -118,8 +128,13 @@ export class SingerWriter {
     await this.lines.flush();
   }
 
+  /**
+   * ACTIVATE_VERSION: the records of `stream` with this version are the whole table now, so a
+   * target that honours it may drop the rows of older versions. Targets that do not know it
+   * ignore it and keep upserting by key.
+   */
   writeActivateVersion(stream: string, version: number): Promise<void> {
-    return this.lines.writeLine(JSON.stringify({ type: 'ACTIVATE_VERSION', stream, version }) + '\n');
+    return this.lines.writeLine(JSON.stringify({ type: 'ACTIVATE_VERSION', stream, version: versionNumber(version) }) + '\n');
   }
 
   flush(): Promise<void> {

@@ -1,13 +1,21 @@
 /**
- * Cohorts and who belongs to them. Membership is a pure function of the profile (position and
- * properties), so it is deterministic; a cohort may also hold anonymous distinct_ids that have
- * no profile, which engage returns only with include_all_users (its default).
+ * Cohorts and who belongs to them.
+ *
+ * The seed (COHORTS) defines membership as a pure function of the profile (position and plan),
+ * so it is deterministic; a cohort may also hold anonymous distinct_ids that have no profile,
+ * which engage returns only with include_all_users (its default). The admin API changes cohorts
+ * between runs (cohort-admin.ts): it adds and removes members, renames, creates and deletes
+ * cohorts. Those changes live in a CohortStore on the sandbox state, which reset() puts back to
+ * the seed; cohorts/list (with count) and engage with filter_by_cohort read the store, so they
+ * reflect a change at once (an engage session already open keeps its snapshot, as Mixpanel's do).
  */
+import { DateTime } from 'luxon';
 import type { RequestContext } from '../context.js';
 import type { GeneratedProfile } from '../data/profiles.js';
 import { sendJson } from '../http.js';
 import { Rng, hashSeed } from '../random.js';
 import type { SandboxState } from '../state.js';
+import type { EngageEntry } from './engage-sessions.js';
 
 export interface CohortDefinition {
   id: number;
@@ -21,6 +29,7 @@ export interface CohortDefinition {
   anonymousMembers: number;
 }
 
+/** The seeded cohorts. */
 export const COHORTS: readonly CohortDefinition[] = [
   {
     id: 1,
@@ -60,13 +69,9 @@ export const COHORTS: readonly CohortDefinition[] = [
   },
 ];
 
-export function findCohort(id: number): CohortDefinition | undefined {
-  return COHORTS.find((c) => c.id === id);
-}
-
 const SALT_COHORT = 0x434f484f;
 
-export function anonymousCohortMembers(seed: number, cohort: CohortDefinition): string[] {
+export function anonymousCohortMembers(seed: number, cohort: Pick<CohortDefinition, 'id' | 'anonymousMembers'>): string[] {
   const ids: string[] = [];
   for (let n = 0; n < cohort.anonymousMembers; n++) {
     const rng = new Rng(hashSeed(seed, SALT_COHORT, cohort.id, n));
@@ -75,11 +80,168 @@ export function anonymousCohortMembers(seed: number, cohort: CohortDefinition): 
   return ids;
 }
 
-/** Members of a cohort: profile positions plus profile-less ids (what engage with include_all_users returns). */
-export function cohortMemberCount(state: SandboxState, cohort: CohortDefinition): number {
-  let count = cohort.anonymousMembers;
-  for (let k = 0; k < state.config.profiles; k++) if (cohort.includes(state.profile(k))) count++;
-  return count;
+/** A cohort as the sandbox holds it now: its seed rule (if any) and the admin API's changes. */
+export interface LiveCohort {
+  readonly id: number;
+  name: string;
+  description: string;
+  readonly created: string;
+  isVisible: boolean;
+  /** The seed's rule; null for a cohort created through the admin API. */
+  readonly rule: ((profile: GeneratedProfile) => boolean) | null;
+  /** Seeded members without a profile. */
+  readonly anonymous: readonly string[];
+  /** distinct_ids added through the admin API (profiles or not), in the order they were added. */
+  readonly added: Set<string>;
+  /** distinct_ids removed through the admin API; they win over the rule. */
+  readonly removed: Set<string>;
+}
+
+export interface NewCohort {
+  id?: number;
+  name: string;
+  description?: string;
+  isVisible?: boolean;
+  members?: readonly string[];
+}
+
+export interface CohortChange {
+  name?: string;
+  description?: string;
+  isVisible?: boolean;
+  add?: readonly string[];
+  remove?: readonly string[];
+}
+
+function fromSeed(seed: number, definition: CohortDefinition): LiveCohort {
+  return {
+    id: definition.id,
+    name: definition.name,
+    description: definition.description,
+    created: definition.created,
+    isVisible: definition.isVisible,
+    rule: definition.includes,
+    anonymous: anonymousCohortMembers(seed, definition),
+    added: new Set(),
+    removed: new Set(),
+  };
+}
+
+/** The cohorts of the project, by id; reset() restores the seed. */
+export class CohortStore {
+  private cohorts = new Map<number, LiveCohort>();
+  /** Highest id ever given: like Mixpanel, a deleted cohort's id is not given again. */
+  private highestId = 0;
+
+  constructor(private readonly seed: number) {
+    this.reset();
+  }
+
+  reset(): void {
+    this.cohorts = new Map(COHORTS.map((c) => [c.id, fromSeed(this.seed, c)]));
+    this.highestId = Math.max(0, ...this.cohorts.keys());
+  }
+
+  /** Every cohort, in id order. */
+  list(): LiveCohort[] {
+    return [...this.cohorts.values()].sort((a, b) => a.id - b.id);
+  }
+
+  get(id: number): LiveCohort | undefined {
+    return this.cohorts.get(id);
+  }
+
+  /** A new cohort with explicit members; `created` is Mixpanel's wall-clock text. Throws when the id is taken. */
+  create(input: NewCohort, created: string): LiveCohort {
+    const id = input.id ?? this.highestId + 1;
+    if (this.cohorts.has(id)) throw new Error(`cohort ${id} exists already`);
+    this.highestId = Math.max(this.highestId, id);
+    const cohort: LiveCohort = {
+      id,
+      name: input.name,
+      description: input.description ?? '',
+      created,
+      isVisible: input.isVisible ?? true,
+      rule: null,
+      anonymous: [],
+      added: new Set(input.members ?? []),
+      removed: new Set(),
+    };
+    this.cohorts.set(id, cohort);
+    return cohort;
+  }
+
+  /** Renames, describes, shows/hides, and adds then removes members; undefined for an unknown id. */
+  update(id: number, change: CohortChange): LiveCohort | undefined {
+    const cohort = this.cohorts.get(id);
+    if (!cohort) return undefined;
+    if (change.name !== undefined) cohort.name = change.name;
+    if (change.description !== undefined) cohort.description = change.description;
+    if (change.isVisible !== undefined) cohort.isVisible = change.isVisible;
+    for (const distinctId of change.add ?? []) {
+      cohort.removed.delete(distinctId);
+      cohort.added.add(distinctId);
+    }
+    for (const distinctId of change.remove ?? []) {
+      cohort.added.delete(distinctId);
+      cohort.removed.add(distinctId);
+    }
+    return cohort;
+  }
+
+  delete(id: number): boolean {
+    return this.cohorts.delete(id);
+  }
+}
+
+/** Whether a profile is in the cohort now. */
+function hasProfile(cohort: LiveCohort, profile: GeneratedProfile): boolean {
+  const id = profile.record.$distinct_id;
+  if (cohort.removed.has(id)) return false;
+  return cohort.added.has(id) || (cohort.rule?.(profile) ?? false);
+}
+
+/** distinct_ids of every generated profile, built once per population. */
+const profileIdSets = new WeakMap<readonly string[], ReadonlySet<string>>();
+
+function profileIdSet(state: SandboxState): ReadonlySet<string> {
+  const ids = state.eventContext.profileIds;
+  let set = profileIdSets.get(ids);
+  if (!set) {
+    set = new Set(ids);
+    profileIdSets.set(ids, set);
+  }
+  return set;
+}
+
+/** Members without a profile: the seeded anonymous ids, then ids added through the admin API that match no profile. */
+export function profileLessMembers(state: SandboxState, cohort: LiveCohort): string[] {
+  const profiles = profileIdSet(state);
+  const ids = cohort.anonymous.filter((id) => !cohort.removed.has(id));
+  for (const id of cohort.added) if (!profiles.has(id) && !cohort.anonymous.includes(id)) ids.push(id);
+  return ids;
+}
+
+/** The profile positions of the cohort's members, in population order. */
+export function profileMembers(state: SandboxState, cohort: LiveCohort): number[] {
+  const positions: number[] = [];
+  for (let k = 0; k < state.config.profiles; k++) if (hasProfile(cohort, state.profile(k))) positions.push(k);
+  return positions;
+}
+
+/** Every member as engage lists them with include_all_users: profiles in population order, then profile-less ids. */
+export function cohortEntries(state: SandboxState, cohort: LiveCohort): EngageEntry[] {
+  return [...profileMembers(state, cohort), ...profileLessMembers(state, cohort)];
+}
+
+/** distinct_ids of every member, in engage order. */
+export function cohortMemberIds(state: SandboxState, cohort: LiveCohort): string[] {
+  return cohortEntries(state, cohort).map((entry) => (typeof entry === 'string' ? entry : state.profile(entry).record.$distinct_id));
+}
+
+/** Mixpanel's wall-clock shape for cohorts ("YYYY-MM-DD HH:MM:SS" in the project zone). */
+export function cohortWallClock(instantMs: number, zone: string): string {
+  return DateTime.fromMillis(instantMs, { zone }).toFormat('yyyy-LL-dd HH:mm:ss');
 }
 
 /** cohorts/list: every cohort with its current size; is_visible is 0 or 1, as Mixpanel sends it. */
@@ -88,8 +250,8 @@ export function handleCohortsList(ctx: RequestContext): void {
   sendJson(
     ctx.res,
     200,
-    COHORTS.map((c) => ({
-      count: cohortMemberCount(state, c),
+    state.cohorts.list().map((c) => ({
+      count: cohortEntries(state, c).length,
       is_visible: c.isVisible ? 1 : 0,
       description: c.description,
       created: c.created,

@@ -8,7 +8,7 @@
 import type { RequestContext } from '../context.js';
 import { sendJson } from '../http.js';
 import type { SandboxState } from '../state.js';
-import { anonymousCohortMembers, findCohort } from './cohorts.js';
+import { profileLessMembers, profileMembers } from './cohorts.js';
 import type { EngageEntry } from './engage-sessions.js';
 import { mixpanelRequestError } from './errors.js';
 import type { Expression } from './expression.js';
@@ -85,21 +85,26 @@ function parseFilter(params: URLSearchParams, fail: Fail): EngageFilter {
   };
 }
 
-/** The session snapshot: profile positions in population order, then profile-less cohort members. */
+/**
+ * The session snapshot: profile positions in population order, then profile-less cohort members.
+ * Cohorts are read from the store as they are now (admin changes included).
+ */
 function selectProfiles(state: SandboxState, filter: EngageFilter): EngageEntry[] {
-  const cohort = filter.cohortId === null ? null : findCohort(filter.cohortId);
-  // An unknown cohort has no members.
+  const cohort = filter.cohortId === null ? null : state.cohorts.get(filter.cohortId);
+  // An unknown (or deleted) cohort has no members.
   if (filter.cohortId !== null && !cohort) return [];
   const entries: EngageEntry[] = [];
-  for (let k = 0; k < state.config.profiles; k++) {
+  const positions = cohort ? profileMembers(state, cohort) : null;
+  const count = positions ? positions.length : state.config.profiles;
+  for (let n = 0; n < count; n++) {
+    const k = positions ? (positions[n] as number) : n;
     const profile = state.profile(k);
-    if (cohort && !cohort.includes(profile)) continue;
     if (filter.distinctIds && !filter.distinctIds.has(profile.record.$distinct_id)) continue;
     if (filter.where && !filter.where.test(profile.record.$properties)) continue;
     entries.push(k);
   }
   if (cohort && filter.includeAllUsers && !filter.where) {
-    for (const id of anonymousCohortMembers(state.config.seed, cohort)) {
+    for (const id of profileLessMembers(state, cohort)) {
       if (!filter.distinctIds || filter.distinctIds.has(id)) entries.push(id);
     }
   }

@@ -1,6 +1,9 @@
 /**
  * The sync engine: for each selected stream, SCHEMA, then the stream's records (pruned to the
  * selection), and a STATE after every bookmark the stream reports, never before its records.
+ * Records of versioned streams carry the run's table version (its start, epoch milliseconds);
+ * when such a stream reports that this run's records are its whole table, the engine writes
+ * ACTIVATE_VERSION and then the STATE without the stream's bookmark.
  */
 import { DateTime } from 'luxon';
 import { makeRecordFilter, StreamSelection, type Catalog, type CatalogEntry } from '../../singer/catalog.js';
@@ -12,6 +15,7 @@ import type { TapConfig } from './config.js';
 import { guardStream } from './errors.js';
 import { catalogEntry } from './discover.js';
 import { recordsPerSecond, SyncProgress, type StreamSummary } from './progress.js';
+import { RunMemo } from './run-memo.js';
 import { STREAMS } from './streams/index.js';
 import type { StreamDefinition } from './streams/types.js';
 import { projectTime } from './time.js';
@@ -34,12 +38,17 @@ export interface SyncSummary {
   interrupted: boolean;
 }
 
-/** Streams in run order; an interrupted run's stream goes first so it finishes before others start. */
-function orderStreams(currentlySyncing: string | null): StreamDefinition[] {
-  const streams = [...STREAMS];
-  const index = streams.findIndex((s) => s.name === currentlySyncing);
-  if (index > 0) streams.unshift(...streams.splice(index, 1));
-  return streams;
+/**
+ * Streams in run order; an interrupted run's stream goes first so it finishes before others
+ * start, preceded by the streams it declares it runs after (cohorts before cohort_members, so a
+ * loader always has the run's cohort list before its members).
+ */
+export function orderStreams(currentlySyncing: string | null, streams: readonly StreamDefinition[] = STREAMS): StreamDefinition[] {
+  const ordered = [...streams];
+  const resumed = ordered.find((s) => s.name === currentlySyncing);
+  if (!resumed) return ordered;
+  const first = [...ordered.filter((s) => resumed.runsAfter?.includes(s.name)), resumed];
+  return [...first, ...ordered.filter((s) => !first.includes(s))];
 }
 
 export async function runSync(options: SyncOptions): Promise<SyncSummary> {
@@ -48,6 +57,8 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
   const time = projectTime(config, options.now ?? DateTime.utc());
   const summary: SyncSummary = { streams: [], interrupted: false };
   const progress = new SyncProgress(log);
+  const shared = new RunMemo();
+  const runVersion = time.runStartedAt.toMillis();
 
   for (const stream of orderStreams(state.currentlySyncing)) {
     const entry: CatalogEntry | undefined = options.catalog
@@ -76,7 +87,8 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
     await writer.writeSchema(stream.name, schema, entry.key_properties ?? stream.keyProperties, replicationKey ? [replicationKey] : undefined);
     const streamProgress = progress.startStream(stream.name);
     const timeExtracted = new Date().toISOString();
-    log.info(`${stream.name}: sync started`, { replication: method });
+    const version = stream.versioned ? runVersion : undefined;
+    log.info(`${stream.name}: sync started`, { replication: method, ...(version === undefined ? {} : { table_version: version }) });
 
     for await (const output of guardStream(stream.name, signal, log, stream.sync({
       config,
@@ -87,15 +99,23 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
       time,
       replication: { method, ...(replication.key ? { key: replication.key } : {}) },
       progress: (label) => streamProgress.reading(label),
+      selectedProperties: new Set(Object.keys(schema.properties ?? {})),
+      ...(version === undefined ? {} : { tableVersion: version }),
+      shared,
     }))) {
       if (output.kind === 'records') {
-        for (const record of output.records) await writer.writeRecord(stream.name, filter(record), timeExtracted);
+        for (const record of output.records) await writer.writeRecord(stream.name, filter(record), timeExtracted, version);
         streamProgress.add(output.records.length);
       } else if (output.kind === 'bookmark') {
         state.advance(stream.name, output.bookmark, output.context);
         await writer.writeState(state.snapshot() as unknown as Record<string, unknown>);
       } else {
         state.clear(stream.name);
+        if (output.activateVersion && version !== undefined) {
+          await writer.writeActivateVersion(stream.name, version);
+          await writer.writeState(state.snapshot() as unknown as Record<string, unknown>);
+          log.info(`${stream.name}: table version ${version} activated (complete sweep)`);
+        }
       }
       if (signal.aborted) {
         summary.interrupted = true;

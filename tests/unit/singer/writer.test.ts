@@ -169,6 +169,20 @@ describe('SingerWriter', () => {
     for (const line of out.lines) expect(() => JSON.parse(line) as unknown).not.toThrow();
   });
 
+  it('writes a RECORD\'s table version after time_extracted, and refuses a version that is not a safe integer', async () => {
+    const out = new FastReader();
+    const writer = new SingerWriter(out);
+    await writer.writeRecord('cohort_members', { cohort_id: 1 }, '2024-01-01T00:00:00.000Z', 1_707_998_400_000);
+    await writer.writeRecord('cohort_members', { cohort_id: 2 }, undefined, 7);
+    await writer.flush();
+    expect(out.lines.map((line, i) => parseMessage(line, i + 1))).toEqual([
+      { type: 'RECORD', stream: 'cohort_members', record: { cohort_id: 1 }, time_extracted: '2024-01-01T00:00:00.000Z', version: 1_707_998_400_000 },
+      { type: 'RECORD', stream: 'cohort_members', record: { cohort_id: 2 }, version: 7 },
+    ]);
+    expect(() => writer.writeRecord('s', {}, undefined, 1.5)).toThrow(RangeError);
+    expect(() => writer.writeActivateVersion('s', Number.NaN)).toThrow(RangeError);
+  });
+
   it('leaves bookmark_properties out of a SCHEMA when there are none', async () => {
     const out = new FastReader();
     const writer = new SingerWriter(out);

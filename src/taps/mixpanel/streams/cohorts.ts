@@ -1,4 +1,12 @@
-/** cohorts: full table from cohorts/list (the cohort_members stream walks the same list). */
+/**
+ * cohorts: full table from cohorts/list, with table versions.
+ *
+ * The list is read once per run and shared with cohort_members (ctx.shared), so the cohorts this
+ * run sends are exactly the cohorts its cohort_members stream sweeps. The list comes whole in one
+ * answer: every run that reads it sends its records with the run's version and then
+ * ACTIVATE_VERSION, which tells a loader that these records are every cohort the project has now
+ * (a cohort it knew that is missing has been deleted in Mixpanel).
+ */
 import type { JsonObject } from '../../../singer/messages.js';
 import { loadSchema } from '../../../schemas/index.js';
 import { wallClockToIso } from './dates.js';
@@ -14,14 +22,21 @@ export interface RawCohort {
   project_id?: number;
 }
 
-/** Every cohort of the project, in id order (so a resumed cohort_members run walks them the same way). */
-export async function listCohorts(ctx: SyncContext): Promise<RawCohort[]> {
+async function readCohortList(ctx: SyncContext): Promise<readonly RawCohort[]> {
   const cohorts = await ctx.client.query.json<RawCohort[]>({
     method: 'POST',
     path: '/api/query/cohorts/list',
     query: { workspace_id: ctx.config.workspace_id },
   });
   return (Array.isArray(cohorts) ? cohorts : []).filter((c) => Number.isInteger(c.id)).sort((a, b) => a.id - b.id);
+}
+
+/**
+ * Every cohort of the project, in id order (so a resumed cohort_members run walks them the same
+ * way), read once per run whichever stream asks first.
+ */
+export function listCohorts(ctx: SyncContext): Promise<readonly RawCohort[]> {
+  return ctx.shared.get('cohorts/list', () => readCohortList(ctx));
 }
 
 export function cohortRecord(raw: RawCohort, zone: string): JsonObject {
@@ -42,7 +57,8 @@ async function* syncCohorts(ctx: SyncContext): AsyncGenerator<StreamOutput> {
   const records = (await listCohorts(ctx)).map((c) => cohortRecord(c, ctx.time.zone));
   ctx.log.info('cohorts: read', { records: records.length });
   if (records.length > 0) yield { kind: 'records', records };
-  yield { kind: 'complete' };
+  // One answer holds the whole list: it is complete whenever it was read.
+  yield { kind: 'complete', activateVersion: true };
 }
 
 export const cohortsStream: StreamDefinition = {
@@ -52,6 +68,7 @@ export const cohortsStream: StreamDefinition = {
   forcedReplicationMethod: 'FULL_TABLE',
   selectedByDefault: true,
   dynamicProperties: false,
+  versioned: true,
   baseSchema: () => loadSchema('streams/cohorts.json'),
   sync: syncCohorts,
 };

@@ -8,6 +8,7 @@ import type { JsonObject, JsonSchema } from '../../../singer/messages.js';
 import type { Bookmark, StateStore } from '../../../singer/state.js';
 import type { MixpanelClient } from '../client.js';
 import type { TapConfig } from '../config.js';
+import type { RunMemo } from '../run-memo.js';
 import type { ProjectTime } from '../time.js';
 
 export interface SyncContext {
@@ -20,6 +21,12 @@ export interface SyncContext {
   replication: { method: ReplicationMethod; key?: string };
   /** Names the window or partition now being read, for the progress lines on stderr. */
   progress?: (label: string) => void;
+  /** Top-level properties the catalog selects for this stream (a stream may ask Mixpanel for only these). */
+  selectedProperties: ReadonlySet<string>;
+  /** This run's table version for a `versioned` stream: the run's start, epoch milliseconds. */
+  tableVersion?: number;
+  /** Reads shared by the streams of one run (one cohorts/list call for cohorts and cohort_members). */
+  shared: RunMemo;
 }
 
 export type StreamOutput =
@@ -27,8 +34,12 @@ export type StreamOutput =
   | { kind: 'records'; records: JsonObject[] }
   /** Everything yielded before this is covered by the bookmark: the engine emits STATE. */
   | { kind: 'bookmark'; bookmark: Bookmark; context?: JsonObject }
-  /** A FULL_TABLE stream finished: its bookmark (if any) is cleared. */
-  | { kind: 'complete' };
+  /**
+   * A FULL_TABLE stream finished: its bookmark (if any) is cleared. `activateVersion` (versioned
+   * streams): this run's records are the whole table, so the engine writes ACTIVATE_VERSION,
+   * then the STATE without the stream's bookmark.
+   */
+  | { kind: 'complete'; activateVersion?: boolean };
 
 export interface StreamDefinition {
   name: string;
@@ -40,6 +51,10 @@ export interface StreamDefinition {
   selectedByDefault: boolean;
   /** Lets properties the schema does not list through (Mixpanel's user-defined properties). */
   dynamicProperties: boolean;
+  /** Records carry `version` (the run's table version), and the stream may activate it when complete. */
+  versioned?: boolean;
+  /** Streams that run before this one, also when a run resumes this one first. */
+  runsAfter?: readonly string[];
   /** The schema without calling Mixpanel (used when no catalog is given). */
   baseSchema(config: TapConfig): JsonSchema;
   sync(context: SyncContext): AsyncGenerator<StreamOutput>;
