@@ -1,8 +1,32 @@
 /**
  * The files a run leaves behind: the rejects CSV (every rejected row and why), the JSON report,
  * and the suppression file (addresses Mailchimp refused for good, by subscriber hash).
+ *
+ * They hold people's addresses, so each is readable and writable by its owner only (0600),
+ * whatever the umask and whatever mode an existing file had. Rejects cells that a spreadsheet
+ * would run as a formula are neutralised (OWASP, CSV injection): marketers open this file in Excel.
  */
-import { createWriteStream, openSync, readFileSync, renameSync, writeFileSync, type WriteStream } from 'node:fs';
+
+/** Owner read/write only. */
+export const PRIVATE_FILE_MODE = 0o600;
+
+/**
+ * A cell as a spreadsheet will not evaluate it: text starting with =, +, -, @, a tab or a carriage
+ * return gets a leading apostrophe (OWASP's advice), which spreadsheets show as text.
+ */
+export function neutraliseCell(value: string): string {
+  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+}
+
+/** Writes a whole file atomically (a crash leaves the old one), readable by its owner only. */
+function writePrivateFile(path: string, text: string): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, text, { mode: PRIVATE_FILE_MODE });
+  // The mode of writeFileSync is filtered by the umask and ignored for an existing file: set it.
+  chmodSync(tmp, PRIVATE_FILE_MODE);
+  renameSync(tmp, path);
+}
+import { chmodSync, createWriteStream, fchmodSync, openSync, readFileSync, renameSync, writeFileSync, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { stringify, type Stringifier } from 'csv-stringify';
 import { ConfigError, InputError } from '../../errors/index.js';
@@ -21,7 +45,9 @@ export class RejectsFile {
     // written, not swallow the rejected rows while the summary counts them.
     let fd: number;
     try {
-      fd = openSync(path, 'w');
+      fd = openSync(path, 'w', PRIVATE_FILE_MODE);
+      // An existing file keeps its mode on open, and the umask filters a new one's: set it.
+      fchmodSync(fd, PRIVATE_FILE_MODE);
     } catch (err) {
       throw new ConfigError(`cannot write rejects_file ${path}: ${(err as Error).message}`);
     }
@@ -33,7 +59,7 @@ export class RejectsFile {
 
   add(row: RowOutcome): void {
     this.rows++;
-    this.csv.write([row.source.line, row.source.stream, row.source.key, row.email ?? '', row.reason ?? '', row.field ?? '', row.detail ?? '']);
+    this.csv.write([row.source.line, ...[row.source.stream, row.source.key, row.email ?? '', row.reason ?? '', row.field ?? '', row.detail ?? ''].map(neutraliseCell)]);
   }
 
   async close(): Promise<void> {
@@ -90,9 +116,7 @@ export class Suppressions {
   save(): void {
     if (!this.path || !this.changed) return;
     const doc: SuppressionDocument = { version: 1, addresses: Object.fromEntries([...this.entries].sort(([a], [b]) => a.localeCompare(b))) };
-    const tmp = `${this.path}.tmp-${process.pid}`;
-    writeFileSync(tmp, JSON.stringify(doc, null, 2) + '\n');
-    renameSync(tmp, this.path);
+    writePrivateFile(this.path, JSON.stringify(doc, null, 2) + '\n');
     this.changed = false;
   }
 
@@ -102,7 +126,5 @@ export class Suppressions {
 }
 
 export function writeReport(path: string, report: unknown): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, JSON.stringify(report, null, 2) + '\n');
-  renameSync(tmp, path);
+  writePrivateFile(path, JSON.stringify(report, null, 2) + '\n');
 }

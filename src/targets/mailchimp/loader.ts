@@ -24,7 +24,7 @@ import type { Audience } from './audience.js';
 import type { PlanningKnowledge } from './audience-knowledge.js';
 import { configuredStreams, type TargetConfig } from './config.js';
 import type { Suppressions } from './files.js';
-import { findEmail, isValidEmail, normaliseEmail } from './members.js';
+import { DEFAULT_EMAIL_PROPERTIES, findEmail, mailchimpAddress, normaliseEmail } from './members.js';
 import { desiredMergeFields, type MergeMapping } from './merge-fields.js';
 import { REASONS, Tally, type RowOutcome, type RowSource } from './outcomes.js';
 import { desiredMemberKey, planMemberWrites, type DesiredMember, type PlannedWrite } from './planner.js';
@@ -237,17 +237,33 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
   };
 
   const toMember = (data: JsonObject, source: RowSource): DesiredMember | undefined => {
-    const email = normaliseEmail(findEmail(data, config.email_property));
-    if (email === undefined) {
+    const raw = normaliseEmail(findEmail(data, config.email_property));
+    if (raw === undefined) {
       record({ outcome: 'rejected', source, reason: REASONS.noEmail, ...(config.email_property ? { field: config.email_property } : {}) });
       return undefined;
     }
-    if (!isValidEmail(email)) {
-      record({ outcome: 'rejected', source, email, reason: REASONS.invalidEmail });
+    const address = mailchimpAddress(raw);
+    if (!address.ok) {
+      record({ outcome: 'rejected', source, email: raw, reason: address.reason, detail: address.detail });
       return undefined;
     }
+    const email = address.email;
     const merge = desiredMergeFields(data, options.mergeMappings, fieldsByTag);
     return { ...desiredMemberKey(email), email, mergeFields: merge.values, mergeProblems: merge.problems, tags: desiredTags(data, options.tagRules), tagProperties: presentTagProperties(data, options.tagRules), source };
+  };
+
+  // A stream whose schema has no email property would have every row rejected: say so at once.
+  const warnedNoEmail = new Set<string>();
+  const checkEmailProperty = (stream: string, properties: Record<string, unknown>, lineNumber: number): void => {
+    const candidates = config.email_property ? [config.email_property] : DEFAULT_EMAIL_PROPERTIES;
+    if (candidates.some((p) => p in properties) || warnedNoEmail.has(stream)) return;
+    warnedNoEmail.add(stream);
+    tally.streamsWithoutEmail.push(stream);
+    log.warn(
+      config.email_property
+        ? `line ${lineNumber}: the SCHEMA of stream "${stream}" has no property "${config.email_property}" (email_property): every record of it will be rejected for having no email; its properties are ${Object.keys(properties).slice(0, 12).join(', ') || 'none'}`
+        : `line ${lineNumber}: the SCHEMA of stream "${stream}" has none of the default email properties (${DEFAULT_EMAIL_PROPERTIES.join(', ')}): every record of it will be rejected for having no email unless you set email_property (its properties are ${Object.keys(properties).slice(0, 12).join(', ') || 'none'})`,
+    );
   };
 
   const waitForRoom = async (): Promise<void> => {
@@ -262,7 +278,10 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
     })) {
       if (signal.aborted) break;
       if (message.type === 'SCHEMA') {
-        if (streams.has(message.stream)) schemas.register(message, lineNumber);
+        if (streams.has(message.stream)) {
+          schemas.register(message, lineNumber);
+          checkEmailProperty(message.stream, message.schema.properties ?? {}, lineNumber);
+        }
       } else if (message.type === 'RECORD') {
         if (!streams.has(message.stream)) {
           tally.ignored++;

@@ -190,6 +190,9 @@ function logSummary(log: Logger, tally: Tally, calls: number, ms: number, dryRun
       `${calls} API calls, ${tally.statesEmitted} states printed, ${(ms / 1000).toFixed(1)} s`,
   );
   if (tally.ignored > 0) log.info(`${tally.ignored} records of streams not in "stream" were ignored`);
+  if (tally.streamsWithoutEmail.length > 0) {
+    log.warn(`no email property in the SCHEMA of ${tally.streamsWithoutEmail.map((s) => `"${s}"`).join(', ')}: set email_property to the property that holds the address`);
+  }
 }
 
 function report(config: TargetConfig, list: ListInfo, tally: Tally, calls: number, started: number, failure: unknown, result: LoadResult | undefined): unknown {
@@ -209,6 +212,7 @@ function report(config: TargetConfig, list: ListInfo, tally: Tally, calls: numbe
     skipped: tally.skipped,
     rejected: tally.rejected,
     ignored_records: tally.ignored,
+    streams_without_email_property: tally.streamsWithoutEmail,
     states_printed: tally.statesEmitted,
     api_calls: calls,
     ...(config.dry_run && result

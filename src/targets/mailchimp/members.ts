@@ -1,14 +1,17 @@
 /** From a record to a Mailchimp member: the email (normalised), its identity, the merge fields. */
 import { hash } from 'node:crypto';
+import { domainToASCII } from 'node:url';
 import type { JsonObject } from '../../singer/messages.js';
+import { REASONS } from './outcomes.js';
 
 export const DEFAULT_EMAIL_PROPERTIES = ['mp_reserved_email', '$email', 'email'];
 
 /**
  * A practical check, not RFC 5322: one @, a non-empty local part without spaces or consecutive
- * dots, a domain with a dot and a letters-only top-level label. Mailchimp rejects what fails it.
+ * dots, a domain with a dot and a top-level label of letters (or an IDN label in punycode,
+ * xn--...). Mailchimp rejects what fails it.
  */
-const EMAIL = /^(?!\.)(?!.*\.\.)[^\s@"(),:;<>[\\\]]+(?<!\.)@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$/;
+const EMAIL = /^(?!\.)(?!.*\.\.)[^\s@"(),:;<>[\\\]]+(?<!\.)@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+(?:[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59})$/;
 
 export function normaliseEmail(raw: unknown): string | undefined {
   if (typeof raw !== 'string') return undefined;
@@ -18,6 +21,35 @@ export function normaliseEmail(raw: unknown): string | undefined {
 
 export function isValidEmail(email: string): boolean {
   return email.length <= 254 && EMAIL.test(email);
+}
+
+export type AddressCheck = { ok: true; email: string } | { ok: false; reason: string; detail: string };
+
+/** Non-ASCII characters (the local part of an SMTPUTF8 address, or a domain not yet in punycode). */
+// eslint-disable-next-line no-control-regex
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/**
+ * The address as Mailchimp can take it: an internationalised domain converted to ASCII (punycode,
+ * as mail servers look it up), or why it cannot be taken. Mailchimp accepts only ASCII addresses,
+ * so a local part with other characters (ü@, 用户@) is refused here, with that reason.
+ */
+export function mailchimpAddress(email: string): AddressCheck {
+  const at = email.lastIndexOf('@');
+  if (at <= 0 || at === email.length - 1) return { ok: false, reason: REASONS.invalidEmail, detail: 'an address needs a local part, one @ and a domain' };
+  const local = email.slice(0, at);
+  let domain = email.slice(at + 1);
+  if (NON_ASCII.test(local)) {
+    return { ok: false, reason: REASONS.nonAsciiLocalPart, detail: `Mailchimp accepts only ASCII addresses; "${local}" has other characters (an SMTPUTF8 address)` };
+  }
+  if (NON_ASCII.test(domain)) {
+    const ascii = domainToASCII(domain);
+    if (ascii === '') return { ok: false, reason: REASONS.invalidEmail, detail: `"${domain}" is not a valid internationalised domain name` };
+    domain = ascii;
+  }
+  const converted = `${local}@${domain}`;
+  if (!isValidEmail(converted)) return { ok: false, reason: REASONS.invalidEmail, detail: converted === email ? 'not an address Mailchimp accepts' : `not an address Mailchimp accepts (as ASCII: ${converted})` };
+  return { ok: true, email: converted };
 }
 
 /** Mailchimp's member id: MD5 of the lower-cased address. */

@@ -29,6 +29,7 @@ export interface RowOutcome {
 export const REASONS = {
   noEmail: 'no email address',
   invalidEmail: 'invalid email address',
+  nonAsciiLocalPart: 'non-ASCII characters before the @',
   superseded: 'same email as a later record in this run (the later one was loaded)',
   unsubscribed: 'unsubscribed',
   cleaned: 'cleaned (the address bounced)',
@@ -51,6 +52,8 @@ export class Tally {
   rejected: Record<string, number> = {};
   statesEmitted = 0;
   ignored = 0;
+  /** Configured streams whose SCHEMA has no email property (every row of them is rejected). */
+  streamsWithoutEmail: string[] = [];
 
   add(outcome: RowOutcome): void {
     switch (outcome.outcome) {

@@ -1,9 +1,9 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { ConfigError, InputError } from '../../../../src/errors/index.js';
-import { RejectsFile, REJECT_COLUMNS, Suppressions, writeReport } from '../../../../src/targets/mailchimp/files.js';
+import { neutraliseCell, RejectsFile, REJECT_COLUMNS, Suppressions, writeReport } from '../../../../src/targets/mailchimp/files.js';
 import type { RowOutcome } from '../../../../src/targets/mailchimp/outcomes.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mailchimp-files-'));
@@ -60,7 +60,7 @@ describe('RejectsFile', () => {
       [...REJECT_COLUMNS],
       ['3', 'engage', '["u1"]', 'a,b@example.org', 'has, a comma', '', 'He said "no"'],
       ['10', 'engage', '["u,2","x"]', 'zoë@exämple.org', 'line\nbreak', 'FNAME', '日本語 🙂'],
-      ['3', 'engage', '["u1"]', '', '', '', '\r\nCRLF'],
+      ['3', 'engage', '["u1"]', '', '', '', "'\r\nCRLF"],
     ]);
     expect(text).toContain('"He said ""no"""');
   });
@@ -190,5 +190,45 @@ describe('writeReport', () => {
     writeReport(path, { created: 1, rejected: { 'invalid email address': 2 } });
     expect(readdirSync(sub)).toEqual(['report.json']);
     expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual({ created: 1, rejected: { 'invalid email address': 2 } });
+  });
+});
+
+describe('files that hold people: private, and safe to open in a spreadsheet', () => {
+  const modeOf = (path: string) => statSync(path).mode & 0o777;
+
+  it.each([0o000, 0o022, 0o002])('rejects, report and suppression files are 0600 under umask %s, also when they existed with another mode', async (mask) => {
+    const old = process.umask(mask);
+    try {
+      const rejectsPath = fresh('rejects.csv');
+      writeFileSync(rejectsPath, 'old', { mode: 0o666 });
+      chmodSync(rejectsPath, 0o666);
+      const rejects = new RejectsFile(rejectsPath);
+      rejects.add(row({ email: 'a@example.org', reason: 'r' }));
+      await rejects.close();
+      const reportPath = fresh('report.json');
+      writeReport(reportPath, { ok: true });
+      const suppressionPath = fresh('suppressions.json');
+      const s = new Suppressions(suppressionPath);
+      s.add('h1', { outcome: 'skipped', reason: 'r', at: 't' });
+      s.save();
+      expect([modeOf(rejectsPath), modeOf(reportPath), modeOf(suppressionPath)]).toEqual([0o600, 0o600, 0o600]);
+    } finally {
+      process.umask(old);
+    }
+  });
+
+  it.each(['=1+1@x.org', '+1@x.org', '-2+3@x.org', '@SUM(A1)', '\t=cmd', '\r=cmd'])('a cell starting like a formula (%j) is written as text', async (email) => {
+    const path = fresh('rejects.csv');
+    const rejects = new RejectsFile(path);
+    rejects.add(row({ email, reason: '=HYPERLINK("http://evil")', detail: 'plain' }));
+    await rejects.close();
+    const [, cells] = parseCsv(readFileSync(path, 'utf8'));
+    expect(cells?.[3]).toBe(`'${email}`);
+    expect(cells?.[4]).toBe(`'=HYPERLINK("http://evil")`);
+    expect(cells?.[6]).toBe('plain');
+  });
+
+  it('ordinary cells are untouched', () => {
+    expect(['ana@example.org', '["u1"]', 'no email address', '', "o'brien@x.ie"].map(neutraliseCell)).toEqual(['ana@example.org', '["u1"]', 'no email address', '', "o'brien@x.ie"]);
   });
 });

@@ -11,6 +11,7 @@ import { subscriberHash } from '../../../../src/targets/mailchimp/members.js';
 import { buildMergeMappings } from '../../../../src/targets/mailchimp/merge-fields.js';
 import { REASONS, type RowOutcome } from '../../../../src/targets/mailchimp/outcomes.js';
 import type { PlannedWrite } from '../../../../src/targets/mailchimp/planner.js';
+import { capturingLogger } from '../../helpers/capture-log.js';
 
 const FIELDS: MergeField[] = [
   { merge_id: 1, tag: 'FNAME', name: 'First Name', type: 'text', required: false },
@@ -284,5 +285,38 @@ describe('loadMembers: every record gets one outcome', () => {
     expect(plan.map((w) => w.kind)).toEqual(['create', 'skip', 'unchanged', 'update']);
     expect(tally).toMatchObject({ read: 4, created: 1, updated: 1, unchanged: 1, skipped: { [REASONS.unsubscribed]: 1 } });
     expect(stdout.lines).toEqual([]);
+  });
+});
+
+describe('loadMembers: a stream without an email property', () => {
+  const noEmailSchema = { type: 'SCHEMA', stream: 'engage', key_properties: ['distinct_id'], schema: { type: 'object', properties: { distinct_id: { type: 'string' }, name: { type: 'string' } } } };
+
+  it.each<[string, Partial<TargetConfig>, RegExp]>([
+    ['the default properties', {}, /none of the default email properties \(mp_reserved_email, \$email, email\).*set email_property/],
+    ['email_property', { email_property: 'work_email' }, /no property "work_email" \(email_property\)/],
+  ])('is named at its first SCHEMA (%s) and counted, not left to reject every row in silence', async (_what, config, warning) => {
+    const feed = new Feed();
+    const stdout = new Stdout();
+    const log = capturingLogger();
+    const writer = new ControlledWriter();
+    feed.push(noEmailSchema, noEmailSchema, { type: 'RECORD', stream: 'engage', record: { distinct_id: 'u1', name: 'Ada' } });
+    feed.end();
+    const { tally } = await loadMembers(options(feed, stdout, writer.write, { log, config }));
+    const warnings = log.lines.filter((l) => l.level === 'warn');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]?.message).toMatch(/^line 1: the SCHEMA of stream "engage"/);
+    expect(warnings[0]?.message).toMatch(warning);
+    expect(tally.streamsWithoutEmail).toEqual(['engage']);
+    expect(tally.rejected).toEqual({ [REASONS.noEmail]: 1 });
+  });
+
+  it('says nothing when the schema has the property', async () => {
+    const feed = new Feed();
+    const log = capturingLogger();
+    feed.push({ ...SCHEMA, schema: { type: 'object', properties: { distinct_id: { type: 'string' }, mp_reserved_email: { type: 'string' } } } });
+    feed.end();
+    const { tally } = await loadMembers(options(feed, new Stdout(), new ControlledWriter().write, { log }));
+    expect(log.lines.filter((l) => l.level === 'warn')).toEqual([]);
+    expect(tally.streamsWithoutEmail).toEqual([]);
   });
 });

@@ -5,6 +5,7 @@ import {
   emailKey,
   findEmail,
   isValidEmail,
+  mailchimpAddress,
   normaliseEmail,
   subscriberHash,
 } from '../../../../src/targets/mailchimp/members.js';
@@ -57,7 +58,7 @@ describe('isValidEmail', () => {
     ['  Ana@Mailbox.org  ', 'surrounding spaces (normalise first)'],
     ['"ana"@example.org', 'a quoted local part'],
     ['ana@[192.168.0.1]', 'an address literal'],
-    ['ana@exämple.org', 'a domain that is not ASCII (IDN must be punycode)'],
+    ['ana@exämple.org', 'a domain that is not ASCII (mailchimpAddress converts it first)'],
     [`${'a'.repeat(64)}@${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(60)}.org`, 'more than 254 characters'],
   ])('rejects %s (%s)', (email) => {
     expect(isValidEmail(email)).toBe(false);
@@ -123,5 +124,32 @@ describe('defaultMergeFields', () => {
     ['names of the wrong type', { first_name: { given: 'Ana' }, name: ['Ana'] }, {}],
   ])('%s', (_case, record, fields) => {
     expect(defaultMergeFields(record)).toEqual(fields);
+  });
+});
+
+describe('mailchimpAddress: what Mailchimp can take', () => {
+  it.each([
+    ['ana@bücher.de', 'ana@xn--bcher-kva.de'],
+    ['Ana@München.Example', 'Ana@xn--mnchen-3ya.example'],
+    ['ivan@пример.рф', 'ivan@xn--e1afmkfd.xn--p1ai'],
+    ['ana@example.org', 'ana@example.org'],
+    ['ana@xn--bcher-kva.de', 'ana@xn--bcher-kva.de'],
+  ])('%s is sent as %s (the domain in punycode)', (raw, sent) => {
+    expect(mailchimpAddress(raw)).toEqual({ ok: true, email: sent });
+  });
+
+  it.each(['jörg@example.org', '用户@例子.广告', 'zoë@example.org'])('%s is refused: Mailchimp takes only ASCII before the @', (raw) => {
+    expect(mailchimpAddress(raw)).toEqual({ ok: false, reason: 'non-ASCII characters before the @', detail: expect.stringContaining('only ASCII') });
+  });
+
+  it.each([
+    ['ana@exa mple.de', 'not an address'],
+    ['ana@', 'needs a local part'],
+    ['@bücher.de', 'needs a local part'],
+    ['ana@bü_cher.de', 'not an address Mailchimp accepts (as ASCII'],
+  ])('%s is an invalid address, with why', (raw, why) => {
+    const check = mailchimpAddress(raw);
+    expect(check.ok).toBe(false);
+    expect(check.ok ? '' : `${check.reason}: ${check.detail}`).toContain(why);
   });
 });
