@@ -108,6 +108,18 @@ export interface BatchOperationResult {
   response: string;
 }
 
+/** A tag of the audience (Mailchimp keeps tags as static segments). */
+export interface TagInfo {
+  id: number;
+  name: string;
+  member_count?: number;
+}
+
+export interface TagMembersPage {
+  members: MemberInfo[];
+  total_items: number;
+}
+
 /** What the target needs from Mailchimp. Tests and the sandbox stand behind it. */
 export interface MailchimpApi {
   /** Calls made so far (retries included). */
@@ -128,8 +140,14 @@ export interface MailchimpApi {
   batchSubscribe(listId: string, members: BatchMemberInput[], options: { updateExisting: boolean }): Promise<BatchResult>;
   /** PATCH: changes an existing member's merge fields; never creates one, never sends a status. */
   updateMember(listId: string, hash: string, body: { merge_fields: Record<string, unknown> }): Promise<MemberInfo>;
-  /** Adds/removes the named tags only, with is_syncing so tag automations do not fire. */
-  updateTags(listId: string, hash: string, tags: Array<{ name: string; status: 'active' | 'inactive' }>): Promise<void>;
+  /** Adds/removes the named tags only, with is_syncing so tag automations do not fire (unless `automations`). */
+  updateTags(listId: string, hash: string, tags: Array<{ name: string; status: 'active' | 'inactive' }>, options?: { automations?: boolean }): Promise<void>;
+  /** Every tag of the audience (static segments), with its member count. */
+  listTags(listId: string): Promise<TagInfo[]>;
+  /** A page of a tag's members, whatever their status. */
+  tagMembers(listId: string, tagId: number, page: { count: number; offset: number }): Promise<TagMembersPage>;
+  /** Renames a tag in place: its members, and automations that use it, stay. */
+  renameTag(listId: string, tagId: number, name: string): Promise<TagInfo>;
 }
 
 export interface OfficialApiOptions {
@@ -273,10 +291,40 @@ export class OfficialMailchimpApi implements MailchimpApi {
     return this.call('member update', 'PATCH', `/lists/${listId}/members/${hash}`, () => this.client.lists.updateListMemberWithHttpInfo(listId, hash, body));
   }
 
-  async updateTags(listId: string, hash: string, tags: Array<{ name: string; status: 'active' | 'inactive' }>): Promise<void> {
+  async updateTags(listId: string, hash: string, tags: Array<{ name: string; status: 'active' | 'inactive' }>, options: { automations?: boolean } = {}): Promise<void> {
     await this.call('member tags', 'POST', `/lists/${listId}/members/${hash}/tags`, () =>
-      this.client.lists.updateListMemberTagsWithHttpInfo(listId, hash, { tags, is_syncing: true }),
+      this.client.lists.updateListMemberTagsWithHttpInfo(listId, hash, { tags, is_syncing: options.automations !== true }),
     );
+  }
+
+  async listTags(listId: string): Promise<TagInfo[]> {
+    const tags: TagInfo[] = [];
+    for (let offset = 0; ; offset += 1000) {
+      const page = await this.call<{ segments?: TagInfo[]; total_items?: number }>('tags', 'GET', `/lists/${listId}/segments`, () =>
+        this.client.lists.listSegmentsWithHttpInfo(listId, { type: 'static', count: 1000, offset, fields: ['segments.id', 'segments.name', 'segments.member_count', 'total_items'] }),
+      );
+      const segments = page.segments ?? [];
+      tags.push(...segments);
+      if (segments.length < 1000 || tags.length >= (page.total_items ?? 0)) return tags;
+    }
+  }
+
+  tagMembers(listId: string, tagId: number, page: { count: number; offset: number }): Promise<TagMembersPage> {
+    return this.call('tag members page', 'GET', `/lists/${listId}/segments/${tagId}/members`, () =>
+      this.client.lists.getSegmentMembersListWithHttpInfo(listId, String(tagId), {
+        count: page.count,
+        offset: page.offset,
+        fields: ['members.id', 'members.email_address', 'members.status', 'total_items'],
+        // Without these Mailchimp leaves out the tag's unsubscribed, cleaned and transactional members.
+        include_unsubscribed: true,
+        include_cleaned: true,
+        include_transactional: true,
+      }),
+    );
+  }
+
+  renameTag(listId: string, tagId: number, name: string): Promise<TagInfo> {
+    return this.call('tag rename', 'PATCH', `/lists/${listId}/segments/${tagId}`, () => this.client.lists.updateSegmentWithHttpInfo(listId, String(tagId), { name }));
   }
 
   startBatch(operations: BatchOperation[]): Promise<BatchStatus> {

@@ -20,6 +20,13 @@ export interface TargetConfig {
   tags: string[] | string;
   tag_properties: string[] | string;
   mode: LoadMode;
+  cohort_tags: Array<string | number> | string;
+  cohort_tag_prefix: string;
+  cohort_tag_names: Record<string, string>;
+  cohort_add_missing: boolean;
+  cohort_tag_automations: boolean;
+  cohort_clear_deleted: boolean;
+  cohort_registry_file?: string;
   max_concurrency: number;
   batch_size: number;
   bulk_threshold: number;
@@ -67,6 +74,9 @@ function checkTargetConfig(config: JsonObject): string[] {
         problems.push(`"merge_fields.${tag}" is not a merge tag: tags are up to 10 upper-case letters, digits or _ (Audience > Settings > Audience fields)`);
       }
     }
+  }
+  if (config.cohort_clear_deleted === true && typeof config.cohort_registry_file !== 'string') {
+    problems.push('"cohort_clear_deleted" needs "cohort_registry_file": only the registry knows which tag a deleted cohort had');
   }
   return problems;
 }

@@ -18,8 +18,13 @@ export function neutraliseCell(value: string): string {
   return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
 }
 
+/** Text without the UTF-8 byte order mark some editors put at its start. */
+export function stripBom(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
 /** Writes a whole file atomically (a crash leaves the old one), readable by its owner only. */
-function writePrivateFile(path: string, text: string): void {
+export function writePrivateFile(path: string, text: string): void {
   const tmp = `${path}.tmp-${process.pid}`;
   writeFileSync(tmp, text, { mode: PRIVATE_FILE_MODE });
   // The mode of writeFileSync is filtered by the umask and ignored for an existing file: set it.

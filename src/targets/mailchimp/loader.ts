@@ -16,12 +16,13 @@
  * (or a held batch has waited flush_interval_seconds), the held batches are planned with lookups.
  */
 import type { Logger } from '../../log/logger.js';
-import type { JsonObject } from '../../singer/messages.js';
+import type { JsonObject, SingerMessage } from '../../singer/messages.js';
 import { readMessages } from '../../singer/reader.js';
 import type { LineWriter } from '../../singer/writer.js';
 import type { MergeField } from './api.js';
 import type { Audience } from './audience.js';
 import type { PlanningKnowledge } from './audience-knowledge.js';
+import { CohortTagJob, COHORT_MEMBERS_STREAM, COHORTS_STREAM } from './cohort-tags.js';
 import { configuredStreams, type TargetConfig } from './config.js';
 import type { Suppressions } from './files.js';
 import { DEFAULT_EMAIL_PROPERTIES, findEmail, mailchimpAddress, normaliseEmail } from './members.js';
@@ -55,6 +56,8 @@ export interface LoaderOptions {
   flushWrites?: () => void;
   /** Tells the writer no more input will come: it sends what it holds, and later writes at once. */
   finishWrites?: () => void;
+  /** The cohort-to-tag job, when cohort_tags is set: it takes the cohorts and cohort_members streams. */
+  cohorts?: CohortTagJob;
   /** Counts outcomes; pass one in to keep the counts when the load fails. */
   tally?: Tally;
   /** For tests: the timer used for flush_interval_seconds. */
@@ -252,6 +255,33 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
     return { ...desiredMemberKey(email), email, mergeFields: merge.values, mergeProblems: merge.problems, tags: desiredTags(data, options.tagRules), tagProperties: presentTagProperties(data, options.tagRules), source };
   };
 
+  // Cohort records are written by the cohort job; their writes are grouped in units that take a
+  // place in the same sequence as member batches, so a state waits for them like for a batch.
+  let cohortUnit = null as { id: number; writes: Array<Promise<void>> } | null;
+  const closeCohortUnit = (): void => {
+    const unit = cohortUnit;
+    if (!unit) return;
+    cohortUnit = null;
+    const promise = Promise.all(unit.writes).then(
+      () => {
+        inFlight.delete(unit.id);
+        finishBatch(unit.id);
+      },
+      (err: unknown) => {
+        inFlight.delete(unit.id);
+        fatal ??= err;
+        log.error(`cohort tag writes failed: no state after them will be printed`);
+      },
+    );
+    inFlight.set(unit.id, promise);
+  };
+  const addCohortWrite = (write: Promise<void>): void => {
+    cohortUnit ??= { id: nextBatchId++, writes: [] };
+    cohortUnit.writes.push(write);
+    if (cohortUnit.writes.length >= config.batch_size) closeCohortUnit();
+  };
+  const cohortRow = (row: RowOutcome): void => record(row);
+
   // A stream whose schema has no email property would have every row rejected: say so at once.
   const warnedNoEmail = new Set<string>();
   const checkEmailProperty = (stream: string, properties: Record<string, unknown>, lineNumber: number): void => {
@@ -271,12 +301,43 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
     while (inFlight.size >= options.maxBatchesInFlight && !fatal) await Promise.race(inFlight.values());
   };
 
+  const handleCohortMessage = async (message: SingerMessage, lineNumber: number): Promise<void> => {
+    const job = options.cohorts as CohortTagJob;
+    if (message.type === 'SCHEMA') {
+      schemas.register(message, lineNumber);
+    } else if (message.type === 'RECORD') {
+      const keyProperties = schemas.check(message.stream, message.record, lineNumber);
+      if (message.stream === COHORTS_STREAM) {
+        job.cohort(message.record, message.version);
+        return;
+      }
+      tally.read++;
+      const source: RowSource = { line: lineNumber, stream: message.stream, key: JSON.stringify(keyProperties.map((k) => message.record[k] ?? null)) };
+      const pending = await job.member(message.record, source, cohortRow);
+      if (pending) addCohortWrite(pending.written);
+      await waitForRoom();
+    } else if (message.type === 'ACTIVATE_VERSION') {
+      closeCohortUnit();
+      if (message.stream === COHORTS_STREAM) await job.cohortsComplete(message.version);
+      else if (message.stream === COHORT_MEMBERS_STREAM) {
+        const removals = await job.membersComplete(message.version);
+        addCohortWrite(removals.written);
+      }
+      closeCohortUnit();
+    }
+  };
+
   let inputError: unknown = null;
   try {
     for await (const { lineNumber, message } of readMessages(options.input, {
       onUnknown: (type, line) => log.debug('ignoring message', { type, line }),
     })) {
       if (signal.aborted) break;
+      if (options.cohorts && 'stream' in message && CohortTagJob.handles(message.stream)) {
+        await handleCohortMessage(message, lineNumber);
+        if (fatal || signal.aborted) break;
+        continue;
+      }
       if (message.type === 'SCHEMA') {
         if (streams.has(message.stream)) {
           schemas.register(message, lineNumber);
@@ -295,6 +356,8 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
         await decideIfDue();
         await waitForRoom();
       } else if (message.type === 'STATE') {
+        // An open cohort unit closes: the state needs its writes done, not more records.
+        closeCohortUnit();
         heldStates.push({ value: message.value, after: current ? current.id : nextBatchId - 1 });
         releaseStates();
       }
@@ -307,6 +370,7 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
   if (signal.aborted && !fatal) log.info('stopping: writing what was read, then printing the state that covers it');
   if (!fatal && !inputError) {
     dispatch();
+    closeCohortUnit();
     stopReadingAhead();
   } else {
     timer?.cancel();

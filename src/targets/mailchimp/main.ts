@@ -10,6 +10,8 @@ import { OfficialMailchimpApi, type ListInfo, type MailchimpApi } from './api.js
 import { Audience } from './audience.js';
 import { AudienceKnowledge } from './audience-knowledge.js';
 import { OperationQueue } from './batch-queue.js';
+import { CohortRegistry } from './cohort-registry.js';
+import { CohortTagJob, cohortTagSettings, type CohortSummary } from './cohort-tags.js';
 import { apiBaseUrl, listSetting, loadTargetConfig, targetConfigSchema, type TargetConfig } from './config.js';
 import { RejectsFile, Suppressions, writeReport } from './files.js';
 import { loadMembers, planWriter, type LoadResult } from './loader.js';
@@ -94,6 +96,26 @@ export async function runLoad({ config, api, log, signal, input, output }: RunLo
     concurrency: config.max_concurrency,
   });
 
+  const cohortSettings = cohortTagSettings(config);
+  const registry = new CohortRegistry(config.cohort_registry_file, config.list_id);
+  const cohorts = cohortSettings
+    ? new CohortTagJob({
+        api,
+        listId: config.list_id,
+        queue,
+        log,
+        settings: cohortSettings,
+        registry,
+        statusIfNew: config.status_if_new,
+        ...(config.email_property ? { emailProperty: config.email_property } : {}),
+        dryRun: config.dry_run,
+        knowledge,
+        audience,
+        concurrency: config.max_concurrency,
+      })
+    : undefined;
+  let cohortSummaries: CohortSummary[] = [];
+
   const rejects = config.rejects_file ? new RejectsFile(config.rejects_file) : undefined;
   const digest = new AddedDigest();
   const tally = new Tally();
@@ -130,15 +152,20 @@ export async function runLoad({ config, api, log, signal, input, output }: RunLo
       maxBatchesInFlight: Math.max(config.max_concurrency, Math.ceil((4 * config.bulk_batch_size) / config.batch_size)),
       flushWrites: () => queue.flush(),
       finishWrites: () => queue.finish(),
+      ...(cohorts ? { cohorts } : {}),
       write: planWriter({ api, listId: config.list_id, statusIfNew: config.status_if_new, mode: config.mode, audience, knowledge, queue, tagRules, suppressions, log }),
     });
     await queue.drain();
+    if (cohorts) cohortSummaries = cohorts.finish();
   } catch (err) {
     failure = err;
     throw err;
   } finally {
     await rejects?.close();
-    if (!config.dry_run) suppressions.save();
+    if (!config.dry_run) {
+      suppressions.save();
+      registry.save();
+    }
     logSummary(log, tally, api.calls, Date.now() - started, config.dry_run);
     log.info(`API calls by kind: ${describeCalls(api.callsByKind)}`, { batches: queue.stats.batches, batched_operations: queue.stats.batchedOperations, direct_operations: queue.stats.directOperations, knowledge: knowledge.mode });
     if (failure !== undefined) log.error(`stopped early: ${tally.read - tally.accounted} records read but not written; the last state printed covers everything before them`);
@@ -148,6 +175,7 @@ export async function runLoad({ config, api, log, signal, input, output }: RunLo
         api_calls_by_kind: { ...api.callsByKind },
         audience_knowledge: knowledge.mode === 'whole' ? 'whole audience read' : 'lookups',
         batch_operations: { ...queue.stats },
+        ...(cohorts ? { cohorts: cohortSummaries } : {}),
       });
     }
   }

@@ -15,7 +15,7 @@ export interface MemberOperation {
   hash: string;
   method: 'PATCH' | 'POST';
   path: string;
-  body: { merge_fields: Record<string, unknown> } | { tags: TagChange[]; is_syncing: true };
+  body: { merge_fields: Record<string, unknown> } | { tags: TagChange[]; is_syncing: boolean };
 }
 
 /** What Mailchimp answered to one operation. */
@@ -30,9 +30,12 @@ export function mergeFieldsUpdate(listId: string, hash: string, mergeFields: Rec
   return { kind: 'merge fields', listId, hash, method: 'PATCH', path: `/lists/${listId}/members/${hash}`, body: { merge_fields: mergeFields } };
 }
 
-export function tagsUpdate(listId: string, hash: string, tags: TagChange[]): MemberOperation {
-  // is_syncing: tag-triggered automations do not fire for tags the sync sets.
-  return { kind: 'tags', listId, hash, method: 'POST', path: `/lists/${listId}/members/${hash}/tags`, body: { tags, is_syncing: true } };
+/**
+ * A tag change. With is_syncing (the default) tag-triggered automations do not fire for the tags
+ * the sync sets; only the cohort job's cohort_tag_automations setting turns that off.
+ */
+export function tagsUpdate(listId: string, hash: string, tags: TagChange[], options: { automations?: boolean } = {}): MemberOperation {
+  return { kind: 'tags', listId, hash, method: 'POST', path: `/lists/${listId}/members/${hash}/tags`, body: { tags, is_syncing: options.automations !== true } };
 }
 
 export function asBatchOperation(op: MemberOperation, operationId: string): BatchOperation {
@@ -51,7 +54,8 @@ export async function runDirect(api: MailchimpApi, op: MemberOperation): Promise
       const member = await api.updateMember(op.listId, op.hash, op.body as { merge_fields: Record<string, unknown> });
       return { status: 200, body: member };
     }
-    await api.updateTags(op.listId, op.hash, (op.body as { tags: TagChange[] }).tags);
+    const body = op.body as { tags: TagChange[]; is_syncing: boolean };
+    await api.updateTags(op.listId, op.hash, body.tags, { automations: !body.is_syncing });
     return { status: 204, body: undefined };
   } catch (err) {
     if (err instanceof HttpError && err.status !== undefined && err.status >= 400 && err.status < 500 && err.status !== 429) {

@@ -41,6 +41,7 @@ export const REASONS = {
   mergeFields: 'merge field value not accepted',
   requiredMissing: 'required merge field missing',
   vanished: 'no longer in the audience',
+  notInAudience: 'not in the audience (cohort_add_missing is off)',
 } as const;
 
 export class Tally {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { HashSet } from '../../../../src/targets/mailchimp/hash-set.js';
 import { fingerprint, hashWords, MemberTable } from '../../../../src/targets/mailchimp/member-table.js';
 import { subscriberHash } from '../../../../src/targets/mailchimp/members.js';
 
@@ -49,5 +50,18 @@ describe('MemberTable', () => {
     const seen = new Set<string>();
     for (let i = 0; i < 200_000; i++) seen.add(fingerprint(`s:Person ${i}`).join(':'));
     expect(seen.size).toBe(200_000);
+  });
+});
+
+describe('HashSet', () => {
+  it('adds, finds and lists subscriber hashes through many growths', () => {
+    const set = new HashSet(4);
+    const hashes = Array.from({ length: 5000 }, (_, i) => subscriberHash(`m${i}@example.org`));
+    for (const h of hashes) expect(set.add(h)).toBe(true);
+    expect(set.add(hashes[7] as string)).toBe(false);
+    expect(set.size).toBe(5000);
+    expect(hashes.every((h) => set.has(h))).toBe(true);
+    expect(set.has(subscriberHash('other@example.org'))).toBe(false);
+    expect([...set].sort()).toEqual([...hashes].sort());
   });
 });

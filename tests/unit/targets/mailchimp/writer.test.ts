@@ -4,6 +4,8 @@ import type { Logger } from '../../../../src/log/logger.js';
 import type {
   BatchOperationResult,
   BatchStatus,
+  TagInfo,
+  TagMembersPage,
   BatchMemberError,
   BatchMemberInput,
   BatchResult,
@@ -71,6 +73,15 @@ class FakeApi implements MailchimpApi {
   }
   batchResults(): AsyncIterable<BatchOperationResult> {
     throw new Error('these tests write directly');
+  }
+  listTags(): Promise<TagInfo[]> {
+    throw new Error('not used by the writer');
+  }
+  tagMembers(): Promise<TagMembersPage> {
+    throw new Error('not used by the writer');
+  }
+  renameTag(): Promise<TagInfo> {
+    throw new Error('not used by the writer');
   }
 
   ping(): Promise<void> {
