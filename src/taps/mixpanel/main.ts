@@ -3,16 +3,18 @@ import { readFileSync } from 'node:fs';
 import { renderAbout } from '../../cli/about.js';
 import { createProgram, parseArguments, readPackageInfo, type CommonOptions } from '../../cli/program.js';
 import { runCli } from '../../cli/run.js';
-import { InputError, UsageError } from '../../errors/index.js';
-import { createLogger } from '../../log/logger.js';
-import { parseCatalog, type Catalog } from '../../singer/catalog.js';
-import { parseState, type SingerState } from '../../singer/state.js';
+import { UsageError } from '../../errors/index.js';
+import { createLogger, type Logger } from '../../log/logger.js';
+import { catalogSelectionReport, parseCatalogText, type Catalog } from '../../singer/catalog.js';
+import { parseStateText, type SingerState } from '../../singer/state.js';
 import { SingerWriter } from '../../singer/writer.js';
 import { finishCheck } from '../../cli/check-report.js';
 import { checkTapConnection } from './check.js';
 import { MixpanelClient } from './client.js';
 import { loadTapConfig, tapConfigSchema } from './config.js';
 import { discover } from './discover.js';
+import { checkTapState } from './state-shape.js';
+import { STREAMS } from './streams/index.js';
 import { runSync } from './sync.js';
 
 const NAME = 'tap-mixpanel';
@@ -34,20 +36,38 @@ interface TapOptions extends CommonOptions {
   discover?: boolean;
 }
 
-function readJsonFile(path: string, what: string): unknown {
-  let text: string;
+function readTextFile(path: string, what: string): string {
   try {
-    text = readFileSync(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new UsageError(code === 'ENOENT' ? `${what} file ${path} does not exist` : `cannot read ${what} file ${path} (${code ?? String(err)})`);
   }
-  if (text.trim() === '') return null;
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new InputError(`${what} file ${path} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+}
+
+/** The catalog, with a warning when it selects streams this tap does not have, or none it has. */
+function readCatalog(path: string, log: Logger): Catalog {
+  const catalog = parseCatalogText(readTextFile(path, 'catalog'), path);
+  const names = STREAMS.map((s) => s.name);
+  const { unknownSelected, knownSelected } = catalogSelectionReport(catalog, names);
+  if (unknownSelected.length > 0) {
+    log.warn(`catalog ${path} selects streams this tap does not have, which are ignored: ${unknownSelected.join(', ')} (its streams: ${names.join(', ')})`);
   }
+  if (knownSelected.length === 0) {
+    log.warn(`catalog ${path} selects none of this tap's streams (${names.join(', ')}): nothing will be synced; set "selected": true in a stream's metadata (breadcrumb [])`);
+  }
+  return catalog;
+}
+
+/** The state to resume from; undefined (with a warning) when the file holds none. */
+function readState(path: string, log: Logger): SingerState | undefined {
+  const content = parseStateText(readTextFile(path, 'state'), path);
+  if (content.empty) {
+    log.warn(`state file ${path} ${content.reason}: no bookmarks, starting every stream from start_date`);
+    return undefined;
+  }
+  checkTapState(content.state, path);
+  return content.state;
 }
 
 export function main(argv: string[] = process.argv): Promise<never> {
@@ -68,9 +88,8 @@ export function main(argv: string[] = process.argv): Promise<never> {
     if (options.test) return finishCheck(NAME, await checkTapConnection(config, `${NAME}/${version}`));
     const log = createLogger(NAME);
     const catalogPath = options.catalog ?? options.properties;
-    const catalog: Catalog | undefined =
-      catalogPath && !options.discover ? parseCatalog(readJsonFile(catalogPath, 'catalog'), catalogPath) : undefined;
-    const state: SingerState | undefined = options.state ? parseState(readJsonFile(options.state, 'state'), options.state) : undefined;
+    const catalog: Catalog | undefined = catalogPath && !options.discover ? readCatalog(catalogPath, log) : undefined;
+    const state: SingerState | undefined = options.state && !options.discover ? readState(options.state, log) : undefined;
     const client = new MixpanelClient(config, { userAgent: `${NAME}/${version}`, signal });
     try {
       if (options.discover) {
