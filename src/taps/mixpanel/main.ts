@@ -101,6 +101,8 @@ export function main(argv: string[] = process.argv): Promise<never> {
       const summary = await runSync({ config, client, writer, log, signal, ...(catalog ? { catalog } : {}), ...(state ? { state } : {}) });
       const total = summary.streams.reduce((n, s) => n + s.records, 0);
       log.info(`${summary.interrupted ? 'stopped early' : 'finished'}: ${total} records`, Object.fromEntries(summary.streams.map((s) => [s.stream, s.records])));
+      const skipped = summary.streams.filter((s) => s.note !== undefined);
+      if (skipped.length > 0) log.warn(`streams not read: ${skipped.map((s) => `${s.stream} (${s.note ?? ''})`).join(', ')}`);
     } finally {
       await client.close();
     }

@@ -87,7 +87,7 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
       time,
       replication: { method, ...(replication.key ? { key: replication.key } : {}) },
       progress: (label) => streamProgress.reading(label),
-    }))) {
+    }), (reason) => streamProgress.skip(reason))) {
       if (output.kind === 'records') {
         for (const record of output.records) await writer.writeRecord(stream.name, filter(record), timeExtracted);
         streamProgress.add(output.records.length);
