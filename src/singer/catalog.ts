@@ -228,3 +228,21 @@ export function catalogSelectionReport(catalog: Catalog, knownStreams: readonly 
   }
   return { unknownSelected, knownSelected };
 }
+
+/**
+ * A copy of the catalog with exactly `streams` selected at stream level (the others explicitly
+ * unselected); property selections are left as they are. What `--select` writes.
+ */
+export function selectStreams(catalog: Catalog, streams: readonly string[]): Catalog {
+  const wanted = new Set(streams);
+  return {
+    ...catalog,
+    streams: catalog.streams.map((entry) => {
+      const metadata = structuredClone(entry.metadata ?? []);
+      let root = metadata.find((m) => m.breadcrumb.length === 0);
+      if (!root) metadata.unshift((root = { breadcrumb: [], metadata: {} }));
+      root.metadata.selected = wanted.has(entry.tap_stream_id);
+      return { ...entry, metadata };
+    }),
+  };
+}

@@ -120,6 +120,34 @@ describe('tap-mixpanel config and catalog files', () => {
   });
 });
 
+describe('tap-mixpanel --select', () => {
+  it('with --discover prints a catalog that selects only the named streams', async () => {
+    const result = await runBinary('tap-mixpanel', ['--config', configPath, '--discover', '--select', 'engage,cohorts']);
+    expect(result.code).toBe(0);
+    const catalog = JSON.parse(result.stdout) as { streams: Array<{ tap_stream_id: string; metadata: Array<{ breadcrumb: string[]; metadata: { selected?: boolean } }> }> };
+    const selected = catalog.streams.filter((s) => s.metadata.find((m) => m.breadcrumb.length === 0)?.metadata.selected === true).map((s) => s.tap_stream_id);
+    expect(selected).toEqual(['engage', 'cohorts']);
+    expect(catalog.streams).toHaveLength(7);
+    const synced = await tap(['--catalog', file('selected.json', result.stdout)]);
+    expect(new Set(synced.messages.filter((m) => m.type === 'SCHEMA').map((m) => (m as { stream: string }).stream))).toEqual(new Set(['engage', 'cohorts']));
+  });
+
+  it('without a catalog syncs only the named streams', async () => {
+    const run = await tap(['--select', 'cohorts']);
+    expect(run.code).toBe(0);
+    expect(run.messages.filter((m) => m.type === 'SCHEMA').map((m) => (m as { stream: string }).stream)).toEqual(['cohorts']);
+  });
+
+  it.each<[string[], string]>([
+    [['--select', 'people'], '--select: unknown stream people (streams: export, engage, funnels, revenue, annotations, cohorts, cohort_members)'],
+    [['--select', 'engage', '--catalog', 'whatever.json'], '--select chooses streams when there is no catalog'],
+  ])('%j is a usage error (exit 2)', async (args, message) => {
+    const result = await runBinary('tap-mixpanel', ['--config', configPath, ...args]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(message);
+  });
+});
+
 describe('undocumented legacy endpoints retired (404)', () => {
   afterAll(async () => {
     await postJson(`${sandbox.url}/__admin/settings`, { faults: [] });

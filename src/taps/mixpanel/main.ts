@@ -5,14 +5,14 @@ import { createProgram, parseArguments, readPackageInfo, type CommonOptions } fr
 import { runCli } from '../../cli/run.js';
 import { UsageError } from '../../errors/index.js';
 import { createLogger, type Logger } from '../../log/logger.js';
-import { catalogSelectionReport, parseCatalogText, type Catalog } from '../../singer/catalog.js';
+import { catalogSelectionReport, parseCatalogText, selectStreams, type Catalog } from '../../singer/catalog.js';
 import { parseStateText, type SingerState } from '../../singer/state.js';
 import { SingerWriter } from '../../singer/writer.js';
 import { finishCheck } from '../../cli/check-report.js';
 import { checkTapConnection } from './check.js';
 import { MixpanelClient } from './client.js';
 import { loadTapConfig, tapConfigSchema } from './config.js';
-import { discover } from './discover.js';
+import { defaultCatalog, discover } from './discover.js';
 import { checkTapState } from './state-shape.js';
 import { STREAMS } from './streams/index.js';
 import { runSync } from './sync.js';
@@ -23,6 +23,7 @@ export const TAP_CAPABILITIES = ['catalog', 'discover', 'properties', 'state', '
 
 const EXAMPLES = `Examples:
   tap-mixpanel --config config.json --discover > catalog.json
+  tap-mixpanel --config config.json --discover --select engage > engage-only.json
   tap-mixpanel --config config.json --catalog catalog.json --state state.json | target-mailchimp --config target.json > state.new.json
   TAP_MIXPANEL_API_SECRET=... TAP_MIXPANEL_START_DATE=2024-01-01 tap-mixpanel --config ENV
   tap-mixpanel --about --format markdown
@@ -34,6 +35,23 @@ interface TapOptions extends CommonOptions {
   catalog?: string;
   properties?: string;
   discover?: boolean;
+  select: string[];
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** The stream names of --select (comma-separated, repeatable); undefined when not given. */
+function selectedStreams(values: string[]): string[] | undefined {
+  if (values.length === 0) return undefined;
+  const names = values.flatMap((v) => v.split(',')).map((n) => n.trim()).filter((n) => n !== '');
+  const known = STREAMS.map((s) => s.name);
+  const unknown = names.filter((n) => !known.includes(n));
+  if (unknown.length > 0 || names.length === 0) {
+    throw new UsageError(`--select: ${unknown.length > 0 ? `unknown stream ${unknown.join(', ')}` : 'no stream named'} (streams: ${known.join(', ')})`);
+  }
+  return names;
 }
 
 function readTextFile(path: string, what: string): string {
@@ -76,7 +94,13 @@ export function main(argv: string[] = process.argv): Promise<never> {
       .option('-s, --state <file>', 'state from the previous run (the last line the target printed)')
       .option('--catalog <file>', 'catalog selecting streams and properties (from --discover)')
       .option('-p, --properties <file>', 'legacy name of --catalog')
-      .option('-d, --discover', 'print the catalog of streams and exit');
+      .option('-d, --discover', 'print the catalog of streams and exit')
+      .option(
+        '--select <streams>',
+        'only these streams (comma-separated, repeatable): with --discover, the catalog printed selects them; without a catalog, the run syncs them',
+        collect,
+        [],
+      );
     if (!parseArguments(program, argv)) return;
     const options = program.opts<TapOptions>();
     const version = readPackageInfo().version;
@@ -88,13 +112,18 @@ export function main(argv: string[] = process.argv): Promise<never> {
     if (options.test) return finishCheck(NAME, await checkTapConnection(config, `${NAME}/${version}`));
     const log = createLogger(NAME);
     const catalogPath = options.catalog ?? options.properties;
-    const catalog: Catalog | undefined = catalogPath && !options.discover ? readCatalog(catalogPath, log) : undefined;
+    const select = selectedStreams(options.select);
+    if (select && catalogPath && !options.discover) {
+      throw new UsageError('--select chooses streams when there is no catalog: select them in the catalog instead, or leave out --catalog');
+    }
+    let catalog: Catalog | undefined = catalogPath && !options.discover ? readCatalog(catalogPath, log) : undefined;
+    if (select && !options.discover) catalog = selectStreams(defaultCatalog(config), select);
     const state: SingerState | undefined = options.state && !options.discover ? readState(options.state, log) : undefined;
     const client = new MixpanelClient(config, { userAgent: `${NAME}/${version}`, signal });
     try {
       if (options.discover) {
         const discovered = await discover(config, { client, log });
-        process.stdout.write(JSON.stringify(discovered, null, 2) + '\n');
+        process.stdout.write(JSON.stringify(select ? selectStreams(discovered, select) : discovered, null, 2) + '\n');
         return;
       }
       const writer = new SingerWriter(process.stdout);

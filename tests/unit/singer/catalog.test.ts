@@ -6,6 +6,7 @@ import {
   makeRecordFilter,
   parseCatalog,
   parseCatalogText,
+  selectStreams,
   StreamSelection,
   type CatalogEntry,
   type MetadataEntry,
@@ -331,5 +332,28 @@ describe('catalogSelectionReport', () => {
 
   it('reports nothing selected for a catalog that deselects everything', () => {
     expect(catalogSelectionReport(catalog(['engage', false], ['export', false]), known)).toEqual({ unknownSelected: [], knownSelected: [] });
+  });
+});
+
+describe('selectStreams', () => {
+  const catalog = {
+    streams: [
+      entry([stream({ 'selected-by-default': true }), property('email', { selected: false })], { tap_stream_id: 'engage', stream: 'engage' }),
+      entry(undefined, { tap_stream_id: 'export', stream: 'export' }),
+    ],
+  };
+
+  it('selects exactly the named streams at stream level and leaves property choices alone', () => {
+    const selected = selectStreams(catalog, ['export']);
+    const [engage, exp] = selected.streams.map((e) => new StreamSelection(e));
+    expect(engage?.streamSelected).toBe(false);
+    expect(exp?.streamSelected).toBe(true);
+    expect(selected.streams[0]?.metadata?.find((m) => m.breadcrumb[1] === 'email')?.metadata).toEqual({ selected: false });
+  });
+
+  it('does not change the catalog it is given', () => {
+    const before = structuredClone(catalog);
+    selectStreams(catalog, ['engage']);
+    expect(catalog).toEqual(before);
   });
 });
