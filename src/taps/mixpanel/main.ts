@@ -91,7 +91,7 @@ function readState(path: string, log: Logger): SingerState | undefined {
 export function main(argv: string[] = process.argv): Promise<never> {
   return runCli(NAME, async ({ signal }) => {
     const program = createProgram(NAME, DESCRIPTION, EXAMPLES)
-      .option('-s, --state <file>', 'state from the previous run (the last line the target printed)')
+      .option('-s, --state <file>', "state from the previous run: the target's output, one state per line (the last wins) or one JSON document; empty = from start_date")
       .option('--catalog <file>', 'catalog selecting streams and properties (from --discover)')
       .option('-p, --properties <file>', 'legacy name of --catalog')
       .option('-d, --discover', 'print the catalog of streams and exit')
