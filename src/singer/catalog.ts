@@ -207,7 +207,7 @@ export function parseCatalogText(text: string, source: string): Catalog {
   try {
     raw = parseJsonText(stripBom(text));
   } catch (err) {
-    if (err instanceof JsonSyntaxError) throw new InputError(`catalog ${source} is not valid JSON: ${err.message}`);
+    if (err instanceof JsonSyntaxError) throw new InputError(`catalog file ${source} is not valid JSON: ${err.message}`);
     throw err;
   }
   return parseCatalog(raw, source);

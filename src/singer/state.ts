@@ -140,7 +140,7 @@ export function parseStateText(text: string, source: string): StateFileContent {
   const body = stripBom(text);
   if (body.trim() === '') return { state: undefined, empty: true, reason: 'is empty' };
   const fail = (err: unknown): never => {
-    if (err instanceof JsonSyntaxError) throw new InputError(`state ${source} is not valid JSON: ${err.message}`);
+    if (err instanceof JsonSyntaxError) throw new InputError(`state file ${source} is not valid JSON: ${err.message}`);
     throw err;
   };
   let values: Array<{ value: unknown; line: number }>;

@@ -86,7 +86,7 @@ describe('tap-mixpanel --state: what targets leave behind', () => {
     const path = file('broken-lines.json', '{"bookmarks": {}}\n{"bookmarks": {"export": oops}}\n');
     const result = await runBinary('tap-mixpanel', ['--config', configPath, '--state', path]);
     expect(result.code).toBe(3);
-    expect(result.stderr).toContain(`state ${path} is not valid JSON: line 2, column 26: expected a value`);
+    expect(result.stderr).toContain(`state file ${path} is not valid JSON: line 2, column 26: expected a value`);
     expect(result.stderr).not.toContain('oops');
   });
 });

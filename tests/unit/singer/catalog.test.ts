@@ -303,7 +303,7 @@ describe('parseCatalogText', () => {
     }
     expect(error).toBeInstanceOf(InputError);
     expect((error as InputError).message).toBe(
-      'catalog c.json is not valid JSON: line 3, column 23: expected a value (an object, array, string, number, true, false or null), found a letter',
+      'catalog file c.json is not valid JSON: line 3, column 23: expected a value (an object, array, string, number, true, false or null), found a letter',
     );
   });
 });

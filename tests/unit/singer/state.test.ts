@@ -283,7 +283,7 @@ describe('parseStateText: what targets and orchestrators leave in a state file',
     const text = `${JSON.stringify(first)}\n{"bookmarks": {"export": SECRETISH}}\n${JSON.stringify(last)}\n`;
     const error = inputError(() => parseStateText(text, 'state.json'));
     expect(error.message).toBe(
-      'state state.json is not valid JSON: line 2, column 26: expected a value (an object, array, string, number, true, false or null), found a letter',
+      'state file state.json is not valid JSON: line 2, column 26: expected a value (an object, array, string, number, true, false or null), found a letter',
     );
     expect(error.message).not.toContain('SECRETISH');
   });
@@ -291,7 +291,7 @@ describe('parseStateText: what targets and orchestrators leave in a state file',
   it('names line and column in a broken pretty-printed document, counted in the whole file', () => {
     const text = '{\n  "bookmarks": {\n    "export": {"replication_key_value": "2024-01-01"\n  }\n';
     expect(inputError(() => parseStateText(text, 's.json')).message).toBe(
-      "state s.json is not valid JSON: line 5, column 1: expected ',' or '}' after a property value, found the end of the file",
+      "state file s.json is not valid JSON: line 5, column 1: expected ',' or '}' after a property value, found the end of the file",
     );
   });
 
