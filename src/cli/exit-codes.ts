@@ -13,3 +13,9 @@ export const EXIT_CODES = {
 export function exitCodeFor(kind: ErrorKind): number {
   return EXIT_CODES[kind];
 }
+
+/**
+ * Exit codes after a second SIGINT/SIGTERM, which stops at once instead of at the next safe
+ * point: 128 + the signal number, as shells report a process killed by it.
+ */
+export const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const satisfies Partial<Record<NodeJS.Signals, number>>;

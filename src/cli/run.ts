@@ -6,7 +6,7 @@
 import { AppError, errorMessage } from '../errors/index.js';
 import { createLogger } from '../log/logger.js';
 import { redact } from '../log/redact.js';
-import { EXIT_CODES, exitCodeFor } from './exit-codes.js';
+import { EXIT_CODES, exitCodeFor, SIGNAL_EXIT_CODES } from './exit-codes.js';
 
 export interface RunContext {
   /** Aborted on the first SIGTERM/SIGINT: commands stop at a safe boundary and finish cleanly. */
@@ -43,7 +43,7 @@ export async function runCli(binary: string, main: (context: RunContext) => Prom
       controller.abort();
     } else {
       process.stderr.write(`${binary}: stopped by a second ${signal}\n`);
-      process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
+      process.exit(signal === 'SIGINT' ? SIGNAL_EXIT_CODES.SIGINT : SIGNAL_EXIT_CODES.SIGTERM);
     }
   };
   process.on('SIGTERM', onSignal);

@@ -13,6 +13,7 @@
  * PipelineWise selects whole streams only, so properties without a flag follow their stream.
  */
 import { InputError } from '../errors/index.js';
+import { JsonSyntaxError, parseJsonText, stripBom } from './json-file.js';
 import type { JsonObject, JsonSchema } from './messages.js';
 
 export type Breadcrumb = string[];
@@ -198,4 +199,50 @@ export function parseCatalog(raw: unknown, source: string): Catalog {
     e.stream ??= e.tap_stream_id;
   });
   return raw as Catalog;
+}
+
+/** A catalog file's text (a BOM is fine); a syntax error is named by line and column, never quoted. */
+export function parseCatalogText(text: string, source: string): Catalog {
+  let raw: unknown;
+  try {
+    raw = parseJsonText(stripBom(text));
+  } catch (err) {
+    if (err instanceof JsonSyntaxError) throw new InputError(`catalog file ${source} is not valid JSON: ${err.message}`);
+    throw err;
+  }
+  return parseCatalog(raw, source);
+}
+
+/**
+ * What a catalog selects that a tap cannot sync: stream ids it selects but the tap does not
+ * have, and whether it selects any stream the tap has. A catalog written for another tap (or
+ * with a typo) would otherwise sync nothing without a word.
+ */
+export function catalogSelectionReport(catalog: Catalog, knownStreams: readonly string[]): { unknownSelected: string[]; knownSelected: string[] } {
+  const known = new Set(knownStreams);
+  const unknownSelected: string[] = [];
+  const knownSelected: string[] = [];
+  for (const entry of catalog.streams) {
+    if (!new StreamSelection(entry).streamSelected) continue;
+    (known.has(entry.tap_stream_id) ? knownSelected : unknownSelected).push(entry.tap_stream_id);
+  }
+  return { unknownSelected, knownSelected };
+}
+
+/**
+ * A copy of the catalog with exactly `streams` selected at stream level (the others explicitly
+ * unselected); property selections are left as they are. What `--select` writes.
+ */
+export function selectStreams(catalog: Catalog, streams: readonly string[]): Catalog {
+  const wanted = new Set(streams);
+  return {
+    ...catalog,
+    streams: catalog.streams.map((entry) => {
+      const metadata = structuredClone(entry.metadata ?? []);
+      let root = metadata.find((m) => m.breadcrumb.length === 0);
+      if (!root) metadata.unshift((root = { breadcrumb: [], metadata: {} }));
+      root.metadata.selected = wanted.has(entry.tap_stream_id);
+      return { ...entry, metadata };
+    }),
+  };
 }

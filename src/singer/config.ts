@@ -6,6 +6,8 @@
  * strings ("30", "true") are converted to their schema type, as configs written for the Python
  * Singer connectors often hold them so. Values of
  * properties marked `"secret": true` are registered with the redactor before anything is logged.
+ * A config file may start with a UTF-8 byte order mark; a file that is not JSON is reported by
+ * line and column, never by the text around the error.
  */
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
@@ -13,6 +15,7 @@ import { DateTime } from 'luxon';
 import { ConfigError } from '../errors/index.js';
 import { createLogger } from '../log/logger.js';
 import { registerSecret } from '../log/redact.js';
+import { JsonSyntaxError, parseJsonText, stripBom } from './json-file.js';
 import type { JsonObject, JsonSchema } from './messages.js';
 
 const log = createLogger('config');
@@ -175,9 +178,11 @@ function readConfigFile(path: string): JsonObject {
   }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    parsed = parseJsonText(stripBom(text));
   } catch (err) {
-    throw new ConfigError(`config file ${path} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+    // Line and column only: the text around a syntax error in a config file is often a secret.
+    if (err instanceof JsonSyntaxError) throw new ConfigError(`config file ${path} is not valid JSON: ${err.message}`);
+    throw err;
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new ConfigError(`config file ${path} must hold a JSON object of settings`);

@@ -7,8 +7,17 @@
  *    "currently_syncing": null}
  * Shapes read as well: the same; plain string bookmarks ({"bookmarks": {"export": "2024-01-01T00:00:00Z"}}) as
  * written by older Mixpanel taps; and a whole STATE message ({"type": "STATE", "value": {...}}).
+ *
+ * State files (`--state FILE`) hold what targets leave behind: one JSON document (pretty-printed
+ * or not), or several state lines as `target > state.json` captures them, of which the last one
+ * wins (the Singer convention, and what Meltano keeps). A BOM, CRLF line ends and blank lines are
+ * fine. A file with no state in it (empty, blank, or `null`) means "no bookmarks yet"; the caller
+ * says so in a warning. Singer lets a state be any JSON value, but this tap can only resume from
+ * an object with "bookmarks": any other value (a number, a string, a list) is refused with exit
+ * 3 rather than silently starting over from start_date.
  */
 import { InputError } from '../errors/index.js';
+import { JsonSyntaxError, parseJsonText, stripBom } from './json-file.js';
 import type { JsonObject } from './messages.js';
 
 export type BookmarkValue = string | number;
@@ -55,27 +64,119 @@ function sameContext(a: JsonObject, b: JsonObject): boolean {
   return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
 }
 
-/** Parses a state file's content into the shape above; errors name the source. */
+function kindOf(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'an object';
+  return `a ${typeof value}`;
+}
+
+/** A state value in a message: short, because a state is not secret but can be long. */
+export function showStateValue(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+/** Checks the Singer fields of one bookmark (stream or partition level); `at` names it, e.g. bookmarks.export. */
+function checkBookmark(bookmark: JsonObject, at: string, fail: (problem: string) => never): void {
+  if (bookmark.replication_key !== undefined && typeof bookmark.replication_key !== 'string') {
+    fail(`${at}.replication_key must be a string, the name of the replication key (got ${showStateValue(bookmark.replication_key)})`);
+  }
+  // Some taps write null for "no value yet": the same as no bookmark.
+  if (bookmark.replication_key_value === null) delete bookmark.replication_key_value;
+  const value = bookmark.replication_key_value;
+  if (value !== undefined && typeof value !== 'string' && typeof value !== 'number') {
+    fail(`${at}.replication_key_value must be a string or a number (got ${kindOf(value)})`);
+  }
+}
+
+/** Parses a state value (already JSON-decoded) into the shape above; errors name the source and the key. */
 export function parseState(raw: unknown, source: string): SingerState {
+  const fail = (problem: string): never => {
+    throw new InputError(`state ${source}: ${problem}`);
+  };
   if (raw === null || raw === undefined) return { bookmarks: {} };
-  if (!isObject(raw)) throw new InputError(`state ${source}: expected a JSON object`);
+  if (!isObject(raw)) {
+    return fail(`expected a JSON object with "bookmarks", as this tap writes (got ${kindOf(raw)}); remove the file to start from start_date`);
+  }
   const value = raw.type === 'STATE' && isObject(raw.value) ? raw.value : raw;
   const bookmarksRaw = value.bookmarks ?? {};
-  if (!isObject(bookmarksRaw)) throw new InputError(`state ${source}: "bookmarks" must be an object`);
+  if (!isObject(bookmarksRaw)) fail(`"bookmarks" must be an object (got ${kindOf(bookmarksRaw)})`);
   const bookmarks: Record<string, StreamState> = {};
-  for (const [stream, bookmark] of Object.entries(bookmarksRaw)) {
+  for (const [stream, bookmark] of Object.entries(bookmarksRaw as JsonObject)) {
     if (typeof bookmark === 'string' || typeof bookmark === 'number') {
       bookmarks[stream] = { replication_key_value: bookmark };
     } else if (isObject(bookmark)) {
-      if (bookmark.partitions !== undefined && !Array.isArray(bookmark.partitions)) {
-        throw new InputError(`state ${source}: bookmarks.${stream}.partitions must be an array`);
+      const copy = structuredClone(bookmark);
+      checkBookmark(copy, `bookmarks.${stream}`, fail);
+      if (copy.partitions !== undefined) {
+        if (!Array.isArray(copy.partitions)) fail(`bookmarks.${stream}.partitions must be an array (got ${kindOf(copy.partitions)})`);
+        (copy.partitions as unknown[]).forEach((partition, index) => {
+          const at = `bookmarks.${stream}.partitions[${index}]`;
+          if (!isObject(partition)) return fail(`${at} must be an object with a "context" (got ${kindOf(partition)})`);
+          if (!isObject(partition.context)) fail(`${at}.context must be an object naming the partition, e.g. {"funnel_id": 7} (got ${kindOf(partition.context)})`);
+          checkBookmark(partition, at, fail);
+        });
       }
-      bookmarks[stream] = structuredClone(bookmark) as StreamState;
+      bookmarks[stream] = copy as StreamState;
     } else {
-      throw new InputError(`state ${source}: bookmarks.${stream} must be an object or a string`);
+      fail(`bookmarks.${stream} must be an object or a string (got ${kindOf(bookmark)})`);
     }
   }
   return { ...structuredClone(value), bookmarks, currently_syncing: typeof value.currently_syncing === 'string' ? value.currently_syncing : null };
+}
+
+export type StateFileContent =
+  | { state: SingerState; empty: false; lines: number }
+  /** Nothing to resume from: `reason` says why ("is empty", "holds null"). */
+  | { state: undefined; empty: true; reason: string };
+
+/**
+ * A state file's text: one JSON document, or one state per line (the last wins). A line that is
+ * not JSON is named by line and column, never quoted. Returns `empty` when the file holds no state.
+ */
+export function parseStateText(text: string, source: string): StateFileContent {
+  const body = stripBom(text);
+  if (body.trim() === '') return { state: undefined, empty: true, reason: 'is empty' };
+  const fail = (err: unknown): never => {
+    if (err instanceof JsonSyntaxError) throw new InputError(`state file ${source} is not valid JSON: ${err.message}`);
+    throw err;
+  };
+  let values: Array<{ value: unknown; line: number }>;
+  try {
+    values = [{ value: JSON.parse(body) as unknown, line: 1 }];
+  } catch {
+    // Not one document: one state per line (as `target > state.json` writes them), unless the
+    // first line is not JSON on its own, in which case the whole file is one broken document.
+    const lines = body.split('\n').map((line) => line.replace(/\r$/, ''));
+    const first = lines.findIndex((line) => line.trim() !== '');
+    try {
+      parseJsonText(lines[first] ?? '');
+    } catch {
+      try {
+        parseJsonText(body);
+      } catch (err) {
+        fail(err);
+      }
+    }
+    values = [];
+    lines.forEach((line, index) => {
+      if (line.trim() === '') return;
+      try {
+        values.push({ value: parseJsonText(line, index + 1), line: index + 1 });
+      } catch (err) {
+        fail(err);
+      }
+    });
+  }
+  const last = values[values.length - 1] as { value: unknown; line: number };
+  const where = values.length > 1 ? `${source} line ${last.line}` : source;
+  if (last.value === null) return { state: undefined, empty: true, reason: values.length > 1 ? `ends with a null state (line ${last.line})` : 'holds null' };
+  if (isObject(last.value) && typeof last.value.type === 'string' && last.value.type !== 'STATE') {
+    throw new InputError(`state ${where}: is a ${last.value.type} message, not a state (give the target's output, or the tap's STATE lines)`);
+  }
+  return { state: parseState(last.value, where), empty: false, lines: values.length };
 }
 
 export class StateStore {

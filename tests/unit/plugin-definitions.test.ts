@@ -1,38 +1,27 @@
 /**
  * The Meltano plugin definitions agree with the config JSON Schemas, both ways: every schema key
- * is a setting with the right kind and `sensitive` flag, and every setting is a schema key.
- * After changing a schema run `npm run plugin-files`.
+ * is a setting with the right kind and `sensitive` flag, and every setting is a schema key. The
+ * lists are read as YAML by their path (as Meltano reads them), so the check also holds for a
+ * meltano.yml that Meltano rewrote without our marker comments. After changing a schema run
+ * `npm run plugin-files`.
  */
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
-import { meltanoKind, renderMeltanoSettings, yamlSection } from '../../src/cli/plugin-definitions.js';
+import { parseDocument, stringify } from 'yaml';
+import {
+  expectedSettings,
+  listedSettings,
+  meltanoKind,
+  meltanoSettings,
+  PLUGIN_SETTINGS_FILES,
+  replaceSettingsList,
+  yamlSectionMarkers,
+  type PluginSettingsFile,
+} from '../../src/cli/plugin-definitions.js';
 import { loadSchema } from '../../src/schemas/index.js';
-import type { JsonSchema } from '../../src/singer/messages.js';
 
 const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
-
-interface ListedSetting {
-  name: string;
-  kind?: string;
-  sensitive: boolean;
-}
-
-/** Reads `- name:` / `kind:` / `sensitive:` lines of a generated settings list (our own fixed layout). */
-function listedSettings(section: string): ListedSetting[] {
-  const settings: ListedSetting[] = [];
-  for (const line of section.split('\n')) {
-    const name = /^\s*- name: (\S+)\s*$/.exec(line);
-    const current = settings[settings.length - 1];
-    if (name?.[1]) settings.push({ name: name[1], sensitive: false });
-    else if (current && /^\s+kind: (\S+)\s*$/.test(line)) current.kind = /kind: (\S+)/.exec(line)?.[1];
-    else if (current && /^\s+sensitive: (true|false)\s*$/.test(line)) current.sensitive = line.trim() === 'sensitive: true';
-  }
-  return settings;
-}
-
-function expectedSettings(schema: JsonSchema): ListedSetting[] {
-  return Object.entries(schema.properties ?? {}).map(([name, prop]) => ({ name, kind: meltanoKind(prop), sensitive: prop.secret === true }));
-}
+const parse = (text: string) => parseDocument(text);
 
 /** Top-level `key:` followed by `- item` lines. */
 function yamlList(document: string, key: string): string[] {
@@ -48,26 +37,104 @@ function yamlList(document: string, key: string): string[] {
   return items;
 }
 
-const CASES = [
-  { file: 'meltano/tap-mixpanel.yml', section: 'settings', schema: 'tap-mixpanel.config.json', indent: 0 },
-  { file: 'meltano/target-mailchimp.yml', section: 'settings', schema: 'target-mailchimp.config.json', indent: 0 },
-  { file: 'meltano/meltano.yml', section: 'tap-mixpanel', schema: 'tap-mixpanel.config.json', indent: 4 },
-  { file: 'meltano/meltano.yml', section: 'target-mailchimp', schema: 'target-mailchimp.config.json', indent: 4 },
-];
+const CASES = PLUGIN_SETTINGS_FILES.map((entry) => ({ ...entry, where: entry.location.kind === 'project' ? entry.location.plugin : 'settings' }));
+
+/** A meltano.yml as Meltano leaves it after rewriting it: no comments, its own indentation. */
+function rewrittenByMeltano(text: string): string {
+  const doc = parseDocument(text);
+  const strip = (node: unknown): void => {
+    if (node === null || typeof node !== 'object') return;
+    const n = node as { comment?: string; commentBefore?: string; items?: unknown[]; key?: unknown; value?: unknown };
+    delete n.comment;
+    delete n.commentBefore;
+    for (const item of n.items ?? []) strip(item);
+    strip(n.key);
+    strip(n.value);
+  };
+  strip(doc.contents);
+  doc.commentBefore = null;
+  doc.comment = null;
+  return doc.toString({ indentSeq: true, lineWidth: 0 });
+}
 
 describe('Meltano plugin definitions', () => {
-  it.each(CASES)('$file ($section) lists exactly the settings of $schema, with kinds and sensitive flags', ({ file, section, schema }) => {
-    const text = yamlSection(read(file), section);
-    expect(text).toBeDefined();
-    const listed = listedSettings(text ?? '');
-    const expected = expectedSettings(loadSchema(schema));
+  it.each(CASES)('$file ($where) lists exactly the settings of $schema, with kinds and sensitive flags', ({ file, location, schema }) => {
+    const listed = listedSettings(read(file), location, parse) as Array<{ name: string; kind: string; sensitive: boolean }>;
+    const loaded = loadSchema(schema);
+    const expected = Object.entries(loaded.properties ?? {}).map(([name, prop]) => ({ name, kind: meltanoKind(prop), sensitive: prop.secret === true }));
     // Both directions: nothing missing, nothing extra, same kind, secret <-> sensitive.
-    expect(listed.map((s) => s.name).sort()).toEqual(expected.map((s) => s.name).sort());
-    expect([...listed].sort((a, b) => a.name.localeCompare(b.name))).toEqual([...expected].sort((a, b) => a.name.localeCompare(b.name)));
+    const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name);
+    expect(listed.map(({ name, kind, sensitive }) => ({ name, kind, sensitive })).sort(byName)).toEqual(expected.sort(byName));
+    expect(listed).toEqual(expectedSettings(loaded));
   });
 
-  it.each(CASES)('$file ($section) is what npm run plugin-files renders from $schema', ({ file, section, schema, indent }) => {
-    expect(yamlSection(read(file), section)).toBe(renderMeltanoSettings(loadSchema(schema), indent));
+  it.each(CASES)('$file ($where) is what npm run plugin-files renders from $schema', ({ file, location, section, schema }) => {
+    const text = read(file);
+    expect(replaceSettingsList(text, { location, section }, loadSchema(schema), parse)).toBe(text);
+    const [start, end] = yamlSectionMarkers(section);
+    expect(text).toContain(start);
+    expect(text).toContain(end);
+  });
+
+  it('finds the settings lists of a meltano.yml that Meltano rewrote (comments and markers gone, other indentation) and regenerates them there', () => {
+    const original = read('meltano/meltano.yml');
+    let rewritten = rewrittenByMeltano(original);
+    expect(rewritten).not.toContain('generated from src/schemas');
+    expect(rewritten).toMatch(/^ {4}- name: tap-mixpanel$/m);
+    // A stale list, as after a schema change: one setting gone, one description edited.
+    const doc = parseDocument(rewritten);
+    const tapSettings = doc.getIn(['plugins', 'extractors', 0, 'settings']) as { items: unknown[] };
+    tapSettings.items.splice(3, 1);
+    doc.setIn(['plugins', 'loaders', 0, 'settings', 0, 'description'], 'out of date');
+    rewritten = doc.toString({ indentSeq: true, lineWidth: 0 });
+
+    const projectFiles = PLUGIN_SETTINGS_FILES.filter((f) => f.file === 'meltano/meltano.yml');
+    const stale = projectFiles.map((f) => listedSettings(rewritten, f.location, parse));
+    expect(stale).not.toEqual(projectFiles.map((f) => expectedSettings(loadSchema(f.schema))));
+
+    const apply = (text: string) => projectFiles.reduce((t, f: PluginSettingsFile) => replaceSettingsList(t, f, loadSchema(f.schema), parse), text);
+    const regenerated = apply(rewritten);
+    for (const f of projectFiles) expect(listedSettings(regenerated, f.location, parse)).toEqual(expectedSettings(loadSchema(f.schema)));
+    // Everything else is untouched, as data and as text outside the lists.
+    const withoutSettings = (text: string) => {
+      const data = parseDocument(text).toJS() as { plugins: Record<string, Array<Record<string, unknown>>> };
+      for (const plugins of Object.values(data.plugins)) for (const p of plugins) delete p.settings;
+      return data;
+    };
+    expect(withoutSettings(regenerated)).toEqual(withoutSettings(original));
+    expect(regenerated.split('\n').slice(0, 5)).toEqual(rewritten.split('\n').slice(0, 5));
+    expect(apply(regenerated)).toBe(regenerated);
+  });
+
+  it('names the path when a settings list cannot be found', () => {
+    const text = stringify({ plugins: { extractors: [{ name: 'tap-other', settings: [{ name: 'x' }] }] } });
+    const entry = PLUGIN_SETTINGS_FILES.find((f) => f.section === 'tap-mixpanel') as PluginSettingsFile;
+    expect(() => replaceSettingsList(text, entry, loadSchema(entry.schema), parse)).toThrow('no plugins.extractors[name=tap-mixpanel].settings found');
+  });
+
+  it('tells Meltano users that array settings take JSON arrays (Meltano refuses comma-separated values)', () => {
+    for (const schema of ['tap-mixpanel.config.json', 'target-mailchimp.config.json']) {
+      const arrays = meltanoSettings(loadSchema(schema)).filter((s) => s.kind === 'array');
+      expect(arrays.length).toBeGreaterThan(0);
+      for (const setting of arrays) {
+        expect(setting.description).not.toMatch(/comma-separated string/);
+        expect(setting.description).toContain('In Meltano: a JSON array');
+      }
+    }
+  });
+
+  it('the example project has no deprecated version key and syncs engage INCREMENTAL, so Meltano stores a bookmark', async () => {
+    const project = parseDocument(read('meltano/meltano.yml')).toJS() as {
+      version?: unknown;
+      plugins: { extractors: Array<{ name: string; select?: string[]; metadata?: Record<string, Record<string, unknown>> }> };
+    };
+    expect(project).not.toHaveProperty('version');
+    const tap = project.plugins.extractors.find((p) => p.name === 'tap-mixpanel');
+    expect(tap?.select).toEqual(['engage.*']);
+    const { STREAMS } = await import('../../src/taps/mixpanel/streams/index.js');
+    const engage = STREAMS.find((s) => s.name === 'engage');
+    expect(tap?.metadata?.engage?.['replication-method']).toBe('INCREMENTAL');
+    expect(engage?.validReplicationKeys).toContain(tap?.metadata?.engage?.['replication-key']);
   });
 
   it.each([

@@ -9,6 +9,8 @@ export interface StreamSummary {
   stream: string;
   records: number;
   seconds: number;
+  /** Why the stream ended without being read, e.g. "skipped: 402, not in the plan". */
+  note?: string;
 }
 
 export interface ProgressOptions {
@@ -30,6 +32,7 @@ export class StreamProgress {
   private lastReportMs: number;
   private recordsAtLastReport = 0;
   private label: string | undefined;
+  private note: string | undefined;
 
   constructor(
     readonly stream: string,
@@ -66,8 +69,13 @@ export class StreamProgress {
     return this.records;
   }
 
+  /** The stream was skipped (the warning is logged by whoever skipped it); the summary says why. */
+  skip(reason: string): void {
+    this.note = reason;
+  }
+
   finish(): StreamSummary {
-    return { stream: this.stream, records: this.records, seconds: (this.now() - this.startedMs) / 1000 };
+    return { stream: this.stream, records: this.records, seconds: (this.now() - this.startedMs) / 1000, ...(this.note ? { note: this.note } : {}) };
   }
 }
 
@@ -93,21 +101,26 @@ export class SyncProgress {
   }
 }
 
-/** A plain-text table: stream, records, duration, records/s, and a total row. */
+/** A plain-text table: stream, records, duration, records/s (and a note when a stream was skipped), and a total row. */
 export function renderSummaryTable(streams: readonly StreamSummary[]): string[] {
   const totalRecords = streams.reduce((n, s) => n + s.records, 0);
   const totalSeconds = streams.reduce((n, s) => n + s.seconds, 0);
+  const notes = streams.some((s) => s.note !== undefined);
   const rows = [
-    ['stream', 'records', 'duration', 'records/s'],
-    ...[...streams, { stream: 'total', records: totalRecords, seconds: totalSeconds }].map((s) => [
+    ['stream', 'records', 'duration', 'records/s', ...(notes ? ['note'] : [])],
+    ...[...streams, { stream: 'total', records: totalRecords, seconds: totalSeconds } as StreamSummary].map((s) => [
       s.stream,
       String(s.records),
       `${s.seconds.toFixed(1)} s`,
       String(recordsPerSecond(s.records, s.seconds)),
+      ...(notes ? [s.note ?? ''] : []),
     ]),
   ];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] as string).length)));
-  const format = (row: string[]) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
+  const last = widths.length - 1;
+  // The note column is left-aligned and last, so rows without a note end without padding.
+  const format = (row: string[]) =>
+    row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : notes && i === last ? cell : cell.padStart(widths[i]!))).join('  ').trimEnd();
   const lines = rows.map(format);
   lines.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
   return lines;

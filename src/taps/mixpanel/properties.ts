@@ -90,23 +90,29 @@ function isRecoverable(err: unknown): boolean {
   return status === 402 || status === 400;
 }
 
-async function recoverable<T>(log: Logger, what: string, call: () => Promise<T>, fallback: T): Promise<T> {
+async function recoverable<T>(log: Logger, what: string, call: () => Promise<T>, fallback: T, without = 'it'): Promise<T> {
   try {
     return await call();
   } catch (err) {
     if (!isRecoverable(err)) throw err;
-    log.warn(`discovery: ${what} failed; continuing without it`, { error: errorMessage(err) });
+    log.warn(`discovery: ${what} failed; continuing without ${without}`, { error: errorMessage(err) });
     return fallback;
   }
 }
 
-/** Profile properties of the project, typed by Mixpanel (one Query API call). */
+/**
+ * Profile properties of the project, typed by Mixpanel (one Query API call). The endpoint is
+ * undocumented (absent from Mixpanel's current specification): when it fails (a 404 once it is
+ * retired), engage keeps its built-in schema and, with select_properties_by_default, still
+ * passes every profile property through.
+ */
 export async function discoverProfileProperties(client: MixpanelClient, log: Logger): Promise<PropertySchemas> {
   const answer = await recoverable(
     log,
     'engage/properties',
     () => client.query.json<{ results?: Record<string, { type?: string; count?: number }> }>({ path: '/api/2.0/engage/properties' }),
     { results: {} },
+    "the project's profile properties (engage keeps its built-in schema)",
   );
   const out: PropertySchemas = {};
   for (const name of Object.keys(answer.results ?? {}).sort()) out[renameProperty(name)] = schemaForMixpanelType(answer.results?.[name]?.type);

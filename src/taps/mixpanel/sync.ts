@@ -102,7 +102,7 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
       selectedProperties: new Set(Object.keys(schema.properties ?? {})),
       ...(version === undefined ? {} : { tableVersion: version }),
       shared,
-    }))) {
+    }), (reason) => streamProgress.skip(reason))) {
       if (output.kind === 'records') {
         for (const record of output.records) await writer.writeRecord(stream.name, filter(record), timeExtracted, version);
         streamProgress.add(output.records.length);

@@ -2,8 +2,11 @@ import { describe, expect, it } from '@jest/globals';
 import { InputError } from '../../../src/errors/index.js';
 import {
   buildMetadata,
+  catalogSelectionReport,
   makeRecordFilter,
   parseCatalog,
+  parseCatalogText,
+  selectStreams,
   StreamSelection,
   type CatalogEntry,
   type MetadataEntry,
@@ -282,5 +285,75 @@ describe('parseCatalog', () => {
 
   it('accepts an empty catalog', () => {
     expect(parseCatalog({ streams: [] }, 'c.json')).toEqual({ streams: [] });
+  });
+});
+
+describe('parseCatalogText', () => {
+  it('reads a catalog file that starts with a byte order mark and uses CRLF', () => {
+    const text = '\uFEFF' + JSON.stringify({ streams: [{ tap_stream_id: 'engage', schema: {} }] }, null, 2).replace(/\n/g, '\r\n');
+    expect(parseCatalogText(text, 'c.json').streams.map((s) => s.tap_stream_id)).toEqual(['engage']);
+  });
+
+  it('names line and column of a syntax error, without quoting the file', () => {
+    let error: unknown;
+    try {
+      parseCatalogText('{\n  "streams": [\n    {"tap_stream_id": engage}\n  ]\n}', 'c.json');
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(InputError);
+    expect((error as InputError).message).toBe(
+      'catalog file c.json is not valid JSON: line 3, column 23: expected a value (an object, array, string, number, true, false or null), found a letter',
+    );
+  });
+});
+
+describe('catalogSelectionReport', () => {
+  const known = ['export', 'engage'];
+  const catalog = (...entries: Array<[string, boolean | undefined]>) => ({
+    streams: entries.map(([id, selected]) => ({
+      tap_stream_id: id,
+      stream: id,
+      schema: SCHEMA,
+      ...(selected === undefined ? {} : { metadata: [stream({ selected })] }),
+    })),
+  });
+
+  it('lists selected streams the tap does not have, and the ones it has', () => {
+    expect(catalogSelectionReport(catalog(['engage', true], ['users', true], ['events', false], ['export', false]), known)).toEqual({
+      unknownSelected: ['users'],
+      knownSelected: ['engage'],
+    });
+  });
+
+  it('counts an entry without metadata as selected (the Singer rule)', () => {
+    expect(catalogSelectionReport(catalog(['people', undefined]), known)).toEqual({ unknownSelected: ['people'], knownSelected: [] });
+  });
+
+  it('reports nothing selected for a catalog that deselects everything', () => {
+    expect(catalogSelectionReport(catalog(['engage', false], ['export', false]), known)).toEqual({ unknownSelected: [], knownSelected: [] });
+  });
+});
+
+describe('selectStreams', () => {
+  const catalog = {
+    streams: [
+      entry([stream({ 'selected-by-default': true }), property('email', { selected: false })], { tap_stream_id: 'engage', stream: 'engage' }),
+      entry(undefined, { tap_stream_id: 'export', stream: 'export' }),
+    ],
+  };
+
+  it('selects exactly the named streams at stream level and leaves property choices alone', () => {
+    const selected = selectStreams(catalog, ['export']);
+    const [engage, exp] = selected.streams.map((e) => new StreamSelection(e));
+    expect(engage?.streamSelected).toBe(false);
+    expect(exp?.streamSelected).toBe(true);
+    expect(selected.streams[0]?.metadata?.find((m) => m.breadcrumb[1] === 'email')?.metadata).toEqual({ selected: false });
+  });
+
+  it('does not change the catalog it is given', () => {
+    const before = structuredClone(catalog);
+    selectStreams(catalog, ['engage']);
+    expect(catalog).toEqual(before);
   });
 });

@@ -120,6 +120,23 @@ describe('loadConfig from files', () => {
     expect(loadError([path]).message).toMatch(new RegExp(`^config file ${path} is not valid JSON: `));
   });
 
+  it('reports a syntax error next to a secret by line and column only, never quoting the secret', () => {
+    // A quote forgotten before the secret: JSON.parse's own message would quote `..."_secret": GOODmpSECR"...`.
+    const path = configFile('{\n  "service_account_username": "sa.user",\n  "api_secret": GOODmpSECRET42",\n  "start_date": "2024-01-01"\n}\n');
+    const error = loadError([path]);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.message).toBe(
+      `config file ${path} is not valid JSON: line 3, column 17: expected a value (an object, array, string, number, true, false or null), found a letter`,
+    );
+    for (const part of ['GOOD', 'SECRET', 'mpSECR', 'sa.user']) expect(error.message).not.toContain(part);
+    expect(error.details).toEqual([]);
+  });
+
+  it('accepts a config file that starts with a UTF-8 byte order mark', () => {
+    const path = configFile('\uFEFF{"api_secret": "s3cr3t-value", "start_date": "2024-01-01"}\r\n');
+    expect(load([path])).toMatchObject({ api_secret: 's3cr3t-value', start_date: '2024-01-01' });
+  });
+
   it.each([['[1, 2]'], ['"text"'], ['null']])('names a config file that holds %s instead of an object', (content) => {
     const path = configFile(content);
     expect(loadError([path]).message).toBe(`config file ${path} must hold a JSON object of settings`);

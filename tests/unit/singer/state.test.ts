@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { InputError } from '../../../src/errors/index.js';
-import { compareBookmarkValues, parseState, StateStore, type BookmarkValue, type SingerState } from '../../../src/singer/state.js';
+import { compareBookmarkValues, parseState, parseStateText, StateStore, type BookmarkValue, type SingerState } from '../../../src/singer/state.js';
 
 describe('compareBookmarkValues', () => {
   it.each<[string, BookmarkValue, BookmarkValue, '<' | '=' | '>']>([
@@ -180,13 +180,39 @@ describe('parseState', () => {
   });
 
   it.each<[string, unknown, string]>([
-    ['an array', [], 'state /tmp/state.json: expected a JSON object'],
-    ['a string', 'bookmarks', 'state /tmp/state.json: expected a JSON object'],
-    ['bookmarks as an array', { bookmarks: [] }, 'state /tmp/state.json: "bookmarks" must be an object'],
-    ['bookmarks as a string', { bookmarks: 'x' }, 'state /tmp/state.json: "bookmarks" must be an object'],
-    ['a bookmark that is a list', { bookmarks: { export: ['x'] } }, 'state /tmp/state.json: bookmarks.export must be an object or a string'],
-    ['a bookmark that is true', { bookmarks: { engage: true } }, 'state /tmp/state.json: bookmarks.engage must be an object or a string'],
-    ['partitions that are not a list', { bookmarks: { funnels: { partitions: {} } } }, 'state /tmp/state.json: bookmarks.funnels.partitions must be an array'],
+    ['an array', [], 'state /tmp/state.json: expected a JSON object with "bookmarks", as this tap writes (got a list); remove the file to start from start_date'],
+    ['a string', 'bookmarks', 'state /tmp/state.json: expected a JSON object with "bookmarks", as this tap writes (got a string); remove the file to start from start_date'],
+    ['a number', 42, 'state /tmp/state.json: expected a JSON object with "bookmarks", as this tap writes (got a number); remove the file to start from start_date'],
+    ['bookmarks as an array', { bookmarks: [] }, 'state /tmp/state.json: "bookmarks" must be an object (got a list)'],
+    ['bookmarks as a string', { bookmarks: 'x' }, 'state /tmp/state.json: "bookmarks" must be an object (got a string)'],
+    ['a bookmark that is a list', { bookmarks: { export: ['x'] } }, 'state /tmp/state.json: bookmarks.export must be an object or a string (got a list)'],
+    ['a bookmark that is true', { bookmarks: { engage: true } }, 'state /tmp/state.json: bookmarks.engage must be an object or a string (got a boolean)'],
+    ['partitions that are not a list', { bookmarks: { funnels: { partitions: {} } } }, 'state /tmp/state.json: bookmarks.funnels.partitions must be an array (got an object)'],
+    [
+      'a replication_key_value that is an object',
+      { bookmarks: { export: { replication_key_value: { day: 1 } } } },
+      'state /tmp/state.json: bookmarks.export.replication_key_value must be a string or a number (got an object)',
+    ],
+    [
+      'a replication_key that is not a string',
+      { bookmarks: { export: { replication_key: 3 } } },
+      'state /tmp/state.json: bookmarks.export.replication_key must be a string, the name of the replication key (got 3)',
+    ],
+    [
+      'a partition without a context',
+      { bookmarks: { funnels: { partitions: [{ replication_key_value: '2024-01-01' }] } } },
+      'state /tmp/state.json: bookmarks.funnels.partitions[0].context must be an object naming the partition, e.g. {"funnel_id": 7} (got nothing)',
+    ],
+    [
+      'a partition that is a string',
+      { bookmarks: { funnels: { partitions: ['x'] } } },
+      'state /tmp/state.json: bookmarks.funnels.partitions[0] must be an object with a "context" (got a string)',
+    ],
+    [
+      'a partition value that is a list',
+      { bookmarks: { funnels: { partitions: [{ context: { funnel_id: 1 }, replication_key_value: [] }] } } },
+      'state /tmp/state.json: bookmarks.funnels.partitions[0].replication_key_value must be a string or a number (got a list)',
+    ],
   ])('rejects %s with an InputError naming the source', (_case, raw, message) => {
     let error: unknown;
     try {
@@ -196,5 +222,96 @@ describe('parseState', () => {
     }
     expect(error).toBeInstanceOf(InputError);
     expect((error as InputError).message).toBe(message);
+  });
+});
+
+describe('parseState: null replication values', () => {
+  it('reads a null replication_key_value as no value (some taps write it before their first run)', () => {
+    expect(parseState({ bookmarks: { engage: { replication_key: 'x', replication_key_value: null } } }, 's').bookmarks.engage).toEqual({ replication_key: 'x' });
+  });
+});
+
+function inputError(run: () => unknown): InputError {
+  try {
+    run();
+  } catch (err) {
+    if (err instanceof InputError) return err;
+    throw err;
+  }
+  throw new Error('expected an InputError');
+}
+
+describe('parseStateText: what targets and orchestrators leave in a state file', () => {
+  const first = { bookmarks: { export: { replication_key_value: '2024-01-01T00:00:00.000Z' } }, currently_syncing: 'export' };
+  const last = { bookmarks: { export: { replication_key_value: '2024-01-03T00:00:00.000Z' } }, currently_syncing: null };
+  const lines = [first, { bookmarks: { export: { replication_key_value: '2024-01-02T00:00:00.000Z' } }, currently_syncing: 'export' }, last]
+    .map((v) => JSON.stringify(v))
+    .join('\n');
+
+  it.each<[string, string]>([
+    ['several state lines, as `target > state.json` captures them: the last one wins', `${lines}\n`],
+    ['the same without a final newline', lines],
+    ['the same with CRLF line ends and trailing blank lines', `${lines.replace(/\n/g, '\r\n')}\r\n\r\n\n`],
+    ['the same after a byte order mark', `\uFEFF${lines}\n`],
+    ['blank lines between the states', lines.replace(/\n/g, '\n\n  \n')],
+    ['one pretty-printed document', JSON.stringify(last, null, 2)],
+    ['one pretty-printed document with CRLF and a BOM', `\uFEFF${JSON.stringify(last, null, 2).replace(/\n/g, '\r\n')}\r\n`],
+    ['a whole STATE message', JSON.stringify({ type: 'STATE', value: last })],
+    ['STATE message lines, as a tap writes them', `${JSON.stringify({ type: 'STATE', value: first })}\n${JSON.stringify({ type: 'STATE', value: last })}\n`],
+  ])('reads %s', (_case, text) => {
+    const content = parseStateText(text, 'state.json');
+    expect(content.empty).toBe(false);
+    expect(content.state).toEqual(last);
+  });
+
+  it('counts the state lines it read', () => {
+    expect(parseStateText(lines, 's')).toMatchObject({ lines: 3 });
+    expect(parseStateText(JSON.stringify(last, null, 2), 's')).toMatchObject({ lines: 1 });
+  });
+
+  it.each<[string, string, string]>([
+    ['an empty file', '', 'is empty'],
+    ['whitespace and newlines only', ' \n\r\n\t\n', 'is empty'],
+    ['a BOM only', '\uFEFF', 'is empty'],
+    ['null', 'null\n', 'holds null'],
+    ['state lines ending with null', `${JSON.stringify(first)}\nnull\n`, 'ends with a null state (line 2)'],
+  ])('reports %s as holding no state, with the reason', (_case, text, reason) => {
+    expect(parseStateText(text, 'state.json')).toEqual({ state: undefined, empty: true, reason });
+  });
+
+  it('names the line and column of a state line that is not JSON, never its text', () => {
+    const text = `${JSON.stringify(first)}\n{"bookmarks": {"export": SECRETISH}}\n${JSON.stringify(last)}\n`;
+    const error = inputError(() => parseStateText(text, 'state.json'));
+    expect(error.message).toBe(
+      'state file state.json is not valid JSON: line 2, column 26: expected a value (an object, array, string, number, true, false or null), found a letter',
+    );
+    expect(error.message).not.toContain('SECRETISH');
+  });
+
+  it('names line and column in a broken pretty-printed document, counted in the whole file', () => {
+    const text = '{\n  "bookmarks": {\n    "export": {"replication_key_value": "2024-01-01"\n  }\n';
+    expect(inputError(() => parseStateText(text, 's.json')).message).toBe(
+      "state file s.json is not valid JSON: line 5, column 1: expected ',' or '}' after a property value, found the end of the file",
+    );
+  });
+
+  it('names the line of a last state that is not an object', () => {
+    expect(inputError(() => parseStateText(`${JSON.stringify(first)}\n[1, 2]\n`, 's.json')).message).toBe(
+      'state s.json line 2: expected a JSON object with "bookmarks", as this tap writes (got a list); remove the file to start from start_date',
+    );
+  });
+
+  it('names the key of a bookmark with the wrong shape, and its line', () => {
+    const bad = { bookmarks: { export: { replication_key_value: { at: 1 } } } };
+    expect(inputError(() => parseStateText(`${JSON.stringify(first)}\n${JSON.stringify(bad)}\n`, 's.json')).message).toBe(
+      'state s.json line 2: bookmarks.export.replication_key_value must be a string or a number (got an object)',
+    );
+  });
+
+  it('refuses a file of Singer messages that ends with something other than a state', () => {
+    const record = JSON.stringify({ type: 'RECORD', stream: 'engage', record: { a: 1 } });
+    expect(inputError(() => parseStateText(`${JSON.stringify({ type: 'STATE', value: first })}\n${record}\n`, 'out.jsonl')).message).toBe(
+      "state out.jsonl line 2: is a RECORD message, not a state (give the target's output, or the tap's STATE lines)",
+    );
   });
 });

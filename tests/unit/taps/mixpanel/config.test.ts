@@ -97,6 +97,16 @@ describe('loadTapConfig: other cross-key checks', () => {
     ]);
   });
 
+  it("refuses query_max_concurrent above Mixpanel's 5 concurrent Query API requests, saying why", () => {
+    expect(problemsOf({ ...START, ...SERVICE_ACCOUNT, query_max_concurrent: 6 })).toEqual([
+      '"query_max_concurrent" must be <= 5 (got 6): Query API requests in flight at once, at most 5: Mixpanel allows 5 concurrent Query API requests per project and answers more with 429.',
+    ]);
+  });
+
+  it.each([1, 5])('accepts query_max_concurrent %d', (n) => {
+    expect(problemsOf({ ...START, ...SERVICE_ACCOUNT, query_max_concurrent: n })).toEqual([]);
+  });
+
   it('reports schema and cross-key problems together', () => {
     expect(problemsOf({ project_timezone: 'Nowhere' })).toEqual([
       '"start_date" is required: Sync data from this date when there is no bookmark, e.g. 2024-01-01T00:00:00Z. Dates more than a year back are fine.',

@@ -95,4 +95,17 @@ describe('progress', () => {
       'total     12500     4.5 s       2778',
     ]);
   });
+
+  it('adds a note column when a stream was skipped, and says why', () => {
+    expect(renderSummaryTable([
+      { stream: 'engage', records: 500, seconds: 0.5 },
+      { stream: 'revenue', records: 0, seconds: 0.1, note: 'skipped: 404, endpoint retired' },
+    ])).toEqual([
+      'stream   records  duration  records/s  note',
+      '-------  -------  --------  ---------  ------------------------------',
+      'engage       500     0.5 s       1000',
+      'revenue        0     0.1 s          0  skipped: 404, endpoint retired',
+      'total        500     0.6 s        833',
+    ]);
+  });
 });

@@ -13,6 +13,7 @@ import { SingerWriter } from '../../../../src/singer/writer.js';
 import { MixpanelClient } from '../../../../src/taps/mixpanel/client.js';
 import type { TapConfig } from '../../../../src/taps/mixpanel/config.js';
 import { defaultCatalog } from '../../../../src/taps/mixpanel/discover.js';
+import { discoverProfileProperties } from '../../../../src/taps/mixpanel/properties.js';
 import { annotationRecord } from '../../../../src/taps/mixpanel/streams/annotations.js';
 import { cohortRecord } from '../../../../src/taps/mixpanel/streams/cohorts.js';
 import { planDailyWindows, wallClockToIso, windowBookmarkDay, type DayWindow } from '../../../../src/taps/mixpanel/streams/dates.js';
@@ -371,6 +372,45 @@ describe('a plan without the Query API (402)', () => {
   it('other failures still fail the run', async () => {
     answer('POST', '/api/query/cohorts/list', 400, { request: '/api/query/cohorts/list', error: 'bad request' });
     await expect(run(tapConfig(), ['cohorts'])).rejects.toThrow(/400/);
+  });
+});
+
+describe('undocumented legacy endpoints answering 404', () => {
+  it('skips revenue with a warning, like a 402, and the next stream still runs', async () => {
+    answer('GET', '/api/2.0/engage/revenue', 404, { error: 'Not found', status: 'error' });
+    answer('POST', '/api/query/cohorts/list', 200, [{ id: 1, name: 'A', description: '', count: 1, is_visible: 1, created: '2024-01-01 00:00:00', project_id: 4242 }]);
+    const messages = await run(tapConfig({ start_date: '2024-02-15T00:00:00Z' }), ['revenue', 'cohorts']);
+    const warnings = log.lines.filter((l) => l.level === 'warn').map((l) => l.message);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(
+      /^revenue: skipped: Mixpanel answered 404 Not Found for GET .*\/api\/2\.0\/engage\/revenue.*: this undocumented legacy endpoint is not in Mixpanel's current API/,
+    );
+    expect(warnings[0]).toMatch(/deselect the stream to silence this warning$/);
+    expect(records(messages, 'revenue')).toEqual([]);
+    expect(records(messages, 'cohorts')).toHaveLength(1);
+    expect(finalState(messages)).toMatchObject({ currently_syncing: null });
+    expect(finalState(messages).bookmarks).not.toHaveProperty('revenue');
+    // The summary table at the end says why revenue has no records.
+    const summary = log.lines.map((l) => l.message).filter((m) => m.startsWith('revenue '));
+    expect(summary).toEqual([expect.stringMatching(/^revenue +0 +[\d.]+ s +0 +skipped: 404, endpoint retired$/)]);
+  });
+
+  it('fails the run on a 404 from a documented endpoint (a wrong host or project is not a retired endpoint)', async () => {
+    answer('POST', '/api/query/cohorts/list', 404, { error: 'Not found' });
+    await expect(run(tapConfig(), ['cohorts'])).rejects.toThrow(/404/);
+  });
+
+  it('discovery goes on without profile properties when engage/properties answers 404, with a warning', async () => {
+    answer('GET', '/api/2.0/engage/properties', 404, { error: 'Not found', status: 'error' });
+    const client = new MixpanelClient(tapConfig(), { dispatcher: agent, userAgent: 'tests' });
+    try {
+      expect(await discoverProfileProperties(client, log)).toEqual({});
+    } finally {
+      await client.close();
+    }
+    const warning = log.lines.find((l) => l.level === 'warn');
+    expect(warning?.message).toBe("discovery: engage/properties failed; continuing without the project's profile properties (engage keeps its built-in schema)");
+    expect(JSON.stringify(warning)).toContain('404');
   });
 });
 
