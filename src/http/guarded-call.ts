@@ -8,7 +8,7 @@ import type { Logger } from '../log/logger.js';
 import { formatDuration, type RequestBudget } from './budget.js';
 import type { Clock } from './clock.js';
 import { HttpError } from './errors.js';
-import { withRetries, type RetryOptions } from './retry.js';
+import { withRetries, type RetryInfo, type RetryOptions } from './retry.js';
 
 export interface GuardOptions {
   /** For log lines, e.g. "Mixpanel export". */
@@ -21,6 +21,8 @@ export interface GuardOptions {
   describeAuthFailure?: (status: number) => string;
   /** The service's own reading of a final failure (a plan limit, a known 400), or undefined to keep it. */
   translateError?: (err: HttpError) => Error | undefined;
+  /** Told of every retry (a RetryCounter for the run's warning threshold); it must not throw. */
+  onRetry?: (info: RetryInfo) => void;
 }
 
 export interface CallTarget {
@@ -55,7 +57,9 @@ export async function guardedCall<T>(
         retry: options.retry,
         sleep: (ms) => options.clock.sleep(ms),
         ...(options.random ? { random: options.random } : {}),
-        onRetry: ({ attempt: n, delayMs, decision }) => {
+        onRetry: (info) => {
+          const { attempt: n, delayMs, decision } = info;
+          options.onRetry?.(info);
           if (decision.rateLimited && decision.delayMs !== undefined) {
             options.budget?.pauseUntil(options.clock.now() + delayMs, `Retry-After on ${target.method} ${target.path}`);
           }

@@ -7,12 +7,12 @@ import { InputError, UsageError } from '../../errors/index.js';
 import { createLogger } from '../../log/logger.js';
 import { parseCatalog, type Catalog } from '../../singer/catalog.js';
 import { parseState, type SingerState } from '../../singer/state.js';
-import { SingerWriter } from '../../singer/writer.js';
 import { finishCheck } from '../../cli/check-report.js';
 import { checkTapConnection } from './check.js';
 import { MixpanelClient } from './client.js';
 import { loadTapConfig, tapConfigSchema } from './config.js';
 import { discover } from './discover.js';
+import { TapNotifier, WatchedSingerWriter } from './notify.js';
 import { runSync } from './sync.js';
 
 const NAME = 'tap-mixpanel';
@@ -51,7 +51,7 @@ function readJsonFile(path: string, what: string): unknown {
 }
 
 export function main(argv: string[] = process.argv): Promise<never> {
-  return runCli(NAME, async ({ signal }) => {
+  return runCli(NAME, async ({ signal, onFailure }) => {
     const program = createProgram(NAME, DESCRIPTION, EXAMPLES)
       .option('-s, --state <file>', 'state from the previous run (the last line the target printed)')
       .option('--catalog <file>', 'catalog selecting streams and properties (from --discover)')
@@ -67,21 +67,25 @@ export function main(argv: string[] = process.argv): Promise<never> {
     const config = loadTapConfig(options.config);
     if (options.test) return finishCheck(NAME, await checkTapConnection(config, `${NAME}/${version}`));
     const log = createLogger(NAME);
+    // Alerts (src/notify): a failure from here on is reported by the configured channels before the exit.
+    const notifier = new TapNotifier(config, { binary: NAME, log, userAgent: `${NAME}/${version}` });
+    notifier.register(onFailure);
     const catalogPath = options.catalog ?? options.properties;
     const catalog: Catalog | undefined =
       catalogPath && !options.discover ? parseCatalog(readJsonFile(catalogPath, 'catalog'), catalogPath) : undefined;
     const state: SingerState | undefined = options.state ? parseState(readJsonFile(options.state, 'state'), options.state) : undefined;
-    const client = new MixpanelClient(config, { userAgent: `${NAME}/${version}`, signal });
+    const client = new MixpanelClient(config, { userAgent: `${NAME}/${version}`, signal, onRetry: notifier.retries.observe });
     try {
       if (options.discover) {
         const discovered = await discover(config, { client, log });
         process.stdout.write(JSON.stringify(discovered, null, 2) + '\n');
         return;
       }
-      const writer = new SingerWriter(process.stdout);
+      const writer = notifier.watch(new WatchedSingerWriter(process.stdout));
       const summary = await runSync({ config, client, writer, log, signal, ...(catalog ? { catalog } : {}), ...(state ? { state } : {}) });
       const total = summary.streams.reduce((n, s) => n + s.records, 0);
       log.info(`${summary.interrupted ? 'stopped early' : 'finished'}: ${total} records`, Object.fromEntries(summary.streams.map((s) => [s.stream, s.records])));
+      await notifier.afterSync(summary);
     } finally {
       await client.close();
     }

@@ -128,6 +128,9 @@ describe('loadTapConfig: the result', () => {
       export_max_requests_per_hour: 60,
       query_max_requests_per_hour: 60,
       query_max_concurrent: 5,
+      smtp_security: 'starttls',
+      alert_retry_threshold: 10,
+      notify_timeout_seconds: 30,
       rate_limit_hour_seconds: 3600,
     } satisfies TapConfig);
   });

@@ -3,7 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { configureLogging, createLogger } from '../../../../src/log/logger.js';
 import { clearSecrets } from '../../../../src/log/redact.js';
-import { AddedDigest, DIGEST_LIMIT, sendDigest } from '../../../../src/targets/mailchimp/notify.js';
+import type { Logger } from '../../../../src/log/logger.js';
+import { notify } from '../../../../src/notify/index.js';
+import { registerNotifySecrets } from '../../../../src/notify/settings.js';
+import { AddedDigest, composeDigest, DIGEST_LIMIT } from '../../../../src/targets/mailchimp/notify.js';
 
 interface Received {
   method: string;
@@ -62,7 +65,14 @@ function digestOf(count: number): AddedDigest {
   return digest;
 }
 
-describe('sendDigest', () => {
+/** The digest by the webhook channel alone, as the target sends it (secrets registered as the config loader does). */
+async function sendDigest(url: string, body: { list_id: string; list_name: string; digest: AddedDigest; finished_at: string }, logger: Logger): Promise<void> {
+  registerNotifySecrets({ notify_webhook_url: url });
+  const message = composeDigest({ listId: body.list_id, listName: body.list_name, digest: body.digest, finishedAt: body.finished_at, emailMaxPeople: 100 });
+  await notify([{ kind: 'webhook', url, setting: 'notify_webhook_url' }], message, { log: logger, timeoutMs: 30_000 });
+}
+
+describe('the digest by webhook', () => {
   it('POSTs the digest as JSON to the URL, query included', async () => {
     await sendDigest(`${base}/hooks/abc?team=growth`, { list_id: 'L1', list_name: 'Newsletter', digest: digestOf(2), finished_at: FINISHED }, log);
     expect(received).toEqual([
@@ -84,7 +94,7 @@ describe('sendDigest', () => {
         },
       },
     ]);
-    expect(logLines.join('')).toContain('sent the digest of added people');
+    expect(logLines.join('')).toContain('sent the digest to notify_webhook_url');
   });
 
   it('says "person" for one', async () => {
