@@ -17,6 +17,7 @@ import { describeRateLimits, mergeRateLimits } from './limits.js';
 import { eventChunks, parseWhere, streamLines } from './mixpanel/export.js';
 import type { Family } from './options.js';
 import { parseInstant } from './options.js';
+import { NOTIFY_ADMIN_ROUTES } from './notify/routes.js';
 
 type AdminRoute = Route<RequestContext>;
 
@@ -42,6 +43,8 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
   { method: 'GET', path: '/__admin/settings', handle: (ctx) => sendJson(ctx.res, 200, settingsState(ctx)) },
   { method: 'POST', path: '/__admin/settings', handle: postSettings },
   { method: 'POST', path: '/__admin/reset', handle: postReset },
+  // The notification sinks (notify/routes.ts): received emails, SMS and webhooks, their faults.
+  ...NOTIFY_ADMIN_ROUTES,
 ];
 
 // Event injections for a benchmark can be large.

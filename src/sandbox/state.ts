@@ -17,6 +17,7 @@ import type { Family, SandboxConfig } from './options.js';
 import { RequestLog } from './request-log.js';
 import type { FaultRule } from './faults.js';
 import { mergeRateLimits, RateLimiter, type RateLimitSettings } from './limits.js';
+import { NotifySinks } from './notify/store.js';
 
 export interface RuntimeSettings {
   latencyMs: Record<Family, number>;
@@ -64,6 +65,8 @@ export class SandboxState {
   profileUpdates = new Map<number, Record<string, unknown>>();
   /** Set once the server listens. */
   url = '';
+  /** What the SMTP, Twilio and webhook sinks received, and their faults (notify/). */
+  readonly notify: NotifySinks;
   private readonly profileCache: Array<GeneratedProfile | undefined> = [];
 
   constructor(readonly config: SandboxConfig) {
@@ -73,6 +76,7 @@ export class SandboxState {
     for (let k = 0; k < config.profiles; k++) profileIds.push(profileDistinctId(config.seed, k));
     this.eventContext = { seed: config.seed, eventsPerDay: config.eventsPerDay, calendar: this.calendar, profileIds };
     this.settings = initialSettings(config);
+    this.notify = new NotifySinks(config.notify);
     this.seedAudiences();
   }
 
@@ -86,6 +90,7 @@ export class SandboxState {
     this.sessions.clear();
     this.profileUpdates = new Map();
     this.requestLog.clear();
+    this.notify.reset();
     this.seedAudiences();
   }
 
