@@ -4,8 +4,10 @@
  * receiver, over 127.0.0.1. A notification never changes a run's exit code or its stdout.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { BIN_DIR } from '../../src/demo/pipeline.js';
 import { sandboxClientConfigs } from '../../src/sandbox/configs.js';
 import { sandboxNotifyConfig } from '../../src/sandbox/notify/configs.js';
 import type { ReceivedEmail, ReceivedSms, ReceivedWebhook } from '../../src/sandbox/notify/store.js';
@@ -309,6 +311,46 @@ describe('target-mailchimp: alerts', () => {
     ]);
     const warningEmails = got.emails.filter((m) => m.subject.startsWith('target-mailchimp finished with 2 warnings: stream other_stream had 0 records'));
     expect(warningEmails.map((m) => m.envelope.to)).toEqual([ALERT_TO]);
+  });
+
+  it("a user's second signal stops at once: no alert, exit 143", async () => {
+    const path = `/3.0/lists/${sandbox.credentials.mailchimp.listId}`;
+    // The first GET of the list passes; the batch write then hangs, so the run cannot finish by itself.
+    await postJson(`${sandbox.url}/__admin/settings`, {
+      faults: [
+        { kind: 'latency', family: 'mailchimp', ms: 0, times: 1, when: { path } },
+        { kind: 'latency', family: 'mailchimp', ms: 60_000, when: { path } },
+      ],
+    });
+    const child = spawn(process.execPath, [join(BIN_DIR, 'target-mailchimp.js'), '--config', targetConfig({ ...notifyConfig, batch_size: 1 })], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    let stderr = '';
+    const firstSignalSeen = new Promise<void>((resolve) =>
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString('utf8');
+        if (stderr.includes('SIGTERM received')) resolve();
+      }),
+    );
+    try {
+      child.stdin.write(lines(SCHEMA, state(1), rec('s1', 'sig1@acme.io', 'Sig')));
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        const log = await getJson<{ requests: Array<{ method: string; path: string }> }>(`${sandbox.url}/__admin/requests?family=mailchimp`);
+        if (log.requests.some((r) => r.method === 'POST' && r.path === path)) break;
+        if (Date.now() > deadline) throw new Error('the batch write never started');
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      // Signals are not queued: the second is sent once the first was handled.
+      child.kill('SIGTERM');
+      await firstSignalSeen;
+      child.kill('SIGTERM');
+      expect(await exited).toBe(143);
+      expect(stderr).toContain('stopped by a second SIGTERM');
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+    const got = await received();
+    expect([got.emails.length, got.sms.length, got.hooks.length]).toEqual([0, 0, 0]);
   });
 
   it('bad notification settings are a config error naming the key, before anything is loaded', async () => {
