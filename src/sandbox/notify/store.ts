@@ -49,7 +49,7 @@ export interface NotifySandboxConfig {
 
 export const NOTIFY_DEFAULTS = {
   smtp: { username: 'sandbox-smtp-user', password: 'sandbox-smtp-password' },
-  // Twilio's own test "from" number; the SID has the real shape (AC + 32 hex digits).
+  // The sender is Twilio's magic test number; the SID has the real shape (AC + 32 hex digits).
   twilio: { accountSid: 'AC0123456789abcdef0123456789abcdef', authToken: 'sandbox-twilio-token', from: '+15005550006' },
 } as const;
 
