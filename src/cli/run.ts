@@ -2,15 +2,33 @@
  * The one exit point. Commands throw typed errors; this prints one readable line (plus detail
  * lines, such as one per config problem) to stderr, maps the error kind to the exit code, and
  * exits. Nothing else in the code base calls process.exit.
+ *
+ * Before a failed run exits, the failure hook a command registered (the alert by email, SMS or
+ * webhook) runs, bounded in time; it cannot change the exit code. A user's second signal exits
+ * at once, without it.
  */
 import { AppError, errorMessage } from '../errors/index.js';
 import { createLogger } from '../log/logger.js';
 import { redact } from '../log/redact.js';
 import { EXIT_CODES, exitCodeFor, SIGNAL_EXIT_CODES } from './exit-codes.js';
 
+/** What a failure hook is told: the exit code and the line printed on stderr (redacted). */
+export interface RunFailureInfo {
+  code: number;
+  message: string;
+  error: unknown;
+}
+
+export type FailureHook = (failure: RunFailureInfo) => Promise<void>;
+
 export interface RunContext {
   /** Aborted on the first SIGTERM/SIGINT: commands stop at a safe boundary and finish cleanly. */
   signal: AbortSignal;
+  /**
+   * Runs `hook` before the process exits with a non-zero code (once; a later call replaces the
+   * hook). It gets at most `timeoutMs`; whatever it throws is logged, and the exit code stays.
+   */
+  onFailure(hook: FailureHook, options: { timeoutMs: number }): void;
 }
 
 function flushStdout(): Promise<void> {
@@ -20,17 +38,34 @@ function flushStdout(): Promise<void> {
   });
 }
 
-function report(binary: string, err: unknown): number {
+function report(binary: string, err: unknown): { code: number; message: string } {
   const log = createLogger(binary);
   if (err instanceof AppError) {
     const lines = [`${binary}: error: ${err.message}`, ...err.details.map((d) => `  - ${d}`)];
     process.stderr.write(redact(lines.join('\n')) + '\n');
     if (err.cause !== undefined) log.debug('cause', { cause: errorMessage(err.cause) });
-    return exitCodeFor(err.kind);
+    const message = err.details.length > 0 ? `${err.message}: ${err.details.join('; ')}` : err.message;
+    return { code: exitCodeFor(err.kind), message: redact(message) };
   }
-  process.stderr.write(redact(`${binary}: internal error: ${errorMessage(err)} (please report it; LOG_LEVEL=debug shows the stack)`) + '\n');
+  const message = `internal error: ${errorMessage(err)}`;
+  process.stderr.write(redact(`${binary}: ${message} (please report it; LOG_LEVEL=debug shows the stack)`) + '\n');
   if (err instanceof Error && err.stack) log.debug(err.stack);
-  return EXIT_CODES.internal;
+  return { code: EXIT_CODES.internal, message: redact(message) };
+}
+
+async function runFailureHook(binary: string, hook: { run: FailureHook; timeoutMs: number }, failure: RunFailureInfo): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), hook.timeoutMs);
+  });
+  try {
+    const outcome = await Promise.race([hook.run(failure).then(() => 'done' as const), timeout]);
+    if (outcome === 'timeout') createLogger(binary).warn(`the failure alert did not finish within ${Math.round(hook.timeoutMs / 1000)} s: exiting without it`);
+  } catch (err) {
+    createLogger(binary).warn(`the failure alert could not be sent: ${errorMessage(err)}`);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export async function runCli(binary: string, main: (context: RunContext) => Promise<void>): Promise<never> {
@@ -49,11 +84,21 @@ export async function runCli(binary: string, main: (context: RunContext) => Prom
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
 
+  let failureHook: { run: FailureHook; timeoutMs: number } | undefined;
+  const context: RunContext = {
+    signal: controller.signal,
+    onFailure: (run, options) => {
+      failureHook = { run, timeoutMs: options.timeoutMs };
+    },
+  };
+
   let code: number = EXIT_CODES.ok;
   try {
-    await main({ signal: controller.signal });
+    await main(context);
   } catch (err) {
-    code = report(binary, err);
+    const reported = report(binary, err);
+    code = reported.code;
+    if (failureHook && code !== EXIT_CODES.ok) await runFailureHook(binary, failureHook, { code, message: reported.message, error: err });
   }
   await flushStdout();
   process.exit(code);

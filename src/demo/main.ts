@@ -1,12 +1,15 @@
 /**
  * `make demo`: starts the sandbox (emulated Mixpanel and Mailchimp on 127.0.0.1), runs
  * tap-mixpanel | target-mailchimp against it twice (a first full run, then an incremental run
- * from the saved state), and prints what happened. Files are left in .demo/ to look at.
+ * from the saved state), and prints what happened, including where the digest of new people
+ * went (the sandbox's SMTP sink, Twilio endpoint and webhook receiver). Files are left in .demo/.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { startSandbox, type Sandbox } from '../sandbox/server.js';
 import { sandboxClientConfigs } from '../sandbox/configs.js';
+import { sandboxNotifyConfig } from '../sandbox/notify/configs.js';
+import type { ReceivedEmail, ReceivedSms, ReceivedWebhook } from '../sandbox/notify/store.js';
 import { runPipeline, type PipelineResult } from './pipeline.js';
 
 const DIR = join(process.cwd(), '.demo');
@@ -21,6 +24,38 @@ async function audience(sandbox: Sandbox, listId: string): Promise<AdminMember[]
   const response = await fetch(`${sandbox.url}/__admin/mailchimp/lists/${listId}/members`);
   const body = (await response.json()) as { members: AdminMember[] };
   return body.members;
+}
+
+interface Delivered {
+  emails: ReceivedEmail[];
+  sms: ReceivedSms[];
+  hooks: ReceivedWebhook[];
+}
+
+async function delivered(sandbox: Sandbox): Promise<Delivered> {
+  const get = async <T>(path: string): Promise<T> => (await (await fetch(`${sandbox.url}/__admin/${path}`)).json()) as T;
+  const [emails, sms, hooks] = await Promise.all([
+    get<{ messages: ReceivedEmail[] }>('smtp/messages'),
+    get<{ messages: ReceivedSms[] }>('twilio/messages'),
+    get<{ requests: ReceivedWebhook[] }>('webhooks'),
+  ]);
+  return { emails: emails.messages, sms: sms.messages, hooks: hooks.requests };
+}
+
+/** Where this run's digest (or alert) went: what the sandbox's sinks received since `before`. */
+function showDelivered(before: Delivered, after: Delivered): void {
+  const emails = after.emails.slice(before.emails.length);
+  const sms = after.sms.slice(before.sms.length);
+  const hooks = after.hooks.slice(before.hooks.length);
+  if (emails.length + sms.length + hooks.length === 0) {
+    out('   Digest: none sent (nobody new in this run; digest_send_empty is off)');
+    return;
+  }
+  for (const email of emails) {
+    out(`   Digest by email: "${email.subject}" to ${email.envelope.to.join(', ')} (${email.tls ? 'STARTTLS' : 'plain'}; SMTP sink holds ${after.emails.length} ${after.emails.length === 1 ? 'message' : 'messages'})`);
+  }
+  for (const text of sms) out(`   Digest by SMS to ${text.to}: ${text.body.length > 100 ? `${text.body.slice(0, 97)}...` : text.body} (${after.sms.length} SMS received in all)`);
+  for (const hook of hooks) out(`   Digest by webhook: POST ${hook.path.replace(/[^/]+$/, '...')} "${String((hook.body as { text?: unknown }).text ?? '')}"`);
 }
 
 function byStatus(members: AdminMember[]): Map<string, number> {
@@ -47,6 +82,7 @@ function lastStateLine(result: PipelineResult): string | undefined {
 
 async function run(label: string, tapArgs: string[], targetArgs: string[], sandbox: Sandbox, listId: string): Promise<PipelineResult> {
   const before = await audience(sandbox, listId);
+  const sentBefore = await delivered(sandbox);
   out(`== ${label}`);
   out(`   $ tap-mixpanel ${tapArgs.map((a) => (a.startsWith('/') ? relative(process.cwd(), a) : a)).join(' ')} \\`);
   out(`       | target-mailchimp ${targetArgs.map((a) => (a.startsWith('/') ? relative(process.cwd(), a) : a)).join(' ')} > .demo/state.json`);
@@ -61,6 +97,7 @@ async function run(label: string, tapArgs: string[], targetArgs: string[], sandb
   out(`   By status: ${statuses.map((s) => `${s} ${statusBefore.get(s) ?? 0} -> ${statusAfter.get(s) ?? 0}`).join(', ')}`);
   const state = lastStateLine(result);
   if (state) writeFileSync(join(DIR, 'state.json'), state + '\n');
+  showDelivered(sentBefore, await delivered(sandbox));
   out(`   Exit codes: tap ${result.tap.code}, target ${result.target.code}; state saved: ${state ? `${state.slice(0, 110)}${state.length > 110 ? '...' : ''}` : '(none)'}`);
   out();
   return result;
@@ -74,7 +111,11 @@ async function main(): Promise<void> {
     const tapPath = join(DIR, 'tap.json');
     const targetPath = join(DIR, 'target.json');
     writeFileSync(tapPath, JSON.stringify({ ...tap, ingestion_settle_minutes: 0 }, null, 2) + '\n');
-    writeFileSync(targetPath, JSON.stringify(target, null, 2) + '\n');
+    // Digest and alerts to the sandbox's sinks; STARTTLS, trusting the sandbox's certificate.
+    const caPath = join(DIR, 'sandbox-smtp-ca.pem');
+    writeFileSync(caPath, sandbox.notify.smtp.certificatePem);
+    const notify = sandboxNotifyConfig(sandbox, { caFile: caPath });
+    writeFileSync(targetPath, JSON.stringify({ ...target, ...notify }, null, 2) + '\n');
     out(`== Sandbox: emulated Mixpanel and Mailchimp at ${sandbox.url} (300 profiles, 7 days of events; configs in .demo/)`);
     const listId = String(target.list_id);
     const first = await run('Run 1: first sync', ['--config', tapPath], ['--config', targetPath], sandbox, listId);

@@ -12,7 +12,7 @@ import type { RequestBudget } from './budget.js';
 import { interruptibleClock, systemClock, type Clock } from './clock.js';
 import { HttpError, serviceMessageFrom } from './errors.js';
 import { guardedCall } from './guarded-call.js';
-import { DEFAULT_RETRY, parseRetryAfter, type RetryOptions } from './retry.js';
+import { DEFAULT_RETRY, parseRetryAfter, type RetryInfo, type RetryOptions } from './retry.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 export type QueryValue = string | number | boolean | undefined;
@@ -51,6 +51,8 @@ export interface HttpClientOptions {
   translateError?: (err: HttpError) => Error | undefined;
   /** Aborted when the run is stopping: waits end and requests in flight are cancelled. */
   signal?: AbortSignal;
+  /** Told of every retry (see RetryCounter). */
+  onRetry?: (info: RetryInfo) => void;
 }
 
 export interface HttpRequest {
@@ -210,6 +212,7 @@ export class HttpClient {
         describeAuthFailure: (status) =>
           this.options.describeAuthFailure?.(status, url) ?? `${this.name} rejected the credentials (${status}) for ${url.host}`,
         ...(this.options.translateError ? { translateError: this.options.translateError } : {}),
+        ...(this.options.onRetry ? { onRetry: this.options.onRetry } : {}),
       },
       (release) => attempt(url, method, release),
       (err) => this.toHttpError(err, method, url),

@@ -8,7 +8,7 @@ import type { Logger } from '../log/logger.js';
 import { formatDuration, type RequestBudget } from './budget.js';
 import type { Clock } from './clock.js';
 import { HttpError } from './errors.js';
-import { withRetries, type RetryDecision, type RetryOptions } from './retry.js';
+import { withRetries, type RetryDecision, type RetryInfo, type RetryOptions } from './retry.js';
 
 export interface GuardOptions {
   /** For log lines, e.g. "Mixpanel export". */
@@ -23,6 +23,8 @@ export interface GuardOptions {
   translateError?: (err: HttpError) => Error | undefined;
   /** The service's own retry reading, where it differs from the table (Mailchimp's bare 403 throttle). */
   decide?: (err: unknown) => RetryDecision;
+  /** Told of every retry (a RetryCounter for the run's warning threshold); it must not throw. */
+  onRetry?: (info: RetryInfo) => void;
 }
 
 export interface CallTarget {
@@ -58,7 +60,9 @@ export async function guardedCall<T>(
         sleep: (ms) => options.clock.sleep(ms),
         ...(options.decide ? { decide: options.decide } : {}),
         ...(options.random ? { random: options.random } : {}),
-        onRetry: ({ attempt: n, delayMs, decision }) => {
+        onRetry: (info) => {
+          const { attempt: n, delayMs, decision } = info;
+          options.onRetry?.(info);
           if (decision.rateLimited && decision.delayMs !== undefined) {
             options.budget?.pauseUntil(options.clock.now() + delayMs, `Retry-After on ${target.method} ${target.path}`);
           }

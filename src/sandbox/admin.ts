@@ -19,6 +19,7 @@ import { COHORT_ADMIN_ROUTES } from './mixpanel/cohort-admin.js';
 import { eventChunks, parseWhere, streamLines } from './mixpanel/export.js';
 import type { Family } from './options.js';
 import { parseInstant } from './options.js';
+import { NOTIFY_ADMIN_ROUTES } from './notify/routes.js';
 
 type AdminRoute = Route<RequestContext>;
 
@@ -46,6 +47,8 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
   { method: 'POST', path: '/__admin/reset', handle: postReset },
   // Cohorts changed between runs: GET/POST mixpanel/cohorts, GET/POST/PATCH/DELETE mixpanel/cohorts/{id}.
   ...COHORT_ADMIN_ROUTES,
+  // The notification sinks (notify/routes.ts): received emails, SMS and webhooks, their faults.
+  ...NOTIFY_ADMIN_ROUTES,
 ];
 
 // Event injections for a benchmark can be large.

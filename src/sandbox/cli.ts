@@ -62,6 +62,11 @@ interface RawCliOptions {
   rateLimits?: boolean;
   rateLimitHourMs?: number;
   faults?: unknown[];
+  smtpUsername?: string;
+  smtpPassword?: string;
+  twilioAccountSid?: string;
+  twilioAuthToken?: string;
+  notifyFaults?: unknown[];
   tapAuth: 'service_account' | 'api_secret';
   json?: boolean;
 }
@@ -92,6 +97,12 @@ function buildCommand(): Command {
     .option('--rate-limits', "enforce Mixpanel's rate limits (429 with Retry-After)")
     .option('--rate-limit-hour-ms <ms>', 'length of the rate limits\' hour (implies --rate-limits), e.g. 6000', nonNegative)
     .option('--faults <json>', 'fault rules as a JSON array, e.g. \'[{"kind":"cut_mid_line","after_lines":100,"times":1}]\'', jsonArray)
+    // Notification sinks (notify/): SMTP, Twilio, webhooks.
+    .option('--smtp-username <name>', 'SMTP sink login (default sandbox-smtp-user)')
+    .option('--smtp-password <password>', 'SMTP sink password (default sandbox-smtp-password)')
+    .option('--twilio-account-sid <sid>', 'Twilio Account SID the endpoint accepts (AC + 32 hex digits)')
+    .option('--twilio-auth-token <token>', 'Twilio Auth Token the endpoint accepts')
+    .option('--notify-faults <json>', 'notification sink fault rules, e.g. \'[{"service":"smtp","kind":"refuse_login"}]\'', jsonArray)
     .addOption(
       new Option('--tap-auth <kind>', 'credentials in the printed tap config').choices(['service_account', 'api_secret']).default('service_account'),
     )
@@ -134,6 +145,11 @@ export function parseSandboxArgs(argv: readonly string[], output?: CliOutput): S
     latencyMs: { export: o.latencyExport, query: o.latencyQuery, mailchimp: o.latencyMailchimp },
     rateLimits: o.rateLimitHourMs !== undefined ? { hour_ms: o.rateLimitHourMs } : o.rateLimits === true ? true : undefined,
     faults: o.faults,
+    notify: {
+      smtp: { username: o.smtpUsername, password: o.smtpPassword },
+      twilio: { accountSid: o.twilioAccountSid, authToken: o.twilioAuthToken },
+      faults: o.notifyFaults,
+    },
   };
   return { options: dropUndefined(options), tapAuth: o.tapAuth, json: o.json === true };
 }
@@ -175,11 +191,15 @@ export async function runSandboxCli(argv: readonly string[]): Promise<void> {
   }
   const configs = sandboxClientConfigs(sandbox, { auth: args.tapAuth });
   if (args.json) {
-    console.log(JSON.stringify({ url: sandbox.url, dataRange: sandbox.dataRange, ...configs }));
+    console.log(JSON.stringify({ url: sandbox.url, dataRange: sandbox.dataRange, ...configs, notify: sandbox.notify }));
   } else {
     console.log(`Sandbox listening on ${sandbox.url}`);
     console.log(`  Mixpanel export:  ${sandbox.url}/api/2.0/export    query: ${sandbox.url}/api/2.0/engage`);
     console.log(`  Mailchimp:        ${sandbox.url}/3.0    admin: ${sandbox.url}/__admin/health`);
+    const { smtp, twilio } = sandbox.notify;
+    console.log(`  SMTP sink:        127.0.0.1:${smtp.port} (STARTTLS offered), 127.0.0.1:${smtp.tlsPort} (TLS); login ${smtp.username} / ${smtp.password}`);
+    console.log(`  Twilio:           ${twilio.baseUrl} (SID ${twilio.accountSid}, token ${twilio.authToken}, from ${twilio.from})`);
+    console.log(`  Webhooks:         ${sandbox.notify.webhookBaseUrl}/<name>    received: ${sandbox.url}/__admin/notify`);
     console.log(`  Events from ${sandbox.dataRange.fromDate} to ${sandbox.dataRange.toDate} (${sandbox.projectTimezone})`);
     console.log('\nTap config (tap-mixpanel --config):');
     console.log(JSON.stringify(configs.tap, null, 2));

@@ -5,6 +5,7 @@
 import { isValidTimeZone, parseDay, ProjectCalendar } from './calendar.js';
 import { parseFaultRules, type FaultRule } from './faults.js';
 import { MIXPANEL_LIMITS, mergeRateLimits, type RateLimitInput, type RateLimitSettings } from './limits.js';
+import { resolveNotifyOptions, type NotifySandboxConfig, type NotifySandboxOptions } from './notify/store.js';
 
 export interface SandboxOptions {
   /** Default 0: the OS chooses a free port. */
@@ -47,6 +48,8 @@ export interface SandboxOptions {
   rateLimits?: boolean | RateLimitInput;
   /** Fault rules applied from the start (faults.ts); POST /__admin/settings {"faults": [...]} replaces them. */
   faults?: unknown[];
+  /** The notification sinks (notify/store.ts): SMTP and Twilio credentials, their fault rules. */
+  notify?: NotifySandboxOptions;
 }
 
 export const SANDBOX_DEFAULTS = {
@@ -106,6 +109,7 @@ export interface SandboxConfig {
   latencyMs: Record<Family, number>;
   rateLimits: RateLimitSettings;
   faults: FaultRule[];
+  notify: NotifySandboxConfig;
 }
 
 export function resolveOptions(options: SandboxOptions = {}, realNowMs: number = Date.now()): SandboxConfig {
@@ -156,6 +160,7 @@ export function resolveOptions(options: SandboxOptions = {}, realNowMs: number =
     },
     rateLimits: mergeRateLimits(MIXPANEL_LIMITS, options.rateLimits, 'rateLimits'),
     faults: options.faults === undefined ? [] : parseFaultRules(options.faults, 'faults'),
+    notify: resolveNotifyOptions(options.notify),
   };
 }
 

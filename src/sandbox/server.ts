@@ -36,6 +36,8 @@ import { QUERY_ROUTES } from './mixpanel/query.js';
 import { resolveOptions } from './options.js';
 import type { Family, SandboxOptions } from './options.js';
 import { SandboxState } from './state.js';
+import { startSmtpSink, type SmtpSink } from './notify/smtp.js';
+import { HOOK_ROUTES, hooksNotFound, hooksResponse, isNotifyFamily, TWILIO_PREFIX, TWILIO_ROUTES, twilioNotFound, twilioResponse } from './notify/routes.js';
 
 export type { SandboxOptions } from './options.js';
 export type { SandboxCredentials } from './configs.js';
@@ -51,6 +53,12 @@ export interface Sandbox {
   /** First and last day with generated events (YYYY-MM-DD, project time zone). */
   dataRange: { fromDate: string; toDate: string };
   projectTimezone: string;
+  /** The notification sinks: SMTP (plain + STARTTLS, and implicit TLS), Twilio, webhooks (notify/). */
+  notify: {
+    smtp: Omit<SmtpSink, 'close'>;
+    twilio: { baseUrl: string; accountSid: string; authToken: string; from: string };
+    webhookBaseUrl: string;
+  };
   /** Closes the server and every keep-alive socket. */
   close(): Promise<void>;
 }
@@ -109,6 +117,25 @@ function families(state: SandboxState): FamilyDefinition[] {
       methodNotAllowed: mailchimpMethodNotAllowed,
       toResponse: mailchimpErrorResponse,
     },
+    // Notification sinks (notify/routes.ts): Twilio's Messages API and a webhook receiver.
+    {
+      name: 'twilio',
+      matches: (p) => p === TWILIO_PREFIX || p.startsWith(`${TWILIO_PREFIX}/`),
+      routes: new RouteTable(TWILIO_ROUTES),
+      hooks: [],
+      notFound: twilioNotFound,
+      methodNotAllowed: twilioNotFound,
+      toResponse: twilioResponse,
+    },
+    {
+      name: 'hooks',
+      matches: (p) => p.startsWith('/hooks/'),
+      routes: new RouteTable(HOOK_ROUTES),
+      hooks: [],
+      notFound: hooksNotFound,
+      methodNotAllowed: hooksNotFound,
+      toResponse: hooksResponse,
+    },
     {
       name: 'admin',
       matches: (p) => p === '/__admin' || p.startsWith('/__admin/'),
@@ -131,7 +158,7 @@ async function handleRequest(state: SandboxState, all: readonly FamilyDefinition
     return;
   }
   const logEntry =
-    family.name === 'admin'
+    family.name === 'admin' || isNotifyFamily(family.name)
       ? null
       : state.requestLog.add({
           time: new Date(state.clock.now()).toISOString(),
@@ -191,6 +218,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
   state.url = url;
+  const smtp = await startSmtpSink(state.notify, state.closing.signal).catch(async (err: unknown) => {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    throw err;
+  });
+  state.notify.endpoint = { port: smtp.port, tlsPort: smtp.tlsPort, certificatePem: smtp.certificatePem };
   log.debug('sandbox listening', { url, seed: config.seed, timezone: config.projectTimezone });
 
   let closed: Promise<void> | null = null;
@@ -200,12 +232,20 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     credentials: state.credentials(),
     dataRange: state.dataRange(),
     projectTimezone: config.projectTimezone,
+    notify: {
+      smtp: { host: smtp.host, port: smtp.port, tlsPort: smtp.tlsPort, username: smtp.username, password: smtp.password, certificatePem: smtp.certificatePem },
+      twilio: { baseUrl: `${url}${TWILIO_PREFIX}`, ...config.notify.twilio },
+      webhookBaseUrl: `${url}/hooks`,
+    },
     close: () => {
-      closed ??= new Promise<void>((resolve) => {
-        state.closing.abort();
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      closed ??= Promise.all([
+        new Promise<void>((resolve) => {
+          state.closing.abort();
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }),
+        smtp.close(),
+      ]).then(() => undefined);
       return closed;
     },
   };

@@ -18,6 +18,7 @@ import type { Family, SandboxConfig } from './options.js';
 import { RequestLog } from './request-log.js';
 import type { FaultRule } from './faults.js';
 import { mergeRateLimits, RateLimiter, type RateLimitSettings } from './limits.js';
+import { NotifySinks } from './notify/store.js';
 
 export interface RuntimeSettings {
   latencyMs: Record<Family, number>;
@@ -67,6 +68,8 @@ export class SandboxState {
   readonly cohorts: CohortStore;
   /** Set once the server listens. */
   url = '';
+  /** What the SMTP, Twilio and webhook sinks received, and their faults (notify/). */
+  readonly notify: NotifySinks;
   private readonly profileCache: Array<GeneratedProfile | undefined> = [];
 
   constructor(readonly config: SandboxConfig) {
@@ -77,6 +80,7 @@ export class SandboxState {
     this.eventContext = { seed: config.seed, eventsPerDay: config.eventsPerDay, calendar: this.calendar, profileIds };
     this.settings = initialSettings(config);
     this.cohorts = new CohortStore(config.seed);
+    this.notify = new NotifySinks(config.notify);
     this.seedAudiences();
   }
 
@@ -91,6 +95,7 @@ export class SandboxState {
     this.profileUpdates = new Map();
     this.cohorts.reset();
     this.requestLog.clear();
+    this.notify.reset();
     this.seedAudiences();
   }
 

@@ -7,6 +7,7 @@ import { RequestBudget, type RateWindow } from '../../http/budget.js';
 import { interruptibleClock, systemClock, type Clock } from '../../http/clock.js';
 import { HttpClient, type QueryValue, type StreamResponse } from '../../http/client.js';
 import type { HttpError } from '../../http/errors.js';
+import type { RetryInfo } from '../../http/retry.js';
 import type { TapConfig } from './config.js';
 import { translateMixpanelError } from './errors.js';
 import { resolveCredentials, resolveHosts } from './hosts.js';
@@ -18,6 +19,8 @@ export interface MixpanelClientOptions {
   userAgent: string;
   /** The run's stop signal (SIGTERM/SIGINT): budget waits and requests in flight end at once. */
   signal?: AbortSignal;
+  /** Told of every retry on either host (the run's RetryCounter). */
+  onRetry?: (info: RetryInfo) => void;
 }
 
 /** Documented limits (REFERENCE.md section 1). */
@@ -97,6 +100,7 @@ export class MixpanelClient {
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
       ...(options.random ? { random: options.random } : {}),
+      ...(options.onRetry ? { onRetry: options.onRetry } : {}),
       translateError: (err: HttpError) =>
         translateMixpanelError(err, { timeSemantics: config.time_semantics, projectTimezone: config.project_timezone }),
       defaultQuery: { project_id: config.project_id } as Record<string, QueryValue>,

@@ -4,11 +4,12 @@ import type { ConfigSpec } from '../../singer/config.js';
 import { isDateOrDateTime, loadConfig } from '../../singer/config.js';
 import type { JsonObject } from '../../singer/messages.js';
 import { loadSchema } from '../../schemas/index.js';
+import { checkNotifyConfig, listOf, registerNotifySecrets, type NotifyConfig } from '../../notify/settings.js';
 
 export type Region = 'us' | 'eu' | 'in';
 export type TimeSemantics = 'utc' | 'project_timezone';
 
-export interface TapConfig {
+export interface TapConfig extends NotifyConfig {
   service_account_username?: string;
   service_account_secret?: string;
   project_id?: number;
@@ -44,6 +45,9 @@ export interface TapConfig {
 
 export const TAP_ENV_PREFIX = 'TAP_MIXPANEL_';
 
+/** The streams' names (streams/index.ts has their definitions; a unit test keeps the two equal). */
+export const TAP_STREAM_NAMES = ['export', 'engage', 'funnels', 'revenue', 'annotations', 'cohorts', 'cohort_members'] as const;
+
 export function tapConfigSchema() {
   return loadSchema('tap-mixpanel.config.json');
 }
@@ -75,6 +79,12 @@ function checkTapConfig(config: JsonObject): string[] {
       problems.push(`"end_date" (${config.end_date}) is before "start_date" (${config.start_date})`);
     }
   }
+  const known: readonly string[] = TAP_STREAM_NAMES;
+  const streams = Array.isArray(config.alert_empty_streams) || typeof config.alert_empty_streams === 'string' ? listOf(config.alert_empty_streams as string[] | string) : [];
+  for (const stream of streams) {
+    if (!known.includes(stream)) problems.push(`"alert_empty_streams" names ${JSON.stringify(stream)}, which is not a stream: use some of ${known.join(', ')}`);
+  }
+  problems.push(...checkNotifyConfig(config, { digest: false }));
   return problems;
 }
 
@@ -84,6 +94,7 @@ export const TAP_CONFIG_SPEC = (): ConfigSpec => ({ envPrefix: TAP_ENV_PREFIX, s
 export function loadTapConfig(sources: readonly string[], env?: NodeJS.ProcessEnv): TapConfig {
   const config = loadConfig<TapConfig>(sources, TAP_CONFIG_SPEC(), env);
   if (config.eu_residency_server === true && config.region === 'us') config.region = 'eu';
+  registerNotifySecrets(config);
   return config;
 }
 

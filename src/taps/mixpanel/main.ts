@@ -7,7 +7,6 @@ import { UsageError } from '../../errors/index.js';
 import { createLogger, type Logger } from '../../log/logger.js';
 import { catalogSelectionReport, parseCatalogText, selectStreams, type Catalog } from '../../singer/catalog.js';
 import { parseStateText, type SingerState } from '../../singer/state.js';
-import { SingerWriter } from '../../singer/writer.js';
 import { finishCheck } from '../../cli/check-report.js';
 import { checkTapConnection } from './check.js';
 import { MixpanelClient } from './client.js';
@@ -15,6 +14,7 @@ import { loadTapConfig, tapConfigSchema } from './config.js';
 import { defaultCatalog, discover } from './discover.js';
 import { checkTapState } from './state-shape.js';
 import { STREAMS } from './streams/index.js';
+import { TapNotifier, WatchedSingerWriter } from './notify.js';
 import { runSync } from './sync.js';
 
 const NAME = 'tap-mixpanel';
@@ -89,7 +89,7 @@ function readState(path: string, log: Logger): SingerState | undefined {
 }
 
 export function main(argv: string[] = process.argv): Promise<never> {
-  return runCli(NAME, async ({ signal }) => {
+  return runCli(NAME, async ({ signal, onFailure }) => {
     const program = createProgram(NAME, DESCRIPTION, EXAMPLES)
       .option('-s, --state <file>', "state from the previous run: the target's output, one state per line (the last wins) or one JSON document; empty = from start_date")
       .option('--catalog <file>', 'catalog selecting streams and properties (from --discover)')
@@ -111,6 +111,9 @@ export function main(argv: string[] = process.argv): Promise<never> {
     const config = loadTapConfig(options.config);
     if (options.test) return finishCheck(NAME, await checkTapConnection(config, `${NAME}/${version}`));
     const log = createLogger(NAME);
+    // Alerts (src/notify): a failure from here on is reported by the configured channels before the exit.
+    const notifier = new TapNotifier(config, { binary: NAME, log, userAgent: `${NAME}/${version}` });
+    notifier.register(onFailure);
     const catalogPath = options.catalog ?? options.properties;
     const select = selectedStreams(options.select);
     if (select && catalogPath && !options.discover) {
@@ -119,19 +122,20 @@ export function main(argv: string[] = process.argv): Promise<never> {
     let catalog: Catalog | undefined = catalogPath && !options.discover ? readCatalog(catalogPath, log) : undefined;
     if (select && !options.discover) catalog = selectStreams(defaultCatalog(config), select);
     const state: SingerState | undefined = options.state && !options.discover ? readState(options.state, log) : undefined;
-    const client = new MixpanelClient(config, { userAgent: `${NAME}/${version}`, signal });
+    const client = new MixpanelClient(config, { userAgent: `${NAME}/${version}`, signal, onRetry: notifier.retries.observe });
     try {
       if (options.discover) {
         const discovered = await discover(config, { client, log });
         process.stdout.write(JSON.stringify(select ? selectStreams(discovered, select) : discovered, null, 2) + '\n');
         return;
       }
-      const writer = new SingerWriter(process.stdout);
+      const writer = notifier.watch(new WatchedSingerWriter(process.stdout));
       const summary = await runSync({ config, client, writer, log, signal, ...(catalog ? { catalog } : {}), ...(state ? { state } : {}) });
       const total = summary.streams.reduce((n, s) => n + s.records, 0);
       log.info(`${summary.interrupted ? 'stopped early' : 'finished'}: ${total} records`, Object.fromEntries(summary.streams.map((s) => [s.stream, s.records])));
       const skipped = summary.streams.filter((s) => s.note !== undefined);
       if (skipped.length > 0) log.warn(`streams not read: ${skipped.map((s) => `${s.stream} (${s.note ?? ''})`).join(', ')}`);
+      await notifier.afterSync(summary);
     } finally {
       await client.close();
     }

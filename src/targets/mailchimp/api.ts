@@ -12,7 +12,7 @@ import { RequestBudget } from '../../http/budget.js';
 import { systemClock, type Clock } from '../../http/clock.js';
 import { HttpError, serviceMessageFrom } from '../../http/errors.js';
 import { guardedCall } from '../../http/guarded-call.js';
-import { decideRetry, DEFAULT_RETRY, parseRetryAfter, type RetryDecision, type RetryOptions } from '../../http/retry.js';
+import { decideRetry, DEFAULT_RETRY, parseRetryAfter, type RetryDecision, type RetryInfo, type RetryOptions } from '../../http/retry.js';
 import { createLogger, type Logger } from '../../log/logger.js';
 import { redact, redactUrl, registerSecret } from '../../log/redact.js';
 import { ArchiveError, readBatchResults } from './batch-archive.js';
@@ -161,6 +161,8 @@ export interface OfficialApiOptions {
   clock?: Clock;
   random?: () => number;
   logger?: Logger;
+  /** Told of every retry (the run's RetryCounter). */
+  onRetry?: (info: RetryInfo) => void;
 }
 
 interface SuperagentError {
@@ -217,6 +219,7 @@ export class OfficialMailchimpApi implements MailchimpApi {
         log: this.log,
         decide: decideMailchimpRetry,
         ...(this.options.random ? { random: this.options.random } : {}),
+        ...(this.options.onRetry ? { onRetry: this.options.onRetry } : {}),
         describeAuthFailure: (status: number) =>
           `Mailchimp refused the ${this.options.apiKey ? 'api_key' : 'access_token'} (${status}) at ${new URL(this.client.basePath).host}: check that the key is active and belongs to the account of list_id`,
       },

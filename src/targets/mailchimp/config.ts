@@ -3,11 +3,12 @@ import type { ConfigSpec } from '../../singer/config.js';
 import { loadConfig } from '../../singer/config.js';
 import type { JsonObject } from '../../singer/messages.js';
 import { loadSchema } from '../../schemas/index.js';
+import { checkNotifyConfig, registerNotifySecrets, type DigestConfig } from '../../notify/settings.js';
 
 export type NewMemberStatus = 'subscribed' | 'pending' | 'unsubscribed' | 'transactional';
 export type LoadMode = 'upsert' | 'add_only';
 
-export interface TargetConfig {
+export interface TargetConfig extends DigestConfig {
   api_key?: string;
   access_token?: string;
   server?: string;
@@ -36,7 +37,6 @@ export interface TargetConfig {
   rejects_file?: string;
   report_file?: string;
   suppression_file?: string;
-  notify_webhook_url?: string;
   request_timeout: number;
   api_base_url?: string;
 }
@@ -78,13 +78,16 @@ function checkTargetConfig(config: JsonObject): string[] {
   if (config.cohort_clear_deleted === true && typeof config.cohort_registry_file !== 'string') {
     problems.push('"cohort_clear_deleted" needs "cohort_registry_file": only the registry knows which tag a deleted cohort had');
   }
+  problems.push(...checkNotifyConfig(config, { digest: true }));
   return problems;
 }
 
 export const TARGET_CONFIG_SPEC = (): ConfigSpec => ({ envPrefix: TARGET_ENV_PREFIX, schema: targetConfigSchema(), check: checkTargetConfig });
 
 export function loadTargetConfig(sources: readonly string[], env?: NodeJS.ProcessEnv): TargetConfig {
-  return loadConfig<TargetConfig>(sources, TARGET_CONFIG_SPEC(), env);
+  const config = loadConfig<TargetConfig>(sources, TARGET_CONFIG_SPEC(), env);
+  registerNotifySecrets(config);
+  return config;
 }
 
 /** The API root: the override, or https://<dc>.api.mailchimp.com/3.0. */

@@ -5,7 +5,7 @@ import { runCli } from '../../cli/run.js';
 import { ConfigError, errorMessage } from '../../errors/index.js';
 import { HttpError } from '../../http/errors.js';
 import { createLogger, type Logger } from '../../log/logger.js';
-import { LineWriter } from '../../singer/writer.js';
+import type { LineWriter } from '../../singer/writer.js';
 import { OfficialMailchimpApi, type ListInfo, type MailchimpApi } from './api.js';
 import { Audience } from './audience.js';
 import { AudienceKnowledge } from './audience-knowledge.js';
@@ -16,7 +16,7 @@ import { apiBaseUrl, listSetting, loadTargetConfig, targetConfigSchema, type Tar
 import { RejectsFile, Suppressions, writeReport } from './files.js';
 import { loadMembers, planWriter, type LoadResult } from './loader.js';
 import { buildMergeMappings } from './merge-fields.js';
-import { AddedDigest, sendDigest } from './notify.js';
+import { TargetNotifier, WatchedLineWriter } from './notify.js';
 import { Tally, type RowOutcome } from './outcomes.js';
 import type { TagRules } from './tags.js';
 // --test (connection check): kept apart from the load path.
@@ -36,7 +36,7 @@ const EXAMPLES = `Examples:
 stdout carries only the state values received (each printed after Mailchimp confirmed the records before it).`;
 
 export function main(argv: string[] = process.argv): Promise<never> {
-  return runCli(NAME, async ({ signal }) => {
+  return runCli(NAME, async ({ signal, onFailure }) => {
     const program = createProgram(NAME, DESCRIPTION, EXAMPLES);
     if (!parseArguments(program, argv)) return;
     const options = program.opts<CommonOptions>();
@@ -49,14 +49,18 @@ export function main(argv: string[] = process.argv): Promise<never> {
     const config = loadTargetConfig(options.config);
     if (options.test) return finishCheck(NAME, await checkTargetConnection(config, `${NAME}/${readPackageInfo().version}`));
     const log = createLogger(NAME);
+    // Digest and alerts (src/notify): a failure from here on is reported before the exit; dry runs notify nobody.
+    const notifier = new TargetNotifier(config, { binary: NAME, log, userAgent: `${NAME}/${readPackageInfo().version}` });
+    if (!config.dry_run) notifier.register(onFailure);
     const api = new OfficialMailchimpApi({
       baseUrl: apiBaseUrl(config),
       ...(config.api_key ? { apiKey: config.api_key } : { accessToken: config.access_token as string }),
       maxConcurrent: config.max_concurrency,
       timeoutMs: config.request_timeout * 1000,
+      onRetry: notifier.retries.observe,
     });
     signal.addEventListener('abort', () => process.stdin.destroy(), { once: true });
-    await runLoad({ config, api, log, signal, input: process.stdin, output: new LineWriter(process.stdout) });
+    await runLoad({ config, api, log, signal, input: process.stdin, output: notifier.watch(new WatchedLineWriter(process.stdout)), notifier });
   });
 }
 
@@ -67,10 +71,12 @@ export interface RunLoadOptions {
   signal: AbortSignal;
   input: AsyncIterable<Buffer | string>;
   output: LineWriter;
+  /** Digest, alerts and warnings (notify.ts); absent in tests of the load alone. */
+  notifier?: TargetNotifier;
 }
 
 /** Everything after the command line: checks, the audience, the load, the files and the summary. */
-export async function runLoad({ config, api, log, signal, input, output }: RunLoadOptions): Promise<LoadResult> {
+export async function runLoad({ config, api, log, signal, input, output, notifier }: RunLoadOptions): Promise<LoadResult> {
   const started = Date.now();
   const list = await verifyList(api, config.list_id);
   log.info(`${config.dry_run ? 'planning (dry run) for' : 'loading into'} audience "${list.name}" (${list.id})`, { mode: config.mode, status_if_new: config.status_if_new });
@@ -117,18 +123,17 @@ export async function runLoad({ config, api, log, signal, input, output }: RunLo
   let cohortSummaries: CohortSummary[] = [];
 
   const rejects = config.rejects_file ? new RejectsFile(config.rejects_file) : undefined;
-  const digest = new AddedDigest();
   const tally = new Tally();
+  notifier?.start(list, tally);
   let planLines = 0;
   const onOutcome = (row: RowOutcome): void => {
+    notifier?.observe(row);
     if (config.dry_run && planLines++ < DRY_RUN_LINES) {
       log.info(`plan: line ${row.source.line} ${row.email ?? '(no email)'}: ${row.outcome === 'created' ? 'create' : row.outcome === 'updated' ? 'update' : row.outcome}${row.reason ? ` (${row.reason})` : ''}`);
     }
     if (row.outcome === 'rejected') {
       rejects?.add(row);
       log.debug('rejected', { line: row.source.line, reason: row.reason, field: row.field });
-    } else if (row.outcome === 'created') {
-      digest.add({ email: row.email ?? '', merge_fields: row.mergeFields ?? {} });
     }
   };
 
@@ -180,9 +185,7 @@ export async function runLoad({ config, api, log, signal, input, output }: RunLo
     }
   }
   if (config.dry_run) log.info('dry run: nothing was written and no state is printed');
-  if (config.notify_webhook_url && !config.dry_run && digest.total > 0) {
-    await sendDigest(config.notify_webhook_url, { list_id: list.id, list_name: list.name, digest, finished_at: new Date().toISOString() }, log);
-  }
+  await notifier?.afterLoad({ complete: !signal.aborted });
   return result;
 }
 

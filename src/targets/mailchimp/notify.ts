@@ -1,14 +1,29 @@
 /**
- * The optional digest of the people added in a run, POSTed as JSON to notify_webhook_url
- * (a chat workflow, an internal service). A failure here never fails the run: the people are
- * in the audience and the state has been released; it is logged as a warning.
+ * target-mailchimp's notifications, on top of src/notify:
+ *
+ * - the digest of the people a run added: one email (a plain-text and an HTML table of the first
+ *   digest_email_max_people, and the total), one SMS line, and the webhook JSON of earlier
+ *   versions (text, list_id, list_name, finished_at, added_count, added, truncated);
+ * - what alerts and warnings say about the load: the position in the input where it stopped,
+ *   the counts so far, the last state printed.
+ *
+ * Nothing here can fail the run: the people are in the audience and the state has been printed.
  */
-import { HttpClient } from '../../http/client.js';
+import type { Writable } from 'node:stream';
 import type { Logger } from '../../log/logger.js';
-import { errorMessage } from '../../errors/index.js';
-import { registerSecret } from '../../log/redact.js';
+import { notify, type ChannelResult } from '../../notify/index.js';
+import { cellText, cut, escapeHtml, htmlDocument, htmlTable, oneLine, SMS_MAX_LENGTH, textTable, type Notification } from '../../notify/message.js';
+import { RunNotifier, type SnapshotParts } from '../../notify/run-notifier.js';
+import { DEFAULT_EMAIL_MAX_PEOPLE, digestChannels, notifyTimeoutMs } from '../../notify/settings.js';
+import { LineWriter } from '../../singer/writer.js';
+import type { ListInfo } from './api.js';
+import type { TargetConfig } from './config.js';
+import type { RowOutcome, Tally } from './outcomes.js';
 
+/** People kept for the digest (the webhook lists them all; the email its first N). */
 export const DIGEST_LIMIT = 1000;
+/** Addresses named in the digest SMS before "and N more". */
+export const SMS_PEOPLE = 3;
 
 export interface AddedPerson {
   email: string;
@@ -25,31 +40,201 @@ export class AddedDigest {
   }
 }
 
-export async function sendDigest(url: string, body: { list_id: string; list_name: string; digest: AddedDigest; finished_at: string }, log: Logger): Promise<void> {
-  const target = new URL(url);
-  // Webhook URLs carry their secret in the path (Slack, Teams): log lines that name only the path must not show it.
-  // The retry warnings name the path without the query, so the path is registered on its own too.
-  registerSecret(target.pathname + target.search);
-  if (target.pathname !== '/') registerSecret(target.pathname);
-  const client = new HttpClient({ name: 'notify webhook', baseUrl: target.origin, retry: { maxAttempts: 3 } });
-  try {
-    await client.text({
-      method: 'POST',
-      path: target.pathname + target.search,
-      json: {
-        text: `${body.digest.total} new ${body.digest.total === 1 ? 'person' : 'people'} added to Mailchimp audience "${body.list_name}"`,
-        list_id: body.list_id,
-        list_name: body.list_name,
-        finished_at: body.finished_at,
-        added_count: body.digest.total,
-        added: body.digest.people,
-        truncated: body.digest.total > body.digest.people.length,
-      },
-    });
-    log.info('sent the digest of added people', { added: body.digest.total });
-  } catch (err) {
-    log.warn(`could not send the digest to notify_webhook_url: ${errorMessage(err)}`);
-  } finally {
-    await client.close();
+export interface DigestInput {
+  listId: string;
+  listName: string;
+  digest: AddedDigest;
+  finishedAt: string;
+  /** How many people the email lists (the rest are counted). */
+  emailMaxPeople: number;
+  /** One line on the whole run, e.g. "40 records read; created 12, updated 3, ...". */
+  runSummary?: string;
+}
+
+const NAME_TAGS = ['FNAME', 'LNAME'];
+
+function personName(person: AddedPerson): string {
+  return NAME_TAGS.map((tag) => cellText(person.merge_fields[tag]))
+    .filter((v) => v !== '')
+    .join(' ');
+}
+
+/** The digest's table: Name, Email, then every other merge field any listed person has, in tag order. */
+export function digestTable(people: readonly AddedPerson[]): { header: string[]; rows: string[][] } {
+  const tags = [...new Set(people.flatMap((p) => Object.keys(p.merge_fields)))].filter((t) => !NAME_TAGS.includes(t)).sort();
+  return {
+    header: ['Name', 'Email', ...tags],
+    rows: people.map((p) => [personName(p), p.email, ...tags.map((t) => cellText(p.merge_fields[t]))]),
+  };
+}
+
+const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+
+/**
+ * `12 new users in "Audience": ann@example.org, bob@example.org, cy@example.org and 9 more`,
+ * within Twilio's 1600 characters whatever the names' length.
+ */
+export function digestSms(listName: string, total: number, emails: readonly string[]): string {
+  if (total === 0) return cut(`No new users in "${oneLine(listName)}" this run`, SMS_MAX_LENGTH);
+  for (let shown = Math.min(SMS_PEOPLE, emails.length, total); shown >= 0; shown--) {
+    const rest = total - shown;
+    const names = emails.slice(0, shown).join(', ');
+    const tail = shown === 0 ? '' : `: ${names}${rest > 0 ? ` and ${rest} more` : ''}`;
+    const head = `${plural(total, 'new user', 'new users')} in "`;
+    const room = SMS_MAX_LENGTH - head.length - 1 - tail.length;
+    if (room >= 20 || shown === 0) return cut(`${head}${cut(oneLine(listName), Math.max(1, room))}"${tail}`, SMS_MAX_LENGTH);
+  }
+  return '';
+}
+
+export function composeDigest(input: DigestInput): Notification {
+  const { digest, listName, listId } = input;
+  const listed = digest.people.slice(0, Math.max(0, input.emailMaxPeople));
+  const { header, rows } = digestTable(listed);
+  const audience = `Mailchimp audience "${listName}"`;
+  const subject = digest.total === 0 ? `No new people in ${audience}` : `${plural(digest.total, 'new person', 'new people')} in ${audience}`;
+  const intro =
+    digest.total === 0
+      ? `Nobody new was added to the ${audience} (${listId}) by target-mailchimp at ${input.finishedAt}.`
+      : `${plural(digest.total, 'new person was', 'new people were')} added to the ${audience} (${listId}) by target-mailchimp at ${input.finishedAt}.`;
+  const shownNote = listed.length < digest.total ? `Listed: the first ${listed.length} of ${digest.total} (digest_email_max_people).` : '';
+  const text = [intro, '', ...(listed.length > 0 ? [textTable(header, rows), ''] : []), ...(shownNote ? [shownNote] : []), ...(input.runSummary ? [`This run: ${input.runSummary}.`] : []), ''].join('\n');
+  const html = htmlDocument(
+    subject,
+    [
+      `<p>${escapeHtml(intro)}</p>`,
+      listed.length > 0 ? htmlTable(header, rows) : '',
+      shownNote ? `<p>${escapeHtml(shownNote)}</p>` : '',
+      input.runSummary ? `<p style="color:#555">This run: ${escapeHtml(input.runSummary)}.</p>` : '',
+    ].join(''),
+  );
+  return {
+    kind: 'digest',
+    subject,
+    text,
+    html,
+    sms: digestSms(listName, digest.total, digest.people.map((p) => p.email)),
+    webhook: {
+      text: `${plural(digest.total, 'new person', 'new people')} added to Mailchimp audience "${listName}"`,
+      list_id: listId,
+      list_name: listName,
+      finished_at: input.finishedAt,
+      added_count: digest.total,
+      added: digest.people,
+      truncated: digest.total > digest.people.length,
+    },
+  };
+}
+
+/** A LineWriter that remembers the last line it has written through (the last state printed). */
+export class WatchedLineWriter extends LineWriter {
+  lastLine: string | undefined;
+  private pending: string | undefined;
+
+  constructor(out: Writable) {
+    super(out);
+  }
+
+  override writeLine(line: string): Promise<void> {
+    this.pending = line;
+    return super.writeLine(line);
+  }
+
+  override async flush(): Promise<void> {
+    const pending = this.pending;
+    await super.flush();
+    if (pending !== undefined) this.lastLine = pending;
+  }
+}
+
+function runSummary(tally: Tally): string {
+  return `${tally.read} records read; created ${tally.created}, updated ${tally.updated}, unchanged ${tally.unchanged}, skipped ${tally.skippedTotal}, rejected ${tally.rejectedTotal}`;
+}
+
+export class TargetNotifier extends RunNotifier {
+  readonly digest = new AddedDigest();
+  private readonly recordsByStream = new Map<string, number>();
+  private readonly config: TargetConfig;
+  private readonly log: Logger;
+  private readonly userAgent: string;
+  private output: WatchedLineWriter | undefined;
+  private list: ListInfo | undefined;
+  private tally: Tally | undefined;
+  private lastLine = 0;
+
+  constructor(config: TargetConfig, options: { binary: string; log: Logger; userAgent: string }) {
+    super({ ...options, config });
+    this.config = config;
+    this.log = options.log;
+    this.userAgent = options.userAgent;
+  }
+
+  /** The output whose last line alerts show as the last state printed. */
+  watch(output: WatchedLineWriter): WatchedLineWriter {
+    this.output = output;
+    return output;
+  }
+
+  /** The audience and the counts of the load that starts. */
+  start(list: ListInfo, tally: Tally): void {
+    this.list = list;
+    this.tally = tally;
+  }
+
+  /** Every row's outcome (the loader's onOutcome). */
+  observe(row: RowOutcome): void {
+    this.recordsByStream.set(row.source.stream, (this.recordsByStream.get(row.source.stream) ?? 0) + 1);
+    this.lastLine = Math.max(this.lastLine, row.source.line);
+    if (row.outcome === 'created') this.digest.add({ email: row.email ?? '', merge_fields: row.mergeFields ?? {} });
+  }
+
+  protected override describeRun(): SnapshotParts {
+    const tally = this.tally;
+    let lastState: unknown;
+    try {
+      lastState = this.output?.lastLine ? JSON.parse(this.output.lastLine) : undefined;
+    } catch {
+      lastState = this.output?.lastLine;
+    }
+    const stoppedAt = tally
+      ? `loading into audience "${this.list?.name}" after ${tally.read} records read` +
+        (this.lastLine > 0 ? ` (last input line with an outcome: ${this.lastLine})` : '') +
+        `: ${tally.accounted} written or accounted for, ${tally.read - tally.accounted} in batches not confirmed`
+      : undefined;
+    return {
+      ...(stoppedAt ? { stoppedAt } : {}),
+      counts: tally
+        ? [
+            ['records read', tally.read],
+            ['created', tally.created],
+            ['updated', tally.updated],
+            ['unchanged', tally.unchanged],
+            ['skipped', tally.skippedTotal],
+            ['rejected', tally.rejectedTotal],
+            ['states printed', tally.statesEmitted],
+          ]
+        : [],
+      ...(lastState !== undefined ? { lastState } : {}),
+    };
+  }
+
+  /** After a load that succeeded: the digest (not in dry runs), then the warnings. */
+  async afterLoad(options: { complete: boolean }): Promise<ChannelResult[]> {
+    if (this.config.dry_run || !this.list || !this.tally) return [];
+    const results: ChannelResult[] = [];
+    const channels = digestChannels(this.config);
+    if (channels.length > 0 && (this.digest.total > 0 || this.config.digest_send_empty === true)) {
+      const message = composeDigest({
+        listId: this.list.id,
+        listName: this.list.name,
+        digest: this.digest,
+        finishedAt: new Date().toISOString(),
+        emailMaxPeople: this.config.digest_email_max_people ?? DEFAULT_EMAIL_MAX_PEOPLE,
+        runSummary: runSummary(this.tally),
+      });
+      results.push(...(await notify(channels, message, { log: this.log, timeoutMs: notifyTimeoutMs(this.config), userAgent: this.userAgent })));
+    }
+    results.push(...(await this.finished({ recordsByStream: this.recordsByStream, complete: options.complete, service: 'Mailchimp' })));
+    return results;
   }
 }

@@ -5,7 +5,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import { ConfigError } from '../../../../src/errors/index.js';
 import { clearSecrets } from '../../../../src/log/redact.js';
 import type { JsonObject } from '../../../../src/singer/messages.js';
-import { exportEventNames, loadTapConfig, type TapConfig } from '../../../../src/taps/mixpanel/config.js';
+import { exportEventNames, loadTapConfig, TAP_STREAM_NAMES, type TapConfig } from '../../../../src/taps/mixpanel/config.js';
+import { STREAMS } from '../../../../src/taps/mixpanel/streams/index.js';
 
 let dir: string;
 let count = 0;
@@ -138,6 +139,9 @@ describe('loadTapConfig: the result', () => {
       export_max_requests_per_hour: 60,
       query_max_requests_per_hour: 60,
       query_max_concurrent: 5,
+      smtp_security: 'starttls',
+      alert_retry_threshold: 10,
+      notify_timeout_seconds: 30,
       rate_limit_hour_seconds: 3600,
     } satisfies TapConfig);
   });
@@ -174,5 +178,29 @@ describe('exportEventNames', () => {
     ['an empty array', [], undefined],
   ])('%s', (_case, events, expected) => {
     expect(exportEventNames({ ...base, export_events: events })).toEqual(expected);
+  });
+});
+
+describe('loadTapConfig: alerts', () => {
+  it('TAP_STREAM_NAMES are the streams, in run order', () => {
+    expect([...TAP_STREAM_NAMES]).toEqual(STREAMS.map((s) => s.name));
+  });
+
+  it('alert_empty_streams names streams of this tap', () => {
+    expect(problemsOf({ ...START, ...SERVICE_ACCOUNT, alert_empty_streams: 'export, engag' })).toEqual([
+      '"alert_empty_streams" names "engag", which is not a stream: use some of export, engage, funnels, revenue, annotations, cohorts, cohort_members',
+    ]);
+  });
+
+  it('an SMS alert without a Twilio token names the key and where to find it', () => {
+    expect(problemsOf({ ...START, ...SERVICE_ACCOUNT, alert_sms_to: '+14155550100', twilio_account_sid: 'AC0123456789abcdef0123456789abcdef', twilio_from: '+15005550006' })).toEqual([
+      '"twilio_auth_token" is required with alert_sms_to: the Auth Token from the Twilio console, next to the Account SID',
+    ]);
+  });
+
+  it('a malformed Account SID names the key and its shape', () => {
+    expect(problemsOf({ ...START, ...SERVICE_ACCOUNT, twilio_account_sid: 'SID123' })).toEqual([
+      '"twilio_account_sid" is not valid (got "SID123"): the Account SID from the Twilio console: AC followed by 32 hex digits',
+    ]);
   });
 });

@@ -123,6 +123,11 @@ describe('loadTargetConfig', () => {
       flush_interval_seconds: 10,
       dry_run: false,
       request_timeout: 120,
+      smtp_security: 'starttls',
+      digest_send_empty: false,
+      digest_email_max_people: 100,
+      alert_retry_threshold: 10,
+      notify_timeout_seconds: 30,
     } satisfies TargetConfig);
   });
 

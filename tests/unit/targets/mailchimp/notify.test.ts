@@ -3,7 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { configureLogging, createLogger } from '../../../../src/log/logger.js';
 import { clearSecrets } from '../../../../src/log/redact.js';
-import { AddedDigest, DIGEST_LIMIT, sendDigest } from '../../../../src/targets/mailchimp/notify.js';
+import type { Logger } from '../../../../src/log/logger.js';
+import { notify } from '../../../../src/notify/index.js';
+import { registerNotifySecrets } from '../../../../src/notify/settings.js';
+import { AddedDigest, composeDigest, DIGEST_LIMIT, digestSms } from '../../../../src/targets/mailchimp/notify.js';
 
 interface Received {
   method: string;
@@ -62,7 +65,14 @@ function digestOf(count: number): AddedDigest {
   return digest;
 }
 
-describe('sendDigest', () => {
+/** The digest by the webhook channel alone, as the target sends it (secrets registered as the config loader does). */
+async function sendDigest(url: string, body: { list_id: string; list_name: string; digest: AddedDigest; finished_at: string }, logger: Logger): Promise<void> {
+  registerNotifySecrets({ notify_webhook_url: url });
+  const message = composeDigest({ listId: body.list_id, listName: body.list_name, digest: body.digest, finishedAt: body.finished_at, emailMaxPeople: 100 });
+  await notify([{ kind: 'webhook', url, setting: 'notify_webhook_url' }], message, { log: logger, timeoutMs: 30_000 });
+}
+
+describe('the digest by webhook', () => {
   it('POSTs the digest as JSON to the URL, query included', async () => {
     await sendDigest(`${base}/hooks/abc?team=growth`, { list_id: 'L1', list_name: 'Newsletter', digest: digestOf(2), finished_at: FINISHED }, log);
     expect(received).toEqual([
@@ -84,7 +94,7 @@ describe('sendDigest', () => {
         },
       },
     ]);
-    expect(logLines.join('')).toContain('sent the digest of added people');
+    expect(logLines.join('')).toContain('sent the digest to notify_webhook_url');
   });
 
   it('says "person" for one', async () => {
@@ -145,5 +155,64 @@ describe('sendDigest', () => {
     expect(output).toContain('could not send the digest');
     expect(output).toMatch(/retry 1 of 2/);
     expect(output).not.toContain(secret);
+  });
+});
+
+describe('composeDigest', () => {
+  const people = [
+    { email: 'ann@example.org', merge_fields: { FNAME: 'Ann', LNAME: 'Lee', PLAN: 'pro' } },
+    { email: 'bob@example.org', merge_fields: { FNAME: '<script>alert(1)</script>', LNAME: '', LTV: 12.5 } },
+    { email: 'cy@example.org', merge_fields: { FNAME: 'Cy', ADDRESS: { addr1: '1 Main St', city: 'Springfield' } } },
+  ];
+  const digestOfPeople = (list: typeof people) => {
+    const digest = new AddedDigest();
+    for (const p of list) digest.add(p);
+    return digest;
+  };
+  const compose = (emailMaxPeople = 100) =>
+    composeDigest({ listId: 'L1', listName: 'Newsletter', digest: digestOfPeople(people), finishedAt: FINISHED, emailMaxPeople, runSummary: '3 records read; created 3' });
+
+  it('the email tables list name, email and every mapped merge field', () => {
+    const message = compose();
+    expect(message.subject).toBe('3 new people in Mailchimp audience "Newsletter"');
+    expect(message.text).toContain(
+      [
+        'Name                       Email            ADDRESS                 LTV   PLAN',
+        '-------------------------  ---------------  ----------------------  ----  ----',
+        'Ann Lee                    ann@example.org                                pro',
+        '<script>alert(1)</script>  bob@example.org                          12.5',
+        'Cy                         cy@example.org   1 Main St, Springfield',
+      ].join('\n'),
+    );
+    expect(message.text).toContain('This run: 3 records read; created 3.');
+    expect(message.html).toContain('<td style="padding:4px 8px">&lt;script&gt;alert(1)&lt;/script&gt;</td>');
+    expect(message.html).not.toContain('<script>');
+  });
+
+  it('lists the first N in the email and gives the total', () => {
+    const message = compose(2);
+    expect(message.text).toContain('bob@example.org');
+    expect(message.text).not.toContain('cy@example.org');
+    expect(message.text).toContain('Listed: the first 2 of 3 (digest_email_max_people).');
+    expect(message.webhook.added).toHaveLength(3);
+  });
+
+  it.each([
+    [1, ['ann@example.org'], '1 new user in "Newsletter": ann@example.org'],
+    [2, ['ann@example.org', 'bob@example.org'], '2 new users in "Newsletter": ann@example.org, bob@example.org'],
+    [12, ['ann@x.io', 'bob@x.io', 'cy@x.io', 'dee@x.io'], '12 new users in "Newsletter": ann@x.io, bob@x.io, cy@x.io and 9 more'],
+    [0, [], 'No new users in "Newsletter" this run'],
+  ])('the SMS line for %d people', (total, emails, line) => {
+    expect(digestSms('Newsletter', total, emails)).toBe(line);
+  });
+
+  it('the SMS line stays within 1600 characters with very long addresses and audience names', () => {
+    const emails = [1, 2, 3].map((i) => `${'a'.repeat(240)}${i}@example.org`);
+    for (const name of ['N', 'A'.repeat(3000)]) {
+      const line = digestSms(name, 5000, emails);
+      expect([...line].length).toBeLessThanOrEqual(1600);
+      expect(line).toMatch(/^5000 new users in "/);
+    }
+    expect(digestSms('A'.repeat(3000), 5000, emails)).toContain('and 4997 more');
   });
 });

@@ -1,0 +1,86 @@
+/**
+ * The one entry both binaries use to tell people something: `notify(channels, message)` sends
+ * a digest, an alert or a warning by every channel given (email, SMS, webhook), in parallel,
+ * within one deadline (notify_timeout_seconds: a dead SMTP server must not hang a cron job).
+ *
+ * A notification never fails a run: each channel's failure is logged (redacted) as a warning
+ * and reported in the result, and the caller's exit code and state output stay as they were.
+ */
+import { errorMessage } from '../errors/index.js';
+import type { Logger } from '../log/logger.js';
+import { sendEmail } from './channels/email.js';
+import { sendSms } from './channels/sms.js';
+import { sendWebhook } from './channels/webhook.js';
+import { redactNotification, type Notification } from './message.js';
+import type { Channel, ChannelKind } from './settings.js';
+
+export type { Notification } from './message.js';
+export type { Channel } from './settings.js';
+
+export interface NotifyOptions {
+  log: Logger;
+  /** Total time for every channel together. */
+  timeoutMs: number;
+  userAgent?: string;
+}
+
+export interface ChannelResult {
+  channel: ChannelKind;
+  recipients: number;
+  ok: boolean;
+  error?: string;
+}
+
+const WHAT: Record<Notification['kind'], string> = { digest: 'the digest', alert: 'the alert', warning: 'the warning' };
+
+function recipients(channel: Channel): number {
+  return channel.kind === 'webhook' ? 1 : channel.to.length;
+}
+
+function describeChannel(channel: Channel): string {
+  switch (channel.kind) {
+    case 'email':
+      return `by email to ${channel.to.length} ${channel.to.length === 1 ? 'recipient' : 'recipients'}`;
+    case 'sms':
+      return `by SMS to ${channel.to.length} ${channel.to.length === 1 ? 'number' : 'numbers'}`;
+    case 'webhook':
+      return `to ${channel.setting}`;
+  }
+}
+
+export async function notify(channels: readonly Channel[], message: Notification, options: NotifyOptions): Promise<ChannelResult[]> {
+  if (channels.length === 0) return [];
+  const safe = redactNotification(message);
+  const deadlineMs = Date.now() + options.timeoutMs;
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), options.timeoutMs);
+  const userAgent = options.userAgent ?? 'tap-mixpanel-target-mailchimp';
+  const send = (channel: Channel): Promise<void> => {
+    switch (channel.kind) {
+      case 'email':
+        return sendEmail(channel.smtp, channel.from, channel.to, safe, deadlineMs);
+      case 'sms':
+        return sendSms(channel.twilio, channel.to, safe, controller.signal, userAgent);
+      case 'webhook':
+        return sendWebhook(channel.url, safe, controller.signal, userAgent);
+    }
+  };
+  try {
+    return await Promise.all(
+      channels.map(async (channel): Promise<ChannelResult> => {
+        const result = { channel: channel.kind, recipients: recipients(channel) };
+        try {
+          await send(channel);
+          options.log.info(`sent ${WHAT[message.kind]} ${describeChannel(channel)}`);
+          return { ...result, ok: true };
+        } catch (err) {
+          const reason = controller.signal.aborted ? `no answer within notify_timeout_seconds (${errorMessage(err)})` : errorMessage(err);
+          options.log.warn(`could not send ${WHAT[message.kind]} ${describeChannel(channel)}: ${reason}`);
+          return { ...result, ok: false, error: reason };
+        }
+      }),
+    );
+  } finally {
+    clearTimeout(timer);
+  }
+}
