@@ -37,7 +37,8 @@ export interface RecordMessage {
 
 export interface StateMessage {
   type: 'STATE';
-  value: JsonObject;
+  /** Any JSON value: Singer leaves its shape to the tap (usually {"bookmarks": ...}). */
+  value: unknown;
 }
 
 export interface ActivateVersionMessage {
@@ -102,7 +103,8 @@ export function parseMessage(line: string, lineNumber: number): SingerMessage | 
       return message;
     }
     case 'STATE':
-      if (!isObject(raw.value)) fail(lineNumber, 'STATE message has no "value" object');
+      // Any JSON value is a state (null included); only a STATE without one is malformed.
+      if (!('value' in raw)) fail(lineNumber, 'STATE message has no "value"');
       return { type: 'STATE', value: raw.value };
     case 'ACTIVATE_VERSION': {
       const stream = requireStream(raw, lineNumber, 'ACTIVATE_VERSION');

@@ -98,12 +98,12 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
   let doneUpTo = 0;
   let fatal = null as unknown;
   /** States received, each with the last batch it waits for. */
-  const heldStates: Array<{ value: JsonObject; after: number }> = [];
+  const heldStates: Array<{ value: unknown; after: number }> = [];
   let releasing: Promise<void> = Promise.resolve();
 
   const releaseStates = (): void => {
     if (config.dry_run) return;
-    let latest: JsonObject | undefined;
+    let latest: unknown;
     while (heldStates.length > 0 && (heldStates[0] as { after: number }).after <= doneUpTo) latest = heldStates.shift()?.value;
     if (latest === undefined) return;
     const line = JSON.stringify(latest) + '\n';
