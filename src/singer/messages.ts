@@ -47,7 +47,27 @@ export interface ActivateVersionMessage {
   version: number;
 }
 
-export type SingerMessage = SchemaMessage | RecordMessage | StateMessage | ActivateVersionMessage;
+/** How the files of a BATCH message are encoded (Meltano SDK `BaseBatchFileEncoding`). */
+export interface BatchEncoding {
+  /** "jsonl" is the one this project reads; the SDK also writes "parquet". */
+  format: string;
+  /** "gzip", or "none" (also written as null or left out). */
+  compression: string;
+}
+
+/**
+ * A Meltano SDK BATCH message: the stream's records are in files, one JSON object a line.
+ * https://sdk.meltano.com/en/latest/batch.html
+ */
+export interface BatchMessage {
+  type: 'BATCH';
+  stream: string;
+  encoding: BatchEncoding;
+  /** File URLs, read in order. */
+  manifest: string[];
+}
+
+export type SingerMessage = SchemaMessage | RecordMessage | StateMessage | ActivateVersionMessage | BatchMessage;
 
 function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -62,10 +82,25 @@ function requireStream(raw: JsonObject, lineNumber: number, type: string): strin
   return raw.stream;
 }
 
+function parseBatch(raw: JsonObject, lineNumber: number): BatchMessage {
+  const stream = requireStream(raw, lineNumber, 'BATCH');
+  const encoding = raw.encoding;
+  if (!isObject(encoding) || typeof encoding.format !== 'string' || encoding.format === '') {
+    fail(lineNumber, `BATCH for "${stream}" has no "encoding" with a "format" (such as {"format":"jsonl","compression":"gzip"})`);
+  }
+  const compression = encoding.compression ?? 'none';
+  if (typeof compression !== 'string') fail(lineNumber, `BATCH for "${stream}": "encoding.compression" must be a string such as "gzip" or "none"`);
+  const manifest = raw.manifest;
+  if (!Array.isArray(manifest) || !manifest.every((url) => typeof url === 'string' && url !== '')) {
+    fail(lineNumber, `BATCH for "${stream}" has no "manifest": it must be an array of file URLs`);
+  }
+  return { type: 'BATCH', stream, encoding: { format: encoding.format.toLowerCase(), compression: compression.toLowerCase() }, manifest };
+}
+
 /**
  * Parses one line of a Singer stream. Returns null for message types this project does not
- * handle (BATCH and future types), which callers skip; throws InputError naming the line for
- * anything malformed.
+ * handle (future types), which callers skip; throws InputError naming the line for anything
+ * malformed.
  */
 export function parseMessage(line: string, lineNumber: number): SingerMessage | null {
   let raw: unknown;
@@ -111,6 +146,8 @@ export function parseMessage(line: string, lineNumber: number): SingerMessage | 
       if (typeof raw.version !== 'number') fail(lineNumber, `ACTIVATE_VERSION for "${stream}" has no numeric "version"`);
       return { type: 'ACTIVATE_VERSION', stream, version: raw.version };
     }
+    case 'BATCH':
+      return parseBatch(raw, lineNumber);
     default:
       return null;
   }

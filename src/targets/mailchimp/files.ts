@@ -33,7 +33,7 @@ export class RejectsFile {
 
   add(row: RowOutcome): void {
     this.rows++;
-    this.csv.write([row.source.line, row.source.stream, row.source.key, row.email ?? '', row.reason ?? '', row.field ?? '', row.detail ?? '']);
+    this.csv.write([row.source.batch ? `${row.source.line} (${row.source.batch.url} line ${row.source.batch.line})` : row.source.line, row.source.stream, row.source.key, row.email ?? '', row.reason ?? '', row.field ?? '', row.detail ?? '']);
   }
 
   async close(): Promise<void> {

@@ -206,8 +206,9 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
 
   let inputError: unknown = null;
   try {
-    for await (const { lineNumber, message } of readMessages(options.input, {
+    for await (const { lineNumber, message, origin } of readMessages(options.input, {
       onUnknown: (type, line) => log.debug('ignoring message', { type, line }),
+      readBatch: (stream) => streams.has(stream),
     })) {
       if (signal.aborted) break;
       if (message.type === 'SCHEMA') {
@@ -217,9 +218,9 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
           tally.ignored++;
           continue;
         }
-        const keyProperties = schemas.check(message.stream, message.record, lineNumber);
+        const keyProperties = schemas.check(message.stream, message.record, origin);
         tally.read++;
-        const source: RowSource = { line: lineNumber, stream: message.stream, key: JSON.stringify(keyProperties.map((k) => message.record[k] ?? null)) };
+        const source: RowSource = { line: lineNumber, ...(origin.batch ? { batch: origin.batch } : {}), stream: message.stream, key: JSON.stringify(keyProperties.map((k) => message.record[k] ?? null)) };
         const member = toMember(message.record, source);
         if (member) addMember(member);
         await waitForRoom();

@@ -3,6 +3,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import { InputError } from '../../errors/index.js';
 import { isDateOrDateTime } from '../../singer/config.js';
 import type { JsonObject, SchemaMessage } from '../../singer/messages.js';
+import { describeOrigin, type MessageOrigin } from '../../singer/reader.js';
 
 export interface StreamSchema {
   keyProperties: string[];
@@ -33,19 +34,23 @@ export class SchemaRegistry {
     this.streams.set(message.stream, { keyProperties: message.key_properties, validate });
   }
 
-  /** Checks a record against its stream's latest schema; errors name the line and what is wrong. */
-  check(stream: string, record: JsonObject, lineNumber: number): string[] {
+  /**
+   * Checks a record against its stream's latest schema; errors name where the record came from
+   * (its line, or its BATCH file and line) and what is wrong. Returns the key properties.
+   */
+  check(stream: string, record: JsonObject, origin: MessageOrigin | number): string[] {
     const schema = this.streams.get(stream);
-    if (!schema) throw new InputError(`line ${lineNumber}: RECORD for "${stream}" arrived before its SCHEMA`);
+    const where = describeOrigin(origin);
+    if (!schema) throw new InputError(`${where}: RECORD for "${stream}" arrived before its SCHEMA`);
     for (const key of schema.keyProperties) {
       if (record[key] === undefined || record[key] === null) {
-        throw new InputError(`line ${lineNumber}: RECORD for "${stream}" is missing its key property "${key}"`);
+        throw new InputError(`${where}: RECORD for "${stream}" is missing its key property "${key}"`);
       }
     }
     if (!schema.validate(record)) {
       const error = schema.validate.errors?.[0];
-      const where = error?.instancePath ? error.instancePath.replace(/^\//, '').replace(/\//g, '.') : 'record';
-      throw new InputError(`line ${lineNumber}: RECORD for "${stream}" does not match its schema: "${where}" ${error?.message ?? 'is invalid'}`);
+      const path = error?.instancePath ? error.instancePath.replace(/^\//, '').replace(/\//g, '.') : 'record';
+      throw new InputError(`${where}: RECORD for "${stream}" does not match its schema: "${path}" ${error?.message ?? 'is invalid'}`);
     }
     return schema.keyProperties;
   }

@@ -87,8 +87,66 @@ describe('parseMessage: the four Singer message types', () => {
     expect(parseMessage(line, 1)?.type).toBe(expected);
   });
 
-  it.each(['BATCH', 'FUTURE_TYPE', 'batch'])('returns null for a type this project does not handle (%s), so callers skip it', (type) => {
+  it.each(['FUTURE_TYPE', 'future_type'])('returns null for a type this project does not handle (%s), so callers skip it', (type) => {
     expect(parseMessage(JSON.stringify({ type, stream: 's' }), 1)).toBeNull();
+  });
+});
+
+describe('parseMessage: STATE values of any JSON type', () => {
+  it.each<[string, unknown]>([
+    ['an object', { bookmarks: { engage: { replication_key_value: '2024-01-01' } } }],
+    ['singer-python bookmarks', { bookmarks: { engage: '2024-01-01T00:00:00.000000Z' }, currently_syncing: null }],
+    ['null', null],
+    ['a number', 42],
+    ['a string', 'checkpoint-7'],
+    ['an array', [1, 'two', { three: 3 }]],
+    ['false', false],
+  ])('passes %s through as the value, unchanged', (_case, value) => {
+    expect(parseMessage(JSON.stringify({ type: 'STATE', value }), 1)).toStrictEqual({ type: 'STATE', value });
+  });
+});
+
+describe('parseMessage: BATCH messages (Meltano SDK)', () => {
+  const batch = (fields: Record<string, unknown>) => JSON.stringify({ type: 'BATCH', stream: 'users', ...fields });
+
+  it('reads the stream, the encoding and the manifest', () => {
+    const line = batch({ encoding: { format: 'jsonl', compression: 'gzip' }, manifest: ['file:///tmp/b/users-1.jsonl.gz', 'file:///tmp/b/users-2.jsonl.gz'] });
+    expect(parseMessage(line, 1)).toStrictEqual({
+      type: 'BATCH',
+      stream: 'users',
+      encoding: { format: 'jsonl', compression: 'gzip' },
+      manifest: ['file:///tmp/b/users-1.jsonl.gz', 'file:///tmp/b/users-2.jsonl.gz'],
+    });
+  });
+
+  it.each<[string, unknown]>([
+    ['null', null],
+    ['left out', undefined],
+    ['"none"', 'none'],
+  ])('reads a compression that is %s as "none"', (_case, compression) => {
+    const message = parseMessage(batch({ encoding: { format: 'JSONL', compression }, manifest: [] }), 1);
+    expect(message).toMatchObject({ type: 'BATCH', encoding: { format: 'jsonl', compression: 'none' }, manifest: [] });
+  });
+
+  it('keeps formats and compressions it cannot read, for the reader to refuse with the file list in view', () => {
+    expect(parseMessage(batch({ encoding: { format: 'parquet', compression: 'snappy' }, manifest: ['s3://bucket/a.parquet'] }), 1)).toMatchObject({
+      encoding: { format: 'parquet', compression: 'snappy' },
+      manifest: ['s3://bucket/a.parquet'],
+    });
+  });
+
+  it.each([
+    ['without stream', '{"type":"BATCH","encoding":{"format":"jsonl"},"manifest":[]}', 'BATCH message has no "stream" name'],
+    ['without encoding', batch({ manifest: [] }), 'BATCH for "users" has no "encoding" with a "format"'],
+    ['with an encoding without format', batch({ encoding: { compression: 'gzip' }, manifest: [] }), 'has no "encoding" with a "format"'],
+    ['with a numeric compression', batch({ encoding: { format: 'jsonl', compression: 9 }, manifest: [] }), '"encoding.compression" must be a string'],
+    ['without manifest', batch({ encoding: { format: 'jsonl' } }), 'BATCH for "users" has no "manifest": it must be an array of file URLs'],
+    ['with a manifest that is a string', batch({ encoding: { format: 'jsonl' }, manifest: 'file:///a' }), 'has no "manifest"'],
+    ['with an empty URL in the manifest', batch({ encoding: { format: 'jsonl' }, manifest: ['file:///a', ''] }), 'has no "manifest"'],
+  ])('a BATCH %s is an InputError naming the line', (_case, line, problem) => {
+    const err = parseError(line, 9);
+    expect(err.message.startsWith('line 9: ')).toBe(true);
+    expect(err.message).toContain(problem);
   });
 });
 
