@@ -235,7 +235,9 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
     if (!signal.aborted) inputError = err;
   }
   if (signal.aborted && !fatal) log.info('stopping: writing what was read, then printing the state that covers it');
-  if (!fatal && !inputError) dispatch();
+  // Bad input stops the reading, not the writing: records read before the bad line are written
+  // (and the states they cover printed); nothing of the bad line or after it is.
+  if (!fatal) dispatch();
   else timer?.cancel();
   // Finish what is in flight either way: its states are true, and half-written batches help nobody.
   while (inFlight.size > 0) await Promise.all([...inFlight.values()]);
