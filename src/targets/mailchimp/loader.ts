@@ -21,7 +21,7 @@ import { findEmail, isValidEmail, normaliseEmail } from './members.js';
 import { desiredMergeFields, type MergeMapping } from './merge-fields.js';
 import { REASONS, Tally, type RowOutcome, type RowSource } from './outcomes.js';
 import { desiredMemberKey, planMemberWrites, type DesiredMember, type PlannedWrite } from './planner.js';
-import { SchemaRegistry } from './records.js';
+import { SchemaRegistry, validationOptions } from './records.js';
 import { desiredTags, presentTagProperties, type TagRules } from './tags.js';
 import type { WriteContext } from './writer.js';
 import { applyPlan } from './writer.js';
@@ -74,7 +74,7 @@ export function planWriter(ctx: WriteContext): (plan: readonly PlannedWrite[]) =
 export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
   const { config, output, log, signal, audience } = options;
   const streams = configuredStreams(config);
-  const schemas = new SchemaRegistry();
+  const schemas = new SchemaRegistry(validationOptions(config));
   const tally = options.tally ?? new Tally();
   const dryPlan: PlannedWrite[] = [];
   const fieldsByTag = new Map(options.mergeFields.map((f) => [f.tag.toUpperCase(), f]));

@@ -114,6 +114,8 @@ describe('loadTargetConfig', () => {
       batch_size: 500,
       flush_interval_seconds: 10,
       dry_run: false,
+      validate_records: true,
+      validate_all_properties: false,
       request_timeout: 120,
     } satisfies TargetConfig);
   });
