@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { sandboxClientConfigs } from '../../src/sandbox/configs.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
-import { emailPrefix, FIXTURES, fixtureEmails, readFixture, renamed, variant, withLineBefore, type Fails, type InteropFixture, type Loads } from '../fixtures/interop/index.js';
+import { emailPrefix, FIXTURES, fixtureEmails, readFixture, renamed, statesOf, variant, withLineBefore, type Fails, type InteropFixture, type Loads } from '../fixtures/interop/index.js';
 import { getJson, runBinary, tempDir, writeJson, type RunResult } from './harness.js';
 
 interface Member {
@@ -56,15 +56,8 @@ async function audience(): Promise<Map<string, Member>> {
   return new Map(answer.members.map((m) => [m.email_address.toLowerCase(), m]));
 }
 
-/** The state values a stream holds, as the target prints them (JSON text). */
-function receivedStates(stdin: Buffer): string[] {
-  return stdin
-    .toString('utf8')
-    .split(/\r?\n/)
-    .map((l) => l.replace(/^\ufeff/, ''))
-    .filter((l) => /"type":\s*"STATE"/.test(l))
-    .map((l) => JSON.stringify((JSON.parse(l) as { value: unknown }).value));
-}
+/** The state values a stream holds, as written: the target prints them unchanged. */
+const receivedStates = statesOf;
 
 /** Checks a run against a fixture outcome; `all` is every interop address of the input. */
 async function expectOutcome(run: Run, stdin: Buffer, outcome: Loads | Fails, all: string[], rename?: { from: string; to: string }): Promise<void> {

@@ -98,15 +98,16 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
   let doneUpTo = 0;
   let fatal = null as unknown;
   /** States received, each with the last batch it waits for. */
-  const heldStates: Array<{ value: unknown; after: number }> = [];
+  const heldStates: Array<{ text: string; after: number }> = [];
   let releasing: Promise<void> = Promise.resolve();
 
   const releaseStates = (): void => {
     if (config.dry_run) return;
-    let latest: unknown;
-    while (heldStates.length > 0 && (heldStates[0] as { after: number }).after <= doneUpTo) latest = heldStates.shift()?.value;
+    let latest: string | undefined;
+    while (heldStates.length > 0 && (heldStates[0] as { after: number }).after <= doneUpTo) latest = heldStates.shift()?.text;
     if (latest === undefined) return;
-    const line = JSON.stringify(latest) + '\n';
+    // The value as received: re-serialising could round a big integer bookmark.
+    const line = latest + '\n';
     releasing = releasing.then(async () => {
       await output.writeLine(line);
       await output.flush();
@@ -225,7 +226,7 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
         if (member) addMember(member);
         await waitForRoom();
       } else if (message.type === 'STATE') {
-        heldStates.push({ value: message.value, after: current ? current.id : nextBatchId - 1 });
+        heldStates.push({ text: message.text ?? JSON.stringify(message.value), after: current ? current.id : nextBatchId - 1 });
         releaseStates();
       }
       if (fatal || signal.aborted) break;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { AppError, InputError } from '../../../src/errors/index.js';
-import { parseMessage, serializeMessage, type SingerMessage } from '../../../src/singer/messages.js';
+import { parseMessage, serializeMessage, type SingerMessage, type StateMessage } from '../../../src/singer/messages.js';
 
 /** Runs parseMessage and returns the InputError it throws (failing the test if it does not). */
 function parseError(line: string, lineNumber: number): InputError {
@@ -59,6 +59,7 @@ describe('parseMessage: the four Singer message types', () => {
     expect(parseMessage('{"type":"STATE","value":{"bookmarks":{"export":{"replication_key_value":"x"}}}}', 1)).toEqual({
       type: 'STATE',
       value: { bookmarks: { export: { replication_key_value: 'x' } } },
+      text: '{"bookmarks":{"export":{"replication_key_value":"x"}}}',
     });
   });
 
@@ -102,7 +103,19 @@ describe('parseMessage: STATE values of any JSON type', () => {
     ['an array', [1, 'two', { three: 3 }]],
     ['false', false],
   ])('passes %s through as the value, unchanged', (_case, value) => {
-    expect(parseMessage(JSON.stringify({ type: 'STATE', value }), 1)).toStrictEqual({ type: 'STATE', value });
+    expect(parseMessage(JSON.stringify({ type: 'STATE', value }), 1)).toStrictEqual({ type: 'STATE', value, text: JSON.stringify(value) });
+  });
+
+  it.each<[string, string, string]>([
+    ['an integer beyond 2^53 (a bigint id bookmark)', '{"type":"STATE","value":{"bookmarks":{"t":{"replication_key_value":1234567890123456789}}}}', '{"bookmarks":{"t":{"replication_key_value":1234567890123456789}}}'],
+    ['Python spacing and 1.0', '{"type": "STATE", "value": {"a": 1.0, "b": [1, 2]}}', '{"a": 1.0, "b": [1, 2]}'],
+    ['a value before the type, strings with braces and escaped quotes', '{ "value" : ["}", "\\"]", {"x": "{"}] , "type":"STATE"}', '["}", "\\"]", {"x": "{"}]'],
+    ['a number value followed by more members', '{"type":"STATE","value":-1.5e+300,"extra":true}', '-1.5e+300'],
+    ['the last of two value members (as JSON.parse reads it)', '{"type":"STATE","value":1,"value":"second"}', '"second"'],
+  ])('keeps the value\'s text exactly as received: %s', (_case, line, text) => {
+    const message = parseMessage(line, 1) as StateMessage;
+    expect(message.text).toBe(text);
+    expect(JSON.parse(text)).toEqual(message.value);
   });
 });
 
@@ -202,6 +215,12 @@ describe('serializeMessage', () => {
     const line = serializeMessage(message);
     expect(line.endsWith('\n')).toBe(true);
     expect(line.slice(0, -1)).not.toContain('\n');
-    expect(parseMessage(line.slice(0, -1), 1)).toEqual(message);
+    const parsed = parseMessage(line.slice(0, -1), 1);
+    if (parsed?.type === 'STATE') delete parsed.text;
+    expect(parsed).toEqual(message);
+  });
+
+  it('writes a STATE without the text it was read with', () => {
+    expect(serializeMessage({ type: 'STATE', value: { a: 1 }, text: '{"a": 1.0}' })).toBe('{"type":"STATE","value":{"a":1}}\n');
   });
 });
