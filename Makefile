@@ -50,7 +50,7 @@ $(BENCH_STAMP): $(NODE_MODULES_STAMP) $(BENCH_SOURCES)
 	npx tsc -p tsconfig.bench.json
 	@touch $@
 
-# BENCH_ARGS, e.g. "--only tap --events 2000000" or "--only target --members 20000".
+# BENCH_ARGS, e.g. "--only tap --events 2000000", "--only target --members 20000" or "--only lines --line-mb 25,50".
 bench: build $(BENCH_STAMP)
 	node dist-bench/run.js $(BENCH_ARGS)
 

@@ -1,6 +1,6 @@
 /**
- * make bench: tap export throughput and target load throughput, printed as tables.
- *   node dist-bench/run.js [--only tap|target] [--events N] [--members N] [--repeat N]
+ * make bench: tap export throughput, target load throughput and line splitting, printed as tables.
+ *   node dist-bench/run.js [--only tap|target|lines] [--events N] [--members N] [--repeat N] [--line-mb 25,50,100]
  * Figures only: a goal not met is reported, never a failure (the exit code is 0 unless a run broke).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -8,17 +8,19 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchTapExport } from './tap-export.js';
+import { benchLineSplitting } from './lines.js';
 import { benchTargetLoad } from './target-load.js';
 
 interface Args {
-  only: 'tap' | 'target' | null;
+  only: 'tap' | 'target' | 'lines' | null;
+  lineMb: number[];
   events: number;
   members: number;
   repeat: number;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { only: null, events: 1_000_000, members: 100_000, repeat: 2 };
+  const args: Args = { only: null, lineMb: [25, 50, 100], events: 1_000_000, members: 100_000, repeat: 2 };
   for (let i = 0; i < argv.length; i++) {
     const name = argv[i];
     const value = argv[i + 1];
@@ -28,13 +30,17 @@ function parseArgs(argv: string[]): Args {
       i++;
       return n;
     };
-    if (name === '--only' && (value === 'tap' || value === 'target')) {
+    if (name === '--only' && (value === 'tap' || value === 'target' || value === 'lines')) {
       args.only = value;
+      i++;
+    } else if (name === '--line-mb') {
+      args.lineMb = (value ?? '').split(',').map(Number);
+      if (args.lineMb.some((n) => !Number.isInteger(n) || n <= 0)) throw new Error('--line-mb needs positive integers, e.g. 25,50,100');
       i++;
     } else if (name === '--events') args.events = number();
     else if (name === '--members') args.members = number();
     else if (name === '--repeat') args.repeat = number();
-    else throw new Error(`unknown argument ${name} (use --only tap|target, --events N, --members N, --repeat N)`);
+    else throw new Error(`unknown argument ${name} (use --only tap|target|lines, --events N, --members N, --repeat N, --line-mb 25,50,100)`);
   }
   return args;
 }
@@ -46,8 +52,9 @@ async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'tmt-bench-'));
   console.log(`bench: node ${process.version}, work files in ${work}`);
   try {
-    if (args.only !== 'target') await benchTapExport({ root, work, events: args.events, repeat: args.repeat });
-    if (args.only !== 'tap') await benchTargetLoad({ root, work, members: args.members, latencyMs: 50, batchSize: 500, maxConcurrency: 5 });
+    if (args.only === null || args.only === 'tap') await benchTapExport({ root, work, events: args.events, repeat: args.repeat });
+    if (args.only === null || args.only === 'target') await benchTargetLoad({ root, work, members: args.members, latencyMs: 50, batchSize: 500, maxConcurrency: 5 });
+    if (args.only === null || args.only === 'lines') await benchLineSplitting({ root, sizesMb: args.lineMb });
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -19,7 +19,8 @@ export interface RunResult {
 }
 
 export interface RunOptions {
-  stdin?: string;
+  /** Bytes (a Buffer) for input that is not valid UTF-8 or is large. */
+  stdin?: string | Buffer;
   env?: NodeJS.ProcessEnv;
   timeoutMs?: number;
 }
@@ -76,7 +77,8 @@ export function recordsOf(messages: SingerMessage[], stream: string): Record<str
 
 export function lastState(messages: SingerMessage[]): Record<string, unknown> | undefined {
   const states = messages.filter((m): m is Extract<SingerMessage, { type: 'STATE' }> => m.type === 'STATE');
-  return states[states.length - 1]?.value;
+  // The tap's states are objects (Singer allows any JSON value; a target passes others through).
+  return states[states.length - 1]?.value as Record<string, unknown> | undefined;
 }
 
 export async function getJson<T>(url: string): Promise<T> {

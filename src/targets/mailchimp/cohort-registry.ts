@@ -6,7 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { ConfigError, InputError } from '../../errors/index.js';
-import { stripBom, writePrivateFile } from './files.js';
+import { stripBom } from '../../singer/json-file.js';
+import { writePrivateFile } from './files.js';
 
 export interface CohortEntry {
   /** The tag the cohort's members hold. */

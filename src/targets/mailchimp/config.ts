@@ -34,6 +34,9 @@ export interface TargetConfig extends DigestConfig {
   bulk_batch_size: number;
   flush_interval_seconds: number;
   dry_run: boolean;
+  /** Check records against their SCHEMA (the properties the target reads, or all of them). */
+  validate_records?: boolean;
+  validate_all_properties?: boolean;
   rejects_file?: string;
   report_file?: string;
   suppression_file?: string;

@@ -18,11 +18,6 @@ export function neutraliseCell(value: string): string {
   return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
 }
 
-/** Text without the UTF-8 byte order mark some editors put at its start. */
-export function stripBom(text: string): string {
-  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-}
-
 /** Writes a whole file atomically (a crash leaves the old one), readable by its owner only. */
 export function writePrivateFile(path: string, text: string): void {
   const tmp = `${path}.tmp-${process.pid}`;
@@ -35,6 +30,7 @@ import { chmodSync, createWriteStream, fchmodSync, openSync, readFileSync, renam
 import { once } from 'node:events';
 import { stringify, type Stringifier } from 'csv-stringify';
 import { ConfigError, InputError } from '../../errors/index.js';
+import { stripBom } from '../../singer/json-file.js';
 import type { Outcome, RowOutcome } from './outcomes.js';
 
 export const REJECT_COLUMNS = ['line', 'stream', 'key', 'email', 'reason', 'field', 'detail'] as const;
@@ -64,7 +60,8 @@ export class RejectsFile {
 
   add(row: RowOutcome): void {
     this.rows++;
-    this.csv.write([row.source.line, ...[row.source.stream, row.source.key, row.email ?? '', row.reason ?? '', row.field ?? '', row.detail ?? ''].map(neutraliseCell)]);
+    const line = row.source.batch ? `${row.source.line} (${row.source.batch.url} line ${row.source.batch.line})` : row.source.line;
+    this.csv.write([line, ...[row.source.stream, row.source.key, row.email ?? '', row.reason ?? '', row.field ?? '', row.detail ?? ''].map(neutraliseCell)]);
   }
 
   async close(): Promise<void> {
@@ -101,7 +98,7 @@ export class Suppressions {
       throw new ConfigError(`cannot read suppression_file ${path}: ${(err as Error).message}`);
     }
     try {
-      const doc = JSON.parse(text) as SuppressionDocument;
+      const doc = JSON.parse(stripBom(text)) as SuppressionDocument;
       for (const [hash, entry] of Object.entries(doc.addresses ?? {})) this.entries.set(hash, entry);
     } catch (err) {
       throw new InputError(`suppression_file ${path} is not valid JSON (${(err as Error).message}); delete it to start afresh`);

@@ -17,7 +17,7 @@
  */
 import type { Logger } from '../../log/logger.js';
 import type { JsonObject, SingerMessage } from '../../singer/messages.js';
-import { readMessages } from '../../singer/reader.js';
+import { readMessages, type MessageOrigin } from '../../singer/reader.js';
 import type { LineWriter } from '../../singer/writer.js';
 import type { MergeField } from './api.js';
 import type { Audience } from './audience.js';
@@ -29,7 +29,7 @@ import { DEFAULT_EMAIL_PROPERTIES, findEmail, mailchimpAddress, normaliseEmail }
 import { desiredMergeFields, type MergeMapping } from './merge-fields.js';
 import { REASONS, Tally, type RowOutcome, type RowSource } from './outcomes.js';
 import { desiredMemberKey, planMemberWrites, type DesiredMember, type PlannedWrite } from './planner.js';
-import { SchemaRegistry } from './records.js';
+import { SchemaRegistry, validationOptions } from './records.js';
 import { desiredTags, presentTagProperties, type TagRules } from './tags.js';
 import type { WriteContext } from './writer.js';
 import { applyPlan } from './writer.js';
@@ -89,7 +89,7 @@ export function planWriter(ctx: WriteContext): (plan: readonly PlannedWrite[]) =
 export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
   const { config, output, log, signal, audience } = options;
   const streams = configuredStreams(config);
-  const schemas = new SchemaRegistry();
+  const schemas = new SchemaRegistry(validationOptions(config));
   const tally = options.tally ?? new Tally();
   const dryPlan: PlannedWrite[] = [];
   const fieldsByTag = new Map(options.mergeFields.map((f) => [f.tag.toUpperCase(), f]));
@@ -113,15 +113,16 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
   let doneUpTo = 0;
   let fatal = null as unknown;
   /** States received, each with the last batch it waits for. */
-  const heldStates: Array<{ value: JsonObject; after: number }> = [];
+  const heldStates: Array<{ text: string; after: number }> = [];
   let releasing: Promise<void> = Promise.resolve();
 
   const releaseStates = (): void => {
     if (config.dry_run) return;
-    let latest: JsonObject | undefined;
-    while (heldStates.length > 0 && (heldStates[0] as { after: number }).after <= doneUpTo) latest = heldStates.shift()?.value;
+    let latest: string | undefined;
+    while (heldStates.length > 0 && (heldStates[0] as { after: number }).after <= doneUpTo) latest = heldStates.shift()?.text;
     if (latest === undefined) return;
-    const line = JSON.stringify(latest) + '\n';
+    // The value as received: re-serialising could round a big integer bookmark.
+    const line = latest + '\n';
     releasing = releasing.then(async () => {
       await output.writeLine(line);
       await output.flush();
@@ -301,18 +302,18 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
     while (inFlight.size >= options.maxBatchesInFlight && !fatal) await Promise.race(inFlight.values());
   };
 
-  const handleCohortMessage = async (message: SingerMessage, lineNumber: number): Promise<void> => {
+  const handleCohortMessage = async (message: SingerMessage, lineNumber: number, origin: MessageOrigin): Promise<void> => {
     const job = options.cohorts as CohortTagJob;
     if (message.type === 'SCHEMA') {
       schemas.register(message, lineNumber);
     } else if (message.type === 'RECORD') {
-      const keyProperties = schemas.check(message.stream, message.record, lineNumber);
+      const keyProperties = schemas.check(message.stream, message.record, origin);
       if (message.stream === COHORTS_STREAM) {
         job.cohort(message.record, message.version);
         return;
       }
       tally.read++;
-      const source: RowSource = { line: lineNumber, stream: message.stream, key: JSON.stringify(keyProperties.map((k) => message.record[k] ?? null)) };
+      const source: RowSource = { line: lineNumber, ...(origin.batch ? { batch: origin.batch } : {}), stream: message.stream, key: JSON.stringify(keyProperties.map((k) => message.record[k] ?? null)) };
       const pending = await job.member(message.record, source, cohortRow);
       if (pending) addCohortWrite(pending.written);
       await waitForRoom();
@@ -329,12 +330,13 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
 
   let inputError: unknown = null;
   try {
-    for await (const { lineNumber, message } of readMessages(options.input, {
+    for await (const { lineNumber, message, origin } of readMessages(options.input, {
       onUnknown: (type, line) => log.debug('ignoring message', { type, line }),
+      readBatch: (stream) => streams.has(stream) || (options.cohorts !== undefined && CohortTagJob.handles(stream)),
     })) {
       if (signal.aborted) break;
       if (options.cohorts && 'stream' in message && CohortTagJob.handles(message.stream)) {
-        await handleCohortMessage(message, lineNumber);
+        await handleCohortMessage(message, lineNumber, origin);
         if (fatal || signal.aborted) break;
         continue;
       }
@@ -348,9 +350,9 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
           tally.ignored++;
           continue;
         }
-        const keyProperties = schemas.check(message.stream, message.record, lineNumber);
+        const keyProperties = schemas.check(message.stream, message.record, origin);
         tally.read++;
-        const source: RowSource = { line: lineNumber, stream: message.stream, key: JSON.stringify(keyProperties.map((k) => message.record[k] ?? null)) };
+        const source: RowSource = { line: lineNumber, ...(origin.batch ? { batch: origin.batch } : {}), stream: message.stream, key: JSON.stringify(keyProperties.map((k) => message.record[k] ?? null)) };
         const member = toMember(message.record, source);
         if (member) addMember(member);
         await decideIfDue();
@@ -358,7 +360,7 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
       } else if (message.type === 'STATE') {
         // An open cohort unit closes: the state needs its writes done, not more records.
         closeCohortUnit();
-        heldStates.push({ value: message.value, after: current ? current.id : nextBatchId - 1 });
+        heldStates.push({ text: message.text ?? JSON.stringify(message.value), after: current ? current.id : nextBatchId - 1 });
         releaseStates();
       }
       if (fatal || signal.aborted) break;
@@ -368,7 +370,9 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
     if (!signal.aborted) inputError = err;
   }
   if (signal.aborted && !fatal) log.info('stopping: writing what was read, then printing the state that covers it');
-  if (!fatal && !inputError) {
+  // Bad input stops the reading, not the writing: records read before the bad line are written
+  // (and the states they cover printed); nothing of the bad line or after it is.
+  if (!fatal) {
     dispatch();
     closeCohortUnit();
     stopReadingAhead();

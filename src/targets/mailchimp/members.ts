@@ -75,11 +75,23 @@ function text(value: unknown): string | undefined {
   return undefined;
 }
 
+/** The properties the default FNAME/LNAME mapping reads, first present wins. */
+export const DEFAULT_NAME_PROPERTIES = {
+  first: ['mp_reserved_first_name', 'first_name', 'firstName'],
+  last: ['mp_reserved_last_name', 'last_name', 'lastName'],
+  full: ['mp_reserved_name', 'name'],
+} as const;
+
+function firstPresent(record: JsonObject, names: readonly string[]): unknown {
+  for (const name of names) if (record[name] !== undefined && record[name] !== null) return record[name];
+  return undefined;
+}
+
 /** FNAME/LNAME from first and last name, or from a full name split at its first space. */
 export function defaultMergeFields(record: JsonObject): Record<string, string> {
-  const first = text(record.mp_reserved_first_name ?? record.first_name ?? record.firstName);
-  const last = text(record.mp_reserved_last_name ?? record.last_name ?? record.lastName);
-  const full = text(record.mp_reserved_name ?? record.name);
+  const first = text(firstPresent(record, DEFAULT_NAME_PROPERTIES.first));
+  const last = text(firstPresent(record, DEFAULT_NAME_PROPERTIES.last));
+  const full = text(firstPresent(record, DEFAULT_NAME_PROPERTIES.full));
   const fields: Record<string, string> = {};
   if (first || last) {
     if (first) fields.FNAME = first;

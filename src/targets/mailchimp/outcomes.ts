@@ -3,12 +3,15 @@
  * The tally adds up to the records read; the run summary, the report and the tests read it.
  */
 import type { HttpError } from '../../http/errors.js';
+import type { BatchPosition } from '../../singer/batch.js';
 
 export type Outcome = 'created' | 'updated' | 'unchanged' | 'skipped' | 'rejected';
 
 /** Where a row came from, for the rejects file and log lines. */
 export interface RowSource {
   line: number;
+  /** For a record of a BATCH message (line is the BATCH message's): its file and line. */
+  batch?: BatchPosition;
   stream: string;
   /** The record's key properties as JSON, e.g. ["u123"]. */
   key: string;

@@ -122,12 +122,12 @@ describe('readMessages', () => {
   it('skips unknown message types and tells onUnknown their type and line', async () => {
     const unknown: Array<[string, number]> = [];
     const read = await collect(
-      readMessages(chunks(`${schema}\n{"type":"BATCH","stream":"s"}\n${record}\n`), {
+      readMessages(chunks(`${schema}\n{"type":"FUTURE_TYPE","stream":"s"}\n${record}\n`), {
         onUnknown: (type, lineNumber) => unknown.push([type, lineNumber]),
       }),
     );
     expect(read.map((r) => r.message.type)).toEqual(['SCHEMA', 'RECORD']);
-    expect(unknown).toEqual([['BATCH', 2]]);
+    expect(unknown).toEqual([['FUTURE_TYPE', 2]]);
   });
 
   it('reads a last message that has no line break after it', async () => {

@@ -164,7 +164,7 @@ describe('SingerWriter', () => {
       { type: 'RECORD', stream: 'engage', record, time_extracted: '2024-01-01T00:00:00.000Z' },
       { type: 'RECORD', stream: 'engage', record: { id: 'u2' } },
       { type: 'ACTIVATE_VERSION', stream: 'engage', version: 5 },
-      { type: 'STATE', value: { bookmarks: { engage: { replication_key_value: 'x' } } } },
+      { type: 'STATE', value: { bookmarks: { engage: { replication_key_value: 'x' } } }, text: '{"bookmarks":{"engage":{"replication_key_value":"x"}}}' },
     ]);
     for (const line of out.lines) expect(() => JSON.parse(line) as unknown).not.toThrow();
   });

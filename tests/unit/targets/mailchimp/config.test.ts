@@ -122,6 +122,8 @@ describe('loadTargetConfig', () => {
       bulk_batch_size: 5000,
       flush_interval_seconds: 10,
       dry_run: false,
+      validate_records: true,
+      validate_all_properties: false,
       request_timeout: 120,
       smtp_security: 'starttls',
       digest_send_empty: false,

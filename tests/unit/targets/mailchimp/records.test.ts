@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { InputError } from '../../../../src/errors/index.js';
 import type { JsonObject, JsonSchema, SchemaMessage } from '../../../../src/singer/messages.js';
-import { SchemaRegistry } from '../../../../src/targets/mailchimp/records.js';
+import { propertiesUsedBy, SchemaRegistry, validationOptions } from '../../../../src/targets/mailchimp/records.js';
 
 const ENGAGE_SCHEMA: JsonSchema = {
   type: 'object',
@@ -111,5 +111,135 @@ describe('SchemaRegistry', () => {
     const registry = new SchemaRegistry();
     registry.register(schemaMessage(), 1);
     expect(() => registry.check('cohort_members', { distinct_id: 'u1' }, 2)).toThrow('line 2: RECORD for "cohort_members" arrived before its SCHEMA');
+  });
+});
+
+describe('propertiesUsedBy: what the target reads from a record', () => {
+  it('reads the default email properties, the name properties and nothing else by default', () => {
+    expect(propertiesUsedBy({ merge_fields: {}, tag_properties: [] }).sort()).toEqual(
+      ['$email', 'email', 'firstName', 'first_name', 'lastName', 'last_name', 'mp_reserved_email', 'mp_reserved_first_name', 'mp_reserved_last_name', 'mp_reserved_name', 'name'].sort(),
+    );
+  });
+
+  it('reads the configured email property, mapped merge fields and tag properties; not the names when FNAME and LNAME are both configured', () => {
+    const used = propertiesUsedBy({ email_property: 'work_email', merge_fields: { FNAME: 'given', LNAME: null, PLAN: 'plan' }, tag_properties: 'segment, tier' });
+    expect(used.sort()).toEqual(['given', 'plan', 'segment', 'tier', 'work_email']);
+  });
+
+  it('maps the config to a scope: used by default, all with validate_all_properties, none with validate_records false', () => {
+    const base = { merge_fields: {}, tag_properties: [] };
+    expect(validationOptions(base).scope).toBe('used');
+    expect(validationOptions({ ...base, validate_records: true, validate_all_properties: true }).scope).toBe('all');
+    expect(validationOptions({ ...base, validate_records: false, validate_all_properties: true }).scope).toBe('none');
+  });
+});
+
+describe('SchemaRegistry: only what the target reads is checked by default', () => {
+  const schema: JsonSchema = {
+    type: 'object',
+    additionalProperties: false,
+    required: ['internal_id'],
+    properties: {
+      distinct_id: { type: 'string' },
+      email: { type: ['null', 'string'] },
+      plan: { type: ['null', 'string'] },
+      segment: { type: ['null', 'string'] },
+      first_name: { type: ['null', 'string'] },
+      internal_id: { type: 'integer' },
+      score: { type: 'number', multipleOf: 0.5 },
+      seen: { type: 'string', format: 'date-time' },
+    },
+  };
+  const config = { email_property: 'email', merge_fields: { PLAN: 'plan' }, tag_properties: ['segment'] };
+  const registry = (extra: Record<string, unknown> = {}): SchemaRegistry => {
+    const r = new SchemaRegistry(validationOptions({ ...config, ...extra }));
+    r.register(schemaMessage(schema), 1);
+    return r;
+  };
+  const fine = { distinct_id: 'u1', email: 'a@example.org', plan: 'pro', segment: 'b2b', first_name: 'Ana', internal_id: 1, score: 1.5, seen: '2024-01-01T00:00:00Z' };
+
+  it.each<[string, JsonObject]>([
+    ['a wrong type in a property it does not read', { ...fine, score: 'high' }],
+    ['a multipleOf miss there', { ...fine, score: 1.25 }],
+    ['a bad format there', { ...fine, seen: 'yesterday' }],
+    ['a missing required property it does not read', { distinct_id: 'u1', email: 'a@example.org' }],
+    ['a property the schema does not know (additionalProperties false)', { ...fine, surprise: true }],
+  ])('accepts %s', (_case, record) => {
+    expect(() => registry().check('engage', record, 2)).not.toThrow();
+    expect(() => registry({ validate_all_properties: true }).check('engage', record, 2)).toThrow(/^line 2: RECORD for "engage" does not match its schema/);
+  });
+
+  it.each<[string, JsonObject, string]>([
+    ['the email', { ...fine, email: 42 }, '"email" must be null,string'],
+    ['a mapped merge field', { ...fine, plan: ['pro'] }, '"plan" must be null,string'],
+    ['a tag property', { ...fine, segment: { b: 2 } }, '"segment" must be null,string'],
+    ['a name property', { ...fine, first_name: false }, '"first_name" must be null,string'],
+    ['a key property', { ...fine, distinct_id: 7 }, '"distinct_id" must be string'],
+  ])('refuses a wrong type in %s', (_case, record, problem) => {
+    expect(failure(() => registry().check('engage', record, 5)).message).toBe(`line 5: RECORD for "engage" does not match its schema: ${problem}`);
+  });
+
+  it('checks nothing but the key properties with validate_records false', () => {
+    const r = registry({ validate_records: false });
+    expect(() => r.check('engage', { distinct_id: 'u1', email: 42, plan: [] }, 2)).not.toThrow();
+    expect(failure(() => r.check('engage', { email: 'a@example.org' }, 3)).message).toBe('line 3: RECORD for "engage" is missing its key property "distinct_id"');
+  });
+
+  it('refuses a schema that is not valid JSON Schema even where nothing is checked', () => {
+    const broken = schemaMessage({ properties: { distinct_id: { type: 'string' }, notes: { type: 'text' } } });
+    for (const extra of [{}, { validate_records: false }]) {
+      expect(failure(() => new SchemaRegistry(validationOptions({ ...config, ...extra })).register(broken, 4)).message).toMatch(/^line 4: SCHEMA for "engage" is not a valid JSON Schema: schema\/properties\/notes\/type/);
+    }
+  });
+});
+
+describe('SchemaRegistry: schemas other programs write', () => {
+  it('compiles a SCHEMA sent again and again, with a $schema of another draft and an $id', () => {
+    const registry = new SchemaRegistry();
+    const message = schemaMessage({ $schema: 'https://json-schema.org/draft/2020-12/schema', $id: 'engage', type: 'object', properties: { distinct_id: { type: 'string' } } });
+    for (let line = 1; line <= 5; line++) expect(() => registry.register(message, line)).not.toThrow();
+    expect(() => registry.check('engage', { distinct_id: 'u1' }, 6)).not.toThrow();
+  });
+
+  it.each<[string, unknown]>([
+    ['5.0 (JSON Schema: an integer)', 5.0],
+    ['an integer beyond 2^53', JSON.parse('12345678901234567890')],
+    ['a negative integer', -3],
+  ])('reads %s as an integer', (_case, value) => {
+    const registry = new SchemaRegistry();
+    registry.register(schemaMessage({ properties: { distinct_id: { type: 'string' }, n: { type: ['null', 'integer'] } } }), 1);
+    expect(() => registry.check('engage', { distinct_id: 'u1', n: value }, 2)).not.toThrow();
+  });
+
+  it('still refuses 5.5 for an integer', () => {
+    const registry = new SchemaRegistry();
+    registry.register(schemaMessage({ properties: { distinct_id: { type: 'string' }, n: { type: ['null', 'integer'] } } }), 1);
+    expect(failure(() => registry.check('engage', { distinct_id: 'u1', n: 5.5 }, 2)).message).toMatch(/"n" must be null,integer/);
+  });
+
+  it('checks deep schemas: nested objects, arrays of objects, anyOf, additionalProperties as a schema', () => {
+    const registry = new SchemaRegistry();
+    registry.register(
+      schemaMessage({
+        properties: {
+          distinct_id: { type: 'string' },
+          a: { type: 'object', properties: { b: { type: 'object', properties: { c: { type: 'array', items: { type: 'object', properties: { d: { anyOf: [{ type: 'integer' }, { type: 'string', format: 'date' }] } } } } } } } },
+          attrs: { type: 'object', additionalProperties: { type: 'number' } },
+        },
+      }),
+      1,
+    );
+    expect(() => registry.check('engage', { distinct_id: 'u1', a: { b: { c: [{ d: 1 }, { d: '2024-01-01' }] } }, attrs: { x: 1.5 } }, 2)).not.toThrow();
+    expect(failure(() => registry.check('engage', { distinct_id: 'u1', a: { b: { c: [{ d: true }] } } }, 3)).message).toMatch(/"a\.b\.c\.0\.d" must be integer/);
+    expect(failure(() => registry.check('engage', { distinct_id: 'u1', attrs: { x: 'one' } }, 4)).message).toMatch(/"attrs\.x" must be number/);
+  });
+
+  it('names the BATCH file and line of a record that came from one', () => {
+    const registry = new SchemaRegistry();
+    registry.register(schemaMessage(), 1);
+    const origin = { line: 7, batch: { url: 'file:///tmp/b/engage-1.jsonl.gz', line: 3 } };
+    expect(failure(() => registry.check('engage', { mp_reserved_email: 'a@x.io' }, origin)).message).toBe(
+      'line 7 (file:///tmp/b/engage-1.jsonl.gz line 3): RECORD for "engage" is missing its key property "distinct_id"',
+    );
   });
 });
