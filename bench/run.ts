@@ -1,6 +1,7 @@
 /**
  * make bench: tap export throughput and target load throughput, printed as tables.
  *   node dist-bench/run.js [--only tap|target] [--events N] [--members N] [--repeat N]
+ *   node dist-bench/run.js --only sandbox [--members N] [--operations N] [--batch-rate N]   (not in the default run)
  * Figures only: a goal not met is reported, never a failure (the exit code is 0 unless a run broke).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -8,17 +9,20 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchTapExport } from './tap-export.js';
+import { benchSandboxScale } from './sandbox-scale.js';
 import { benchTargetLoad } from './target-load.js';
 
 interface Args {
-  only: 'tap' | 'target' | null;
+  only: 'tap' | 'target' | 'sandbox' | null;
   events: number;
-  members: number;
+  members: number | null;
   repeat: number;
+  operations: number;
+  batchRate: number;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { only: null, events: 1_000_000, members: 100_000, repeat: 2 };
+  const args: Args = { only: null, events: 1_000_000, members: null, repeat: 2, operations: 500_000, batchRate: 10_000 };
   for (let i = 0; i < argv.length; i++) {
     const name = argv[i];
     const value = argv[i + 1];
@@ -28,13 +32,15 @@ function parseArgs(argv: string[]): Args {
       i++;
       return n;
     };
-    if (name === '--only' && (value === 'tap' || value === 'target')) {
+    if (name === '--only' && (value === 'tap' || value === 'target' || value === 'sandbox')) {
       args.only = value;
       i++;
     } else if (name === '--events') args.events = number();
     else if (name === '--members') args.members = number();
     else if (name === '--repeat') args.repeat = number();
-    else throw new Error(`unknown argument ${name} (use --only tap|target, --events N, --members N, --repeat N)`);
+    else if (name === '--operations') args.operations = number();
+    else if (name === '--batch-rate') args.batchRate = number();
+    else throw new Error(`unknown argument ${name} (use --only tap|target|sandbox, --events N, --members N, --repeat N, --operations N, --batch-rate N)`);
   }
   return args;
 }
@@ -46,8 +52,12 @@ async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'tmt-bench-'));
   console.log(`bench: node ${process.version}, work files in ${work}`);
   try {
+    if (args.only === 'sandbox') {
+      await benchSandboxScale({ root, members: args.members ?? 1_000_000, operations: args.operations, batchRate: args.batchRate });
+      return;
+    }
     if (args.only !== 'target') await benchTapExport({ root, work, events: args.events, repeat: args.repeat });
-    if (args.only !== 'tap') await benchTargetLoad({ root, work, members: args.members, latencyMs: 50, batchSize: 500, maxConcurrency: 5 });
+    if (args.only !== 'tap') await benchTargetLoad({ root, work, members: args.members ?? 100_000, latencyMs: 50, batchSize: 500, maxConcurrency: 5 });
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

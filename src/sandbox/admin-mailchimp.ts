@@ -7,6 +7,7 @@ import { adminError, asRecord, readJsonBody } from './admin-http.js';
 import type { RequestContext } from './context.js';
 import { sendJson } from './http.js';
 import type { Route, RouteParams } from './http.js';
+import { generatedMember } from './data/generated-audience.js';
 import { toAdminMember } from './mailchimp/serialize.js';
 import { MEMBER_STATUSES, mailchimpTime } from './mailchimp/store.js';
 import type { Audience, MemberFilter, MemberStatus } from './mailchimp/store.js';
@@ -18,6 +19,7 @@ type AdminRoute = Route<RequestContext>;
 export const MAILCHIMP_ADMIN_ROUTES: readonly AdminRoute[] = [
   { method: 'GET', path: '/__admin/mailchimp/lists/{list_id}/members', handle: getAudienceMembers },
   { method: 'POST', path: '/__admin/mailchimp/lists/{list_id}/members', handle: postAudienceMembers },
+  { method: 'GET', path: '/__admin/mailchimp/generated', handle: getGenerated },
   { method: 'GET', path: '/__admin/mailchimp/automations', handle: getAutomations },
   { method: 'GET', path: '/__admin/mailchimp/batches', handle: (ctx) => sendJson(ctx.res, 200, batchesState(ctx.state)) },
   { method: 'POST', path: '/__admin/mailchimp/batches', handle: postBatches },
@@ -111,6 +113,23 @@ async function postAudienceMembers(ctx: RequestContext, params: RouteParams): Pr
     });
   }
   sendJson(ctx.res, 200, { list_id: audience.id, upserted: inputs.length, total_items: audience.visibleCount });
+}
+
+/**
+ * The generated members as generated (before any write): `offset` and `count` (at most 100,000)
+ * over their indexes, for clients in another process (benchmarks) that cannot call generatedMember.
+ */
+function getGenerated(ctx: RequestContext): void {
+  const { audienceSize } = ctx.state.config.mailchimp;
+  const offset = nonNegative(ctx, 'offset') ?? 0;
+  const count = Math.min(nonNegative(ctx, 'count') ?? 1000, 100_000);
+  const context = { seed: ctx.state.config.seed, referenceMs: ctx.state.config.startNowMs };
+  const members: Array<Record<string, unknown>> = [];
+  for (let i = offset; i < Math.min(audienceSize, offset + count); i++) {
+    const m = generatedMember(i, context);
+    members.push({ index: i, email_address: m.email, category: m.category, status: m.status, merge_fields: m.mergeFields, tags: m.tags });
+  }
+  sendJson(ctx.res, 200, { total_items: audienceSize, offset, members });
 }
 
 /** Tag additions that would have started automations: counts, then the latest entries (offset, count). */

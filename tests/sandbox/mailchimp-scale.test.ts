@@ -229,6 +229,14 @@ describe('Mailchimp with a generated audience', () => {
       const written = await call<{ members: Array<{ email_address: string }>; total_items: number }>(`${admin}?written=true`);
       expect(written.body.members.map((m) => m.email_address)).toEqual([generatedMember(42, OPTIONS).email]);
     });
+
+    it('serves the generated members as generated, for clients in another process', async () => {
+      const res = await call<{ total_items: number; members: Array<{ index: number; email_address: string; category: string; tags: string[] }> }>(`${sb.url}/__admin/mailchimp/generated?offset=100&count=3`);
+      expect(res.body.total_items).toBe(SIZE);
+      expect(res.body.members).toEqual([100, 101, 102].map((i) => expect.objectContaining({ index: i, email_address: generatedMember(i, OPTIONS).email, category: generatedMember(i, OPTIONS).category, tags: generatedMember(i, OPTIONS).tags })));
+      const health = await call<{ rss_bytes: number }>(`${sb.url}/__admin/health`);
+      expect(health.body.rss_bytes).toBeGreaterThan(0);
+    });
   });
 });
 

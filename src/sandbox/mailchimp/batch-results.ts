@@ -56,7 +56,10 @@ export class ResultsArchive {
   private readonly gzip: Gzip;
   private readonly file: WriteStream;
   private readonly done: Promise<void>;
-  private pending: string[] = [];
+  /** The current file's results so far, as bytes (off the heap: they wait for up to 1000 results). */
+  private pending = Buffer.alloc(64 * 1024);
+  private pendingBytes = 0;
+  private pendingCount = 0;
   private files = 0;
   private failure: Error | null = null;
 
@@ -77,8 +80,17 @@ export class ResultsArchive {
   }
 
   add(result: string): void {
-    this.pending.push(result);
-    if (this.pending.length >= RESULTS_PER_FILE) this.flushFile();
+    const bytes = Buffer.byteLength(result) + 1; // and a separator
+    if (this.pendingBytes + bytes + 1 > this.pending.length) {
+      const grown = Buffer.alloc(Math.max(this.pending.length * 2, this.pendingBytes + bytes + 1));
+      this.pending.copy(grown, 0, 0, this.pendingBytes);
+      this.pending = grown;
+    }
+    this.pending[this.pendingBytes] = this.pendingCount === 0 ? 0x5b : 0x2c; // '[' or ','
+    this.pending.write(result, this.pendingBytes + 1, 'utf8');
+    this.pendingBytes += bytes;
+    this.pendingCount++;
+    if (this.pendingCount >= RESULTS_PER_FILE) this.flushFile();
   }
 
   /** True when the gzip stream holds more than it wants: wait for drained() before adding more. */
@@ -93,7 +105,7 @@ export class ResultsArchive {
 
   /** Writes what is left and the end of the archive; resolves once the file is complete. */
   async finish(): Promise<void> {
-    if (this.pending.length > 0 || this.files === 0) this.flushFile();
+    if (this.pendingCount > 0 || this.files === 0) this.flushFile();
     this.gzip.end(Buffer.alloc(BLOCK * 2, 0));
     await this.done;
     if (this.failure) throw this.failure;
@@ -107,8 +119,13 @@ export class ResultsArchive {
   }
 
   private flushFile(): void {
-    const content = Buffer.from(`[${this.pending.join(',')}]`, 'utf8');
-    this.pending = [];
+    if (this.pendingCount === 0) this.pending[this.pendingBytes++] = 0x5b;
+    this.pending[this.pendingBytes++] = 0x5d; // ']'
+    const content = this.pending.subarray(0, this.pendingBytes);
+    // The gzip stream keeps `content` until it has compressed it: the next file gets a new buffer.
+    this.pending = Buffer.alloc(this.pending.length);
+    this.pendingBytes = 0;
+    this.pendingCount = 0;
     // Mailchimp names the files with hashes; clients must not rely on names or order.
     const name = `${createHash('md5').update(`${this.batchId}:${this.files}`).digest('hex')}.json`;
     this.files++;

@@ -98,7 +98,7 @@ export class BatchRunner {
   /** Stops a batch (DELETE /batches/{id}) and removes its results. */
   async remove(job: BatchJob): Promise<void> {
     await this.running;
-    job.operations = [];
+    job.operations.release();
     const archive = job.archive;
     job.archive = null;
     if (archive) await archive.discard();
@@ -174,8 +174,7 @@ export class BatchRunner {
   }
 
   private async runOne(job: BatchJob): Promise<void> {
-    const op = job.operations[job.next];
-    job.operations[job.next] = undefined;
+    const op = job.operations.get(job.next);
     job.next++;
     if (!op) return;
     const target = operationTarget(op);
@@ -207,6 +206,7 @@ export class BatchRunner {
       job.archivePath = archive.path;
       job.archive = null;
     }
+    job.operations.release();
     const now = this.state.clock.now();
     job.completedAt = mailchimpTime(now);
     job.expiresMs = now + RESULTS_TTL_MS;
