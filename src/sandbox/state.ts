@@ -103,10 +103,11 @@ export class SandboxState {
     await this.batchRunner.reset();
     this.batches.settings = initialBatchSettings(this.config);
     this.automations.clear();
-    this.resetCore();
+    this.resetServices();
   }
 
-  private resetCore(): void {
+  /** The rest of the start state: clock, settings, limits, injected data, log, audiences. */
+  private resetServices(): void {
     this.clock.set(this.config.nowGiven ? this.config.startNowMs : Date.now());
     this.settings = initialSettings(this.config);
     this.limiters.export.clear();

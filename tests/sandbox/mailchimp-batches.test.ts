@@ -179,6 +179,18 @@ describe('Mailchimp batch operations', () => {
       expect(settings.body.mailchimp_batches).toEqual({ paused: false, operations_per_second: 2000 });
     });
 
+    it('runs every operation exactly once when advance_operations and the running processor meet', async () => {
+      const ops = Array.from({ length: 3000 }, (_, i) => ({ method: 'GET', path: '/ping', operation_id: `o${i}` }));
+      const { id } = (await submit(ops)).body;
+      await call(`${sb.url}/__admin/settings`, { json: { mailchimp_batches: { paused: false, operations_per_second: 5000 } } });
+      await Promise.all([advance(700), advance(700), advance(700)]);
+      const done = await waitFor(() => batch(id).then((r) => r.body), (b) => b.status === 'finished');
+      expect(done).toMatchObject({ finished_operations: 3000, errored_operations: 0 });
+      const ids = (await results(done)).map((r) => r.operation_id);
+      expect(ids).toHaveLength(3000);
+      expect(new Set(ids).size).toBe(3000);
+    });
+
     it('runs one batch at a time, oldest first', async () => {
       const a = (await submit([patch(first(seed.subscribedSame), { LNAME: 'A' }), patch(first(seed.subscribedSame), { LNAME: 'A2' })])).body.id;
       const b = (await submit([patch(first(seed.subscribedSame), { LNAME: 'B' })])).body.id;

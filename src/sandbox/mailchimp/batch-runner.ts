@@ -34,6 +34,8 @@ export class BatchRunner {
   private lastRefill = performance.now();
   private dir: string | null = null;
   private closed = false;
+  /** Set when a slice failed: the next one waits a second instead of failing in a tight loop. */
+  private failed = false;
 
   constructor(private readonly state: SandboxState) {
     state.batches.onWork = () => this.kick();
@@ -47,7 +49,7 @@ export class BatchRunner {
 
   /** Runs up to `operations` operations now, ignoring pause and rate; resolves with how many ran. */
   async advance(operations: number): Promise<number> {
-    await this.running;
+    while (this.running) await this.running;
     let ran = 0;
     const work = (async () => {
       for (;;) {
@@ -64,7 +66,8 @@ export class BatchRunner {
         if (job.archive?.needsDrain) await job.archive.drained();
       }
     })();
-    this.running = work;
+    // Others wait for this worker to end, whatever its outcome; the caller gets the outcome.
+    this.running = work.catch(() => undefined);
     try {
       await work;
     } finally {
@@ -77,27 +80,26 @@ export class BatchRunner {
   /** Stops processing for good (the sandbox closes) and removes every archive. */
   async close(): Promise<void> {
     this.closed = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    await this.running;
-    await this.discardAll();
+    await this.reset();
     if (this.dir) await rm(this.dir, { recursive: true, force: true });
     this.dir = null;
   }
 
   /** Forgets every batch and archive (reset); processing goes on with what comes next. */
   async reset(): Promise<void> {
+    // Out of the queue first, so no slice picks them up while their archives go.
+    const jobs = this.state.batches.all();
+    this.state.batches.clear();
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    await this.running;
-    await this.discardAll();
-    this.state.batches.clear();
+    while (this.running) await this.running;
+    for (const job of jobs) await this.remove(job);
     this.tokens = 0;
   }
 
-  /** Stops a batch (DELETE /batches/{id}) and removes its results. */
+  /** Stops a batch already out of the queue (DELETE /batches/{id}, reset) and removes its results. */
   async remove(job: BatchJob): Promise<void> {
-    await this.running;
+    while (this.running) await this.running;
     job.operations.release();
     const archive = job.archive;
     job.archive = null;
@@ -106,21 +108,23 @@ export class BatchRunner {
     job.archivePath = null;
   }
 
-  private async discardAll(): Promise<void> {
-    for (const job of this.state.batches.all()) await this.remove(job);
-  }
-
   private schedule(ms: number): void {
     this.timer = setTimeout(() => {
       this.timer = null;
-      const work = this.slice();
+      // One worker at a time: while advance() runs, pick up after it.
+      if (this.running) {
+        void this.running.finally(() => this.kick());
+        return;
+      }
+      const work = this.slice().catch((err: unknown) => {
+        this.failed = true;
+        log.error('batch processing failed', { error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+      });
       this.running = work;
-      work
-        .catch((err: unknown) => log.error('batch processing failed', { error: err instanceof Error ? (err.stack ?? err.message) : String(err) }))
-        .finally(() => {
-          this.running = null;
-          this.next();
-        });
+      void work.finally(() => {
+        this.running = null;
+        this.next();
+      });
     }, ms);
   }
 
@@ -129,7 +133,8 @@ export class BatchRunner {
     const { settings } = this.state.batches;
     if (this.closed || settings.paused || !this.state.batches.head()) return;
     const wait = this.tokens >= 1 ? 0 : Math.ceil(((1 - this.tokens) / settings.operationsPerSecond) * 1000);
-    this.schedule(Math.max(0, wait));
+    this.schedule(this.failed ? 1000 : Math.max(0, wait));
+    this.failed = false;
   }
 
   private refill(): void {
