@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { startSandboxProcess } from './sandbox-process.js';
 import type { SandboxProcess } from './sandbox-process.js';
 import { fixed, printTable, thousands } from './table.js';
@@ -23,6 +24,7 @@ export interface SandboxScaleOptions {
 
 const PAGE_FIELDS = 'members.email_address,members.status,members.merge_fields,members.tags';
 const OPS_PER_BATCH = 10_000;
+const SEED = 42;
 
 interface Generated {
   index: number;
@@ -70,24 +72,27 @@ class Client {
     return (await response.json()) as T;
   }
 
-  async rssMb(): Promise<number> {
-    return (await this.admin<{ rss_bytes: number }>('/__admin/health')).rss_bytes / 1e6;
+  async rssMb(): Promise<{ now: number; peak: number }> {
+    const health = await this.admin<{ rss_bytes: number; max_rss_bytes: number }>('/__admin/health');
+    return { now: health.rss_bytes / 1e6, peak: health.max_rss_bytes / 1e6 };
   }
 }
 
-async function generated(client: Client, offset: number, count: number): Promise<Generated[]> {
-  const out: Generated[] = [];
-  for (let at = offset; at < offset + count; at += 100_000) {
-    const page = await client.admin<{ members: Generated[] }>(`/__admin/mailchimp/generated?offset=${at}&count=${Math.min(100_000, offset + count - at)}`);
-    out.push(...page.members);
-  }
-  return out;
+/** The compiled sandbox's generatedEmail (the bench compiles apart from src/, so it loads dist/). */
+async function loadGeneratedEmail(root: string): Promise<(index: number, seed: number) => string> {
+  const data = (await import(pathToFileURL(join(root, 'dist', 'sandbox', 'data.js')).href)) as { generatedEmail: (index: number, seed: number) => string };
+  return data.generatedEmail;
+}
+
+async function generated(root: string, count: number, seed: number): Promise<Generated[]> {
+  const generatedEmail = await loadGeneratedEmail(root);
+  return Array.from({ length: count }, (_, index) => ({ index, email_address: generatedEmail(index, seed) }));
 }
 
 export async function benchSandboxScale(options: SandboxScaleOptions): Promise<void> {
   const started = performance.now();
   const sandbox = await startSandboxProcess(join(options.root, 'bin', 'mixpanel-mailchimp-sandbox.js'), [
-    '--days', '1', '--events-per-day', '0', '--profiles', '10',
+    '--seed', String(SEED), '--days', '1', '--events-per-day', '0', '--profiles', '10',
     '--audience-size', String(options.members), '--batch-rate', String(options.batchRate), '--batches-paused',
   ]);
   const startSeconds = (performance.now() - started) / 1000;
@@ -95,7 +100,7 @@ export async function benchSandboxScale(options: SandboxScaleOptions): Promise<v
   const rows: string[][] = [];
   try {
     const rssStart = await client.rssMb();
-    rows.push(['start with the generated audience', `${fixed(startSeconds, 2)} s`, `${fixed(rssStart, 0)} MB RSS`]);
+    rows.push(['start with the generated audience', `${fixed(startSeconds, 2)} s`, `${fixed(rssStart.now, 0)} MB RSS (peak ${fixed(rssStart.peak, 0)})`]);
 
     const pages: number[] = [];
     for (let k = 0; k < 25; k++) {
@@ -104,7 +109,9 @@ export async function benchSandboxScale(options: SandboxScaleOptions): Promise<v
     }
     rows.push(['page of 1000 with fields, 25 offsets', `p50 ${fixed(quantile(pages, 0.5))} ms`, `max ${fixed(Math.max(...pages))} ms`]);
 
-    const sample = await generated(client, 0, Math.min(options.members, Math.max(options.operations, 1000)));
+    const sample = await generated(options.root, Math.min(options.members, Math.max(options.operations, 1000)), SEED);
+    const rssReads = await client.rssMb();
+    rows.push(['after the page reads', '', `${fixed(rssReads.now, 0)} MB RSS (peak ${fixed(rssReads.peak, 0)})`]);
     const lookups: number[] = [];
     for (let k = 0; k < 500; k++) {
       const member = sample[Math.floor((k * 7919) % sample.length)] as Generated;
@@ -125,6 +132,8 @@ export async function benchSandboxScale(options: SandboxScaleOptions): Promise<v
       ids.push((await client.api<{ id: string }>(`${String(sandbox.target.api_base_url)}/batches`, { json: { operations } })).id);
     }
     const last = ids[ids.length - 1] as string;
+    const rssSubmitted = await client.rssMb();
+    rows.push([`${ids.length} batches submitted, not yet run`, '', `${fixed(rssSubmitted.now, 0)} MB RSS (peak ${fixed(rssSubmitted.peak, 0)})`]);
     await client.admin('/__admin/mailchimp/batches', { paused: false });
     const runStarted = performance.now();
     const waits: number[] = [];
@@ -145,7 +154,8 @@ export async function benchSandboxScale(options: SandboxScaleOptions): Promise<v
     const done = await client.api<{ response_body_url: string }>(`${String(sandbox.target.api_base_url)}/batches/${last}`);
     const download = await timed(async () => Buffer.from(await (await fetch(done.response_body_url)).arrayBuffer()).length);
     rows.push(['results archive of one batch (10,000 results)', `${fixed(download.value / 1024, 0)} KiB gzip`, `${fixed(download.ms)} ms`]);
-    rows.push(['after the writes', '', `${fixed(await client.rssMb(), 0)} MB RSS`]);
+    const rssEnd = await client.rssMb();
+    rows.push(['after the writes', '', `${fixed(rssEnd.now, 0)} MB RSS (peak ${fixed(rssEnd.peak, 0)})`]);
   } finally {
     await sandbox.stop();
   }

@@ -116,13 +116,13 @@ async function postAudienceMembers(ctx: RequestContext, params: RouteParams): Pr
 }
 
 /**
- * The generated members as generated (before any write): `offset` and `count` (at most 100,000)
- * over their indexes, for clients in another process (benchmarks) that cannot call generatedMember.
+ * The generated members as generated (before any write): `offset` and `count` (at most 10,000)
+ * over their indexes, for clients in another process that cannot call generatedMember.
  */
 function getGenerated(ctx: RequestContext): void {
   const { audienceSize } = ctx.state.config.mailchimp;
   const offset = nonNegative(ctx, 'offset') ?? 0;
-  const count = Math.min(nonNegative(ctx, 'count') ?? 1000, 100_000);
+  const count = Math.min(nonNegative(ctx, 'count') ?? 1000, 10_000);
   const context = { seed: ctx.state.config.seed, referenceMs: ctx.state.config.startNowMs };
   const members: Array<Record<string, unknown>> = [];
   for (let i = offset; i < Math.min(audienceSize, offset + count); i++) {

@@ -234,8 +234,9 @@ describe('Mailchimp with a generated audience', () => {
       const res = await call<{ total_items: number; members: Array<{ index: number; email_address: string; category: string; tags: string[] }> }>(`${sb.url}/__admin/mailchimp/generated?offset=100&count=3`);
       expect(res.body.total_items).toBe(SIZE);
       expect(res.body.members).toEqual([100, 101, 102].map((i) => expect.objectContaining({ index: i, email_address: generatedMember(i, OPTIONS).email, category: generatedMember(i, OPTIONS).category, tags: generatedMember(i, OPTIONS).tags })));
-      const health = await call<{ rss_bytes: number }>(`${sb.url}/__admin/health`);
+      const health = await call<{ rss_bytes: number; max_rss_bytes: number }>(`${sb.url}/__admin/health`);
       expect(health.body.rss_bytes).toBeGreaterThan(0);
+      expect(health.body.max_rss_bytes).toBeGreaterThanOrEqual(health.body.rss_bytes * 0.5);
     });
   });
 });
