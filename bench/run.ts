@@ -1,6 +1,7 @@
 /**
  * make bench: tap export throughput, target load throughput and line splitting, printed as tables.
  *   node dist-bench/run.js [--only tap|target|lines] [--events N] [--members N] [--repeat N] [--line-mb 25,50,100]
+ *   node dist-bench/run.js --only sandbox [--members N] [--operations N] [--batch-rate N]   (not in the default run)
  * Figures only: a goal not met is reported, never a failure (the exit code is 0 unless a run broke).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -9,18 +10,21 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchTapExport } from './tap-export.js';
 import { benchLineSplitting } from './lines.js';
+import { benchSandboxScale } from './sandbox-scale.js';
 import { benchTargetLoad } from './target-load.js';
 
 interface Args {
-  only: 'tap' | 'target' | 'lines' | null;
+  only: 'tap' | 'target' | 'lines' | 'sandbox' | null;
   lineMb: number[];
   events: number;
-  members: number;
+  members: number | null;
   repeat: number;
+  operations: number;
+  batchRate: number;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { only: null, lineMb: [25, 50, 100], events: 1_000_000, members: 100_000, repeat: 2 };
+  const args: Args = { only: null, lineMb: [25, 50, 100], events: 1_000_000, members: null, repeat: 2, operations: 500_000, batchRate: 10_000 };
   for (let i = 0; i < argv.length; i++) {
     const name = argv[i];
     const value = argv[i + 1];
@@ -30,7 +34,7 @@ function parseArgs(argv: string[]): Args {
       i++;
       return n;
     };
-    if (name === '--only' && (value === 'tap' || value === 'target' || value === 'lines')) {
+    if (name === '--only' && (value === 'tap' || value === 'target' || value === 'lines' || value === 'sandbox')) {
       args.only = value;
       i++;
     } else if (name === '--line-mb') {
@@ -40,7 +44,9 @@ function parseArgs(argv: string[]): Args {
     } else if (name === '--events') args.events = number();
     else if (name === '--members') args.members = number();
     else if (name === '--repeat') args.repeat = number();
-    else throw new Error(`unknown argument ${name} (use --only tap|target|lines, --events N, --members N, --repeat N, --line-mb 25,50,100)`);
+    else if (name === '--operations') args.operations = number();
+    else if (name === '--batch-rate') args.batchRate = number();
+    else throw new Error(`unknown argument ${name} (use --only tap|target|lines|sandbox, --events N, --members N, --repeat N, --line-mb 25,50,100, --operations N, --batch-rate N)`);
   }
   return args;
 }
@@ -52,8 +58,12 @@ async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'tmt-bench-'));
   console.log(`bench: node ${process.version}, work files in ${work}`);
   try {
+    if (args.only === 'sandbox') {
+      await benchSandboxScale({ root, members: args.members ?? 1_000_000, operations: args.operations, batchRate: args.batchRate });
+      return;
+    }
     if (args.only === null || args.only === 'tap') await benchTapExport({ root, work, events: args.events, repeat: args.repeat });
-    if (args.only === null || args.only === 'target') await benchTargetLoad({ root, work, members: args.members, latencyMs: 50, batchSize: 500, maxConcurrency: 5 });
+    if (args.only === null || args.only === 'target') await benchTargetLoad({ root, work, members: args.members ?? 100_000, latencyMs: 50, batchSize: 500, maxConcurrency: 5 });
     if (args.only === null || args.only === 'lines') await benchLineSplitting({ root, sizesMb: args.lineMb });
   } finally {
     rmSync(work, { recursive: true, force: true });

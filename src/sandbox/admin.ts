@@ -8,11 +8,10 @@ import { sandboxClientConfigs } from './configs.js';
 import type { RequestContext } from './context.js';
 import { describeSeed } from './data.js';
 import type { MixpanelEvent } from './data/events.js';
-import { HttpError, sendEmpty, sendJson } from './http.js';
-import type { Route, RouteParams } from './http.js';
-import { mailchimpTime, subscriberHash } from './mailchimp/store.js';
-import type { Audience, MemberStatus } from './mailchimp/store.js';
-import { toAdminMember } from './mailchimp/serialize.js';
+import { adminError, asRecord, readJsonBody } from './admin-http.js';
+import { MAILCHIMP_ADMIN_ROUTES, applyBatchSettings, batchSettingsState } from './admin-mailchimp.js';
+import { sendEmpty, sendJson } from './http.js';
+import type { Route } from './http.js';
 import { parseFaultRules } from './faults.js';
 import { describeRateLimits, mergeRateLimits } from './limits.js';
 import { COHORT_ADMIN_ROUTES } from './mixpanel/cohort-admin.js';
@@ -24,17 +23,17 @@ import { NOTIFY_ADMIN_ROUTES } from './notify/routes.js';
 type AdminRoute = Route<RequestContext>;
 
 const FAMILIES: readonly Family[] = ['export', 'query', 'mailchimp'];
-const STATUSES: readonly MemberStatus[] = ['subscribed', 'unsubscribed', 'cleaned', 'pending', 'transactional', 'archived'];
 
-export const adminError = (status: number, message: string): HttpError => new HttpError(status, { error: message });
+export { adminError } from './admin-http.js';
 
 export const ADMIN_ROUTES: readonly AdminRoute[] = [
-  { method: 'GET', path: '/__admin/health', handle: (ctx) => sendJson(ctx.res, 200, { status: 'ok', now: new Date(ctx.state.clock.now()).toISOString() }) },
+  // rss_bytes / max_rss_bytes: what the sandbox process holds now and at most (benchmarks run it as its own process).
+  { method: 'GET', path: '/__admin/health', handle: (ctx) => sendJson(ctx.res, 200, { status: 'ok', now: new Date(ctx.state.clock.now()).toISOString(), rss_bytes: process.memoryUsage().rss, max_rss_bytes: process.resourceUsage().maxRSS * 1024 }) },
   { method: 'GET', path: '/__admin/seed', handle: (ctx) => sendJson(ctx.res, 200, describeSeed(ctx.state.config)) },
   { method: 'GET', path: '/__admin/configs', handle: getConfigs },
-  { method: 'GET', path: '/__admin/mailchimp/lists/{list_id}/members', handle: getAudienceMembers },
-  { method: 'POST', path: '/__admin/mailchimp/lists/{list_id}/members', handle: postAudienceMembers },
+  ...MAILCHIMP_ADMIN_ROUTES,
   { method: 'GET', path: '/__admin/requests', handle: getRequests },
+  { method: 'GET', path: '/__admin/requests/summary', handle: getRequestSummary },
   { method: 'DELETE', path: '/__admin/requests', handle: deleteRequests },
   { method: 'GET', path: '/__admin/mixpanel/events', handle: getEvents },
   { method: 'POST', path: '/__admin/mixpanel/events', handle: postEvents },
@@ -51,73 +50,10 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
   ...NOTIFY_ADMIN_ROUTES,
 ];
 
-// Event injections for a benchmark can be large.
-const ADMIN_BODY_LIMIT_BYTES = 256 * 1024 * 1024;
-
-async function readJsonBody(ctx: RequestContext): Promise<unknown> {
-  const body = await ctx.body(ADMIN_BODY_LIMIT_BYTES);
-  if (body.length === 0) return {};
-  try {
-    return JSON.parse(body.toString('utf8'));
-  } catch {
-    throw adminError(400, 'Body is not valid JSON');
-  }
-}
-
-function asRecord(value: unknown, what: string): Record<string, unknown> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw adminError(400, `${what} must be a JSON object`);
-  return value as Record<string, unknown>;
-}
-
 function getConfigs(ctx: RequestContext): void {
   const sandbox = { url: ctx.state.url, credentials: ctx.state.credentials(), dataRange: ctx.state.dataRange() };
   const auth = ctx.query.get('auth') === 'api_secret' ? 'api_secret' : 'service_account';
   sendJson(ctx.res, 200, sandboxClientConfigs(sandbox, { auth }));
-}
-
-function audienceOf(ctx: RequestContext, params: RouteParams): Audience {
-  const audience = ctx.state.audience(params.list_id ?? '');
-  if (!audience) throw adminError(404, `No list ${params.list_id}`);
-  return audience;
-}
-
-function getAudienceMembers(ctx: RequestContext, params: RouteParams): void {
-  const audience = audienceOf(ctx, params);
-  const members = [...audience.members.values()].map((m) => toAdminMember(m, audience));
-  sendJson(ctx.res, 200, { list_id: audience.id, members, total_items: members.length });
-}
-
-/** Adds or replaces members as given, with no API rules applied (seeding for a test). */
-async function postAudienceMembers(ctx: RequestContext, params: RouteParams): Promise<void> {
-  const audience = audienceOf(ctx, params);
-  const body = asRecord(await readJsonBody(ctx), 'body');
-  if (!Array.isArray(body.members)) throw adminError(400, 'members must be an array');
-  const now = mailchimpTime(ctx.state.clock.now());
-  const inputs = body.members.map((raw: unknown, i: number) => {
-    const input = asRecord(raw, `members[${i}]`);
-    if (typeof input.email_address !== 'string' || input.email_address === '') throw adminError(400, `members[${i}].email_address is required`);
-    const status = input.status ?? 'subscribed';
-    if (!(STATUSES as readonly unknown[]).includes(status)) throw adminError(400, `members[${i}].status must be one of ${STATUSES.join(', ')}`);
-    return { input, email: input.email_address, status: status as MemberStatus };
-  });
-  if (body.replace_all === true) audience.members.clear();
-  for (const { input, email, status } of inputs) {
-    audience.members.delete(subscriberHash(email));
-    const lastChanged = typeof input.last_changed === 'string' ? input.last_changed : now;
-    const member = audience.create({
-      email,
-      status,
-      mergeFields: input.merge_fields && typeof input.merge_fields === 'object' ? (input.merge_fields as Record<string, unknown>) : {},
-      source: 'Admin Add',
-      complianceLocked: input.compliance_locked === true,
-      forgotten: input.forgotten === true,
-      timestampSignup: typeof input.timestamp_signup === 'string' ? input.timestamp_signup : undefined,
-      lastChanged,
-    });
-    const tags = Array.isArray(input.tags) ? input.tags : [];
-    for (const tag of tags) if (typeof tag === 'string') audience.setTag(member, tag, true, lastChanged);
-  }
-  sendJson(ctx.res, 200, { list_id: audience.id, upserted: inputs.length, total_items: audience.members.size });
 }
 
 function getRequests(ctx: RequestContext): void {
@@ -126,6 +62,15 @@ function getRequests(ctx: RequestContext): void {
     throw adminError(400, `family must be one of ${FAMILIES.join(', ')}`);
   }
   sendJson(ctx.res, 200, { requests: ctx.state.requestLog.list((family as Family | null) ?? undefined) });
+}
+
+/** Counts by method and route template since the last clear (every request, not only those kept). */
+function getRequestSummary(ctx: RequestContext): void {
+  const family = ctx.query.get('family');
+  if (family !== null && !(FAMILIES as readonly string[]).includes(family)) {
+    throw adminError(400, `family must be one of ${FAMILIES.join(', ')}`);
+  }
+  sendJson(ctx.res, 200, ctx.state.requestLog.summary((family as Family | null) ?? undefined));
 }
 
 function deleteRequests(ctx: RequestContext): void {
@@ -230,6 +175,7 @@ function settingsState(ctx: RequestContext): Record<string, unknown> {
     rate_limited: { export: limiters.export.refused, query: limiters.query.refused },
     faults: settings.faults,
     faults_applied: { ...ctx.state.faultsApplied },
+    mailchimp_batches: batchSettingsState(ctx.state),
   };
 }
 
@@ -262,11 +208,12 @@ async function postSettings(ctx: RequestContext): Promise<void> {
     ctx.state.settings.faults = parsed(() => parseFaultRules(body.faults));
     ctx.state.faultsApplied = {};
   }
+  if (body.mailchimp_batches !== undefined) applyBatchSettings(ctx.state, body.mailchimp_batches);
   sendJson(ctx.res, 200, settingsState(ctx));
 }
 
-function postReset(ctx: RequestContext): void {
-  ctx.state.reset();
+async function postReset(ctx: RequestContext): Promise<void> {
+  await ctx.state.reset();
   sendJson(ctx.res, 200, { status: 'ok', ...clockState(ctx) });
 }
 

@@ -27,6 +27,12 @@ function nonNegative(value: string): number {
   return n;
 }
 
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a number > 0');
+  return n;
+}
+
 function jsonArray(value: string): unknown[] {
   let parsed: unknown;
   try {
@@ -56,6 +62,9 @@ interface RawCliOptions {
   listId?: string;
   members?: number;
   requiredMergeField?: string;
+  audienceSize?: number;
+  batchRate?: number;
+  batchesPaused?: boolean;
   latencyExport?: number;
   latencyQuery?: number;
   latencyMailchimp?: number;
@@ -91,6 +100,9 @@ function buildCommand(): Command {
     .option('--list-id <id>', 'Mailchimp audience id (default a1b2c3d4e5)')
     .option('--members <n>', 'seeded audience members (default 60)', nonNegative)
     .option('--required-merge-field <tag>', 'merge field that is required, or "none" (default FNAME)')
+    .option('--audience-size <n>', 'generated members added to the audience, e.g. 1000000 (default 0)', nonNegative)
+    .option('--batch-rate <ops/s>', 'Mailchimp batch operations run per second (default 1000)', positiveNumber)
+    .option('--batches-paused', 'start with batch processing paused (resume: POST /__admin/mailchimp/batches {"paused":false})')
     .option('--latency-export <ms>', 'added latency for the export API', nonNegative)
     .option('--latency-query <ms>', 'added latency for the query API', nonNegative)
     .option('--latency-mailchimp <ms>', 'added latency for the Mailchimp API', nonNegative)
@@ -141,6 +153,9 @@ export function parseSandboxArgs(argv: readonly string[], output?: CliOutput): S
       listId: o.listId,
       members: o.members,
       requiredMergeField: o.requiredMergeField === undefined ? undefined : o.requiredMergeField.toLowerCase() === 'none' ? null : o.requiredMergeField,
+      audienceSize: o.audienceSize,
+      batchOperationsPerSecond: o.batchRate,
+      batchesPaused: o.batchesPaused === true ? true : undefined,
     },
     latencyMs: { export: o.latencyExport, query: o.latencyQuery, mailchimp: o.latencyMailchimp },
     rateLimits: o.rateLimitHourMs !== undefined ? { hour_ms: o.rateLimitHourMs } : o.rateLimits === true ? true : undefined,

@@ -35,6 +35,8 @@ export class RequestContext {
   readonly wireStages: Array<() => Transform> = [];
   /** Set by a fault: once the stages are done, close the connection without finishing the response. */
   cutConnection = false;
+  /** Set by a fault (lose_answer): the request runs in full, then the connection is destroyed unanswered. */
+  loseAnswer = false;
   private bodyPromise: Promise<Buffer> | null = null;
   private paramsPromise: Promise<URLSearchParams> | null = null;
 

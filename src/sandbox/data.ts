@@ -5,6 +5,8 @@
  */
 import { AUDIENCE_CATEGORIES, seedAudience } from './data/audience.js';
 import type { AudienceCategory } from './data/audience.js';
+import { generatedCategoryCounts, generatedMember as generateMember } from './data/generated-audience.js';
+import type { GeneratedAudienceContext, GeneratedCategory, GeneratedMember } from './data/generated-audience.js';
 import { generateProfile } from './data/profiles.js';
 import { resolveOptions } from './options.js';
 import type { SandboxConfig, SandboxOptions } from './options.js';
@@ -14,6 +16,15 @@ export type { AudienceCategory, MemberStatus, SeedMember } from './data/audience
 export { generateProfile, profileDistinctId, profileQuirks } from './data/profiles.js';
 export type { GeneratedProfile, ProfileQuirk, ProfileRecord } from './data/profiles.js';
 export { DayEvents, EVENT_NAMES, EVENT_QUIRK_RATES } from './data/events.js';
+export {
+  GENERATED_CATEGORIES,
+  GENERATED_CATEGORY_RATES,
+  GENERATED_TAGS,
+  generatedCategory,
+  generatedCategoryCounts,
+  generatedEmail,
+} from './data/generated-audience.js';
+export type { GeneratedAudienceContext, GeneratedCategory, GeneratedMember } from './data/generated-audience.js';
 export type { MixpanelEvent } from './data/events.js';
 
 export interface ProfileQuirkSummary {
@@ -38,6 +49,12 @@ export type SeedDescription = Record<AudienceCategory, string[]> & {
   memberCount: number;
   profileCount: number;
   profiles: ProfileQuirkSummary;
+  /**
+   * Generated members (`mailchimp.audienceSize`): how many, the position of the first one in the
+   * audience's order (they follow the seeded members), and how many fall in each category.
+   * `generatedMember(i, options)` gives member i itself.
+   */
+  generated: { count: number; firstPosition: number; byCategory: Record<GeneratedCategory, number> };
 };
 
 export function describeSeed(options: SandboxOptions | SandboxConfig = {}): SeedDescription {
@@ -68,7 +85,34 @@ export function describeSeed(options: SandboxOptions | SandboxConfig = {}): Seed
     memberCount: members.length,
     profileCount: config.profiles,
     profiles,
+    generated: {
+      count: config.mailchimp.audienceSize,
+      firstPosition: members.length,
+      byCategory: generatedCategoryCounts(config.mailchimp.audienceSize, config.seed),
+    },
   };
+}
+
+const contexts = new WeakMap<object, GeneratedAudienceContext>();
+
+function generatedContext(source: SandboxOptions | SandboxConfig | GeneratedAudienceContext): GeneratedAudienceContext {
+  if ('referenceMs' in source && typeof source.referenceMs === 'number' && typeof source.seed === 'number') return source as GeneratedAudienceContext;
+  let context = contexts.get(source);
+  if (!context) {
+    const config = isConfig(source as SandboxOptions | SandboxConfig) ? (source as SandboxConfig) : resolveOptions(source as SandboxOptions);
+    context = { seed: config.seed, referenceMs: config.startNowMs };
+    contexts.set(source, context);
+  }
+  return context;
+}
+
+/**
+ * Generated member `index` (0-based among the generated members) of a sandbox started with these
+ * options: address, category, status, merge fields, tags, timestamps. Addresses, categories,
+ * names and tags depend on the seed alone; timestamps also on `now`.
+ */
+export function generatedMember(index: number, source: SandboxOptions | SandboxConfig | GeneratedAudienceContext = {}): GeneratedMember {
+  return generateMember(index, generatedContext(source));
 }
 
 function isConfig(value: SandboxOptions | SandboxConfig): value is SandboxConfig {

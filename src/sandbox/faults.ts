@@ -13,16 +13,30 @@
  *   terminated_early  send `after_lines` lines, then the line `terminated early`, and end normally
  *   truncate_gzip     send `after_bytes` of the compressed body and end the response normally
  *
+ * Mailchimp only (family defaults to mailchimp for these):
+ *   lose_answer              process the request fully (the write happens), then destroy the
+ *                            connection without sending the response: the client sees a reset
+ *   batch_operation_status   not a request fault: the next matching operations inside a batch
+ *                            do not run and answer `status` (default 500) in the results
+ *
+ * For the mailchimp family, `status` answers a problem document (`bare: true`: no body at all,
+ * as Mailchimp's throttle sometimes answers a bare 403).
+ *
  * `when` narrows a rule: `min_days` (export windows spanning at least that many days),
  * `where_lacks` (the `where` parameter does not contain this text, e.g. `properties["time"]`),
- * `path` (exact path, for the query family).
+ * `path` (exact path), `path_prefix` (path starts with it, e.g. `/3.0/lists/`), `method`
+ * (e.g. `POST`). Batch operations match by their method and their full path (`/3.0/lists/...`).
+ * Batch results downloads (`/mailchimp-api-batch/...`) are not API calls: only rules whose
+ * `path` or `path_prefix` names them apply to them.
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import { parseDay } from './calendar.js';
 import type { Hook, RequestContext } from './context.js';
-import { delay } from './http.js';
+import { HttpError, delay } from './http.js';
+import { problem } from './mailchimp/problems.js';
 import type { Family } from './options.js';
 import { mixpanelStatusError } from './mixpanel/errors.js';
+import type { SandboxState } from './state.js';
 
 export const FAULT_KINDS = [
   'status',
@@ -33,6 +47,8 @@ export const FAULT_KINDS = [
   'partial_line',
   'terminated_early',
   'truncate_gzip',
+  'lose_answer',
+  'batch_operation_status',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -47,11 +63,17 @@ export interface FaultRule {
   ms?: number;
   after_bytes?: number;
   after_lines?: number;
-  when?: { min_days?: number; where_lacks?: string; path?: string };
+  /** Mailchimp `status` faults: answer with no body. */
+  bare?: boolean;
+  when?: { min_days?: number; where_lacks?: string; path?: string; path_prefix?: string; method?: string };
 }
 
+/** Kinds that exist only for the Mailchimp family. */
+const MAILCHIMP_KINDS: readonly FaultKind[] = ['lose_answer', 'batch_operation_status'];
+
 const FAMILIES: readonly Family[] = ['export', 'query', 'mailchimp'];
-const RULE_KEYS = new Set(['kind', 'family', 'times', 'status', 'retry_after_s', 'message', 'ms', 'after_bytes', 'after_lines', 'when']);
+const RULE_KEYS = new Set(['kind', 'family', 'times', 'status', 'retry_after_s', 'message', 'ms', 'after_bytes', 'after_lines', 'bare', 'when']);
+const WHEN_KEYS = ['min_days', 'where_lacks', 'path', 'path_prefix', 'method'];
 
 function count(value: unknown, name: string, min = 0): number | undefined {
   if (value === undefined) return undefined;
@@ -65,8 +87,10 @@ export function parseFaultRule(raw: unknown, name: string): FaultRule {
   const o = raw as Record<string, unknown>;
   for (const key of Object.keys(o)) if (!RULE_KEYS.has(key)) throw new Error(`${name}.${key}: unknown key`);
   if (!(FAULT_KINDS as readonly unknown[]).includes(o.kind)) throw new Error(`${name}.kind must be one of ${FAULT_KINDS.join(', ')}`);
-  const family = o.family ?? 'export';
+  const mailchimpOnly = MAILCHIMP_KINDS.includes(o.kind as FaultKind);
+  const family = o.family ?? (mailchimpOnly ? 'mailchimp' : 'export');
   if (!(FAMILIES as readonly unknown[]).includes(family)) throw new Error(`${name}.family must be one of ${FAMILIES.join(', ')}`);
+  if (mailchimpOnly && family !== 'mailchimp') throw new Error(`${name}.family must be mailchimp for kind ${String(o.kind)}`);
   const rule: FaultRule = { kind: o.kind as FaultKind, family: family as Family };
   const times = count(o.times, `${name}.times`);
   if (times !== undefined) rule.times = times;
@@ -87,11 +111,15 @@ export function parseFaultRule(raw: unknown, name: string): FaultRule {
   if (bytes !== undefined) rule.after_bytes = bytes;
   const lines = count(o.after_lines, `${name}.after_lines`);
   if (lines !== undefined) rule.after_lines = lines;
+  if (o.bare !== undefined) {
+    if (typeof o.bare !== 'boolean') throw new Error(`${name}.bare must be true or false`);
+    rule.bare = o.bare;
+  }
   if (o.when !== undefined) {
     if (o.when === null || typeof o.when !== 'object' || Array.isArray(o.when)) throw new Error(`${name}.when must be an object`);
     const w = o.when as Record<string, unknown>;
     rule.when = {};
-    for (const key of Object.keys(w)) if (!['min_days', 'where_lacks', 'path'].includes(key)) throw new Error(`${name}.when.${key}: unknown key`);
+    for (const key of Object.keys(w)) if (!WHEN_KEYS.includes(key)) throw new Error(`${name}.when.${key}: unknown key`);
     const minDays = count(w.min_days, `${name}.when.min_days`, 1);
     if (minDays !== undefined) rule.when.min_days = minDays;
     if (w.where_lacks !== undefined) {
@@ -102,6 +130,14 @@ export function parseFaultRule(raw: unknown, name: string): FaultRule {
       if (typeof w.path !== 'string') throw new Error(`${name}.when.path must be a string`);
       rule.when.path = w.path;
     }
+    if (w.path_prefix !== undefined) {
+      if (typeof w.path_prefix !== 'string' || w.path_prefix === '') throw new Error(`${name}.when.path_prefix must be a non-empty string`);
+      rule.when.path_prefix = w.path_prefix;
+    }
+    if (w.method !== undefined) {
+      if (typeof w.method !== 'string' || !/^[A-Za-z]+$/.test(w.method)) throw new Error(`${name}.when.method must be an HTTP method such as POST`);
+      rule.when.method = w.method.toUpperCase();
+    }
   }
   return rule;
 }
@@ -111,19 +147,68 @@ export function parseFaultRules(raw: unknown, name = 'faults'): FaultRule[] {
   return raw.map((r, i) => parseFaultRule(r, `${name}[${i}]`));
 }
 
-function matches(rule: FaultRule, ctx: RequestContext, family: Family): boolean {
+/** What a rule is matched against: an HTTP request, or an operation inside a batch. */
+export interface FaultTarget {
+  method: string;
+  /** Without trailing slashes. */
+  pathname: string;
+  query: URLSearchParams;
+}
+
+const RESULTS_PATH_PREFIX = '/mailchimp-api-batch/';
+
+function matches(rule: FaultRule, target: FaultTarget, family: Family): boolean {
   if (rule.family !== family) return false;
   if (rule.times !== undefined && rule.times <= 0) return false;
   const when = rule.when;
+  // A results download is S3's, not the API's: only rules that name its path apply.
+  if (target.pathname.startsWith(RESULTS_PATH_PREFIX) && when?.path === undefined && when?.path_prefix === undefined) return false;
   if (!when) return true;
-  if (when.path !== undefined && ctx.url.pathname.replace(/\/+$/, '') !== when.path) return false;
+  if (when.path !== undefined && target.pathname !== when.path) return false;
+  if (when.path_prefix !== undefined && !target.pathname.startsWith(when.path_prefix)) return false;
+  if (when.method !== undefined && target.method !== when.method) return false;
   if (when.min_days !== undefined) {
-    const from = parseDay(ctx.query.get('from_date') ?? '');
-    const to = parseDay(ctx.query.get('to_date') ?? '');
+    const from = parseDay(target.query.get('from_date') ?? '');
+    const to = parseDay(target.query.get('to_date') ?? '');
     if (from === null || to === null || to - from + 1 < when.min_days) return false;
   }
-  if (when.where_lacks !== undefined && (ctx.query.get('where') ?? '').includes(when.where_lacks)) return false;
+  if (when.where_lacks !== undefined && (target.query.get('where') ?? '').includes(when.where_lacks)) return false;
   return true;
+}
+
+function requestTarget(ctx: RequestContext): FaultTarget {
+  return { method: ctx.method, pathname: ctx.url.pathname.replace(/\/+$/, ''), query: ctx.query };
+}
+
+function useRule(state: SandboxState, rule: FaultRule): void {
+  if (rule.times !== undefined) rule.times--;
+  state.faultsApplied[rule.kind] = (state.faultsApplied[rule.kind] ?? 0) + 1;
+}
+
+/**
+ * The answer an injected fault gives an operation inside a batch (batch_operation_status), or
+ * null when no rule takes it. The operation does not run.
+ */
+export function takeOperationFault(state: SandboxState, target: FaultTarget): HttpError | null {
+  const rule = state.settings.faults.find((r) => r.kind === 'batch_operation_status' && matches(r, target, 'mailchimp'));
+  if (!rule) return null;
+  useRule(state, rule);
+  return mailchimpFaultAnswer(rule);
+}
+
+function mailchimpFaultAnswer(rule: FaultRule): HttpError {
+  const status = rule.status ?? (rule.kind === 'status' ? 503 : 500);
+  const headers: Record<string, string> = status === 429 && rule.retry_after_s !== undefined ? { 'Retry-After': String(rule.retry_after_s) } : {};
+  if (rule.bare) return new HttpError(status, '', 'text/html', headers);
+  const [title, detail] =
+    status === 429
+      ? ['Too Many Requests', 'You have exceeded the limit of 10 simultaneous connections.']
+      : status === 403
+        ? ['Forbidden', 'You are not permitted to access this resource.']
+        : status === 503
+          ? ['Service Unavailable', 'The service is temporarily unavailable. Please try again later.']
+          : ['Internal Server Error', 'An unexpected internal error has occurred. Please contact Support for more information.'];
+  return problem(status, title, rule.message ?? detail, {}, headers);
 }
 
 /** Lets through `afterLines` lines (plus half the next one when `half`), then `tail`; drops the rest. */
@@ -221,12 +306,13 @@ export function injectFaults(family: Family): Hook {
   return async (ctx, next) => {
     const rules = ctx.state.settings.faults;
     if (rules.length === 0 || !ctx.route) return next();
-    const rule = rules.find((r) => matches(r, ctx, family));
+    const target = requestTarget(ctx);
+    const rule = rules.find((r) => r.kind !== 'batch_operation_status' && matches(r, target, family));
     if (!rule) return next();
-    if (rule.times !== undefined) rule.times--;
-    ctx.state.faultsApplied[rule.kind] = (ctx.state.faultsApplied[rule.kind] ?? 0) + 1;
+    useRule(ctx.state, rule);
     if (ctx.logEntry) ctx.logEntry.fault = rule.kind;
     if (rule.kind === 'status') {
+      if (family === 'mailchimp') throw mailchimpFaultAnswer(rule);
       const status = rule.status ?? 503;
       const headers: Record<string, string> = status === 429 ? { 'Retry-After': String(rule.retry_after_s ?? 1) } : {};
       const message =
@@ -238,6 +324,11 @@ export function injectFaults(family: Family): Hook {
     }
     if (rule.kind === 'latency') {
       await delay(rule.ms ?? 1000, ctx.state.closing.signal);
+      return next();
+    }
+    if (rule.kind === 'lose_answer') {
+      // The handler runs in full; whatever it answers is then thrown away with the connection.
+      ctx.loseAnswer = true;
       return next();
     }
     applyStreamFault(ctx, rule);

@@ -103,23 +103,32 @@ export interface Route<C> {
   readonly projectScoped?: boolean;
 }
 
-interface CompiledRoute<C> {
-  readonly route: Route<C>;
+/** What a route table needs of a route: its methods and its path pattern. */
+export interface RoutePattern {
+  readonly method: string | readonly string[];
+  readonly path: string;
+}
+
+interface CompiledRoute<R> {
+  readonly route: R;
   readonly methods: readonly string[];
   readonly pattern: RegExp;
   readonly names: readonly string[];
 }
 
-export type RouteMatch<C> =
-  | { kind: 'found'; route: Route<C>; params: RouteParams }
+export type RouteMatch<C, R = Route<C>> =
+  | { kind: 'found'; route: R; params: RouteParams }
   | { kind: 'method_not_allowed'; allowed: readonly string[] }
   | { kind: 'not_found' };
 
-/** Routes matched in order; a path that exists with another method is told apart from an unknown path. */
-export class RouteTable<C> {
-  private readonly compiled: ReadonlyArray<CompiledRoute<C>>;
+/**
+ * Routes matched in order; a path that exists with another method is told apart from an unknown path.
+ * `R` is the route type handed back (any RoutePattern; the server's routes by default).
+ */
+export class RouteTable<C, R extends RoutePattern = Route<C>> {
+  private readonly compiled: ReadonlyArray<CompiledRoute<R>>;
 
-  constructor(routes: ReadonlyArray<Route<C>>) {
+  constructor(routes: ReadonlyArray<R>) {
     this.compiled = routes.map((route) => {
       const names: string[] = [];
       const source = route.path
@@ -136,7 +145,7 @@ export class RouteTable<C> {
     });
   }
 
-  match(method: string, pathname: string): RouteMatch<C> {
+  match(method: string, pathname: string): RouteMatch<C, R> {
     const allowed: string[] = [];
     for (const entry of this.compiled) {
       const m = entry.pattern.exec(pathname);

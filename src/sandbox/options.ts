@@ -39,6 +39,13 @@ export interface SandboxOptions {
     members?: number;
     /** Merge tag that is required; default 'FNAME'; null = none. */
     requiredMergeField?: string | null;
+    // -- audience scale and batch operations (issue 11) --
+    /** Generated members added after the seeded ones (data/generated-audience.ts), default 0. */
+    audienceSize?: number;
+    /** Batch operations run per second, default 1000 (POST /__admin/settings changes it at run time). */
+    batchOperationsPerSecond?: number;
+    /** Start with batch processing paused (batches stay pending until resumed), default false. */
+    batchesPaused?: boolean;
   };
   latencyMs?: { export?: number; query?: number; mailchimp?: number };
   /**
@@ -70,6 +77,8 @@ export const SANDBOX_DEFAULTS = {
     listId: 'a1b2c3d4e5',
     members: 60,
     requiredMergeField: 'FNAME' as string | null,
+    audienceSize: 0,
+    batchOperationsPerSecond: 1000,
   },
 } as const;
 
@@ -105,7 +114,13 @@ export interface SandboxConfig {
   engagePageSize: number;
   projectTimezone: string;
   mixpanel: MixpanelCredentials;
-  mailchimp: MailchimpCredentials & { members: number; requiredMergeField: string | null };
+  mailchimp: MailchimpCredentials & {
+    members: number;
+    requiredMergeField: string | null;
+    audienceSize: number;
+    batchOperationsPerSecond: number;
+    batchesPaused: boolean;
+  };
   latencyMs: Record<Family, number>;
   rateLimits: RateLimitSettings;
   faults: FaultRule[];
@@ -152,6 +167,9 @@ export function resolveOptions(options: SandboxOptions = {}, realNowMs: number =
         options.mailchimp?.requiredMergeField === undefined
           ? SANDBOX_DEFAULTS.mailchimp.requiredMergeField
           : options.mailchimp.requiredMergeField,
+      audienceSize: count('mailchimp.audienceSize', options.mailchimp?.audienceSize, SANDBOX_DEFAULTS.mailchimp.audienceSize, 0),
+      batchOperationsPerSecond: positiveRate('mailchimp.batchOperationsPerSecond', options.mailchimp?.batchOperationsPerSecond, SANDBOX_DEFAULTS.mailchimp.batchOperationsPerSecond),
+      batchesPaused: options.mailchimp?.batchesPaused === true,
     },
     latencyMs: {
       export: count('latencyMs.export', options.latencyMs?.export, 0, 0),
@@ -173,6 +191,13 @@ export function parseInstant(value: string | Date): number {
 function integer(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   if (!Number.isSafeInteger(value)) throw new Error(`${name}: expected an integer, got ${value}`);
+  return value;
+}
+
+/** Operations per second: a finite number > 0 (pausing is its own switch). */
+export function positiveRate(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new Error(`${name}: expected a number > 0, got ${String(value)}`);
   return value;
 }
 

@@ -6,6 +6,7 @@
  *   export     GET  /api/2.0/export                      Mixpanel raw export
  *   query      /api/...                                  Mixpanel query API (route table in mixpanel/query.ts)
  *   mailchimp  /3.0/...                                  Mailchimp Marketing API v3
+ *              /mailchimp-api-batch/...                  batch results downloads (pre-signed, no API key)
  *   admin      /__admin/...                              sandbox control (admin.ts), no auth, not logged
  *
  * Rate limits (limits.ts) and fault injection (faults.ts) are hooks of this kind. A hook in a family's `hooks` list runs
@@ -27,7 +28,7 @@ import type { FamilyName, Hook } from './context.js';
 import { injectFaults } from './faults.js';
 import { rateLimit } from './limits.js';
 import { HttpError, RouteTable, delay, paramsObject, sendError, sendJson } from './http.js';
-import { MAILCHIMP_ROUTES } from './mailchimp/routes.js';
+import { MAILCHIMP_ROUTES, RESULTS_ROUTES, loseAnswerIfAsked, s3NotFound } from './mailchimp/routes.js';
 import { connectionCap, mailchimpAuth, mailchimpErrorResponse, mailchimpMethodNotAllowed, mailchimpNotFound } from './mailchimp/problems.js';
 import { mixpanelAuth } from './mixpanel/auth.js';
 import { mixpanelNotFound, mixpanelStatusError } from './mixpanel/errors.js';
@@ -137,6 +138,16 @@ function families(state: SandboxState): FamilyDefinition[] {
       toResponse: hooksResponse,
     },
     {
+      // Batch results: Mailchimp hands out pre-signed S3 URLs, so no API key, cap or latency.
+      name: 'mailchimp',
+      matches: (p) => p.startsWith('/mailchimp-api-batch/'),
+      routes: new RouteTable(RESULTS_ROUTES),
+      hooks: [injectFaults('mailchimp')],
+      notFound: s3NotFound,
+      methodNotAllowed: () => s3NotFound(),
+      toResponse: (err) => (err instanceof HttpError ? err : mailchimpErrorResponse(err)),
+    },
+    {
       name: 'admin',
       matches: (p) => p === '/__admin' || p.startsWith('/__admin/'),
       routes: new RouteTable(ADMIN_ROUTES),
@@ -176,10 +187,14 @@ async function handleRequest(state: SandboxState, all: readonly FamilyDefinition
       logEntry.status = res.statusCode;
       logEntry.duration_ms = Math.round((performance.now() - ctx.startedAt) * 1000) / 1000;
       if (!res.writableFinished) logEntry.aborted = true;
+      state.requestLog.complete(logEntry);
     });
   }
   const match = family.routes.match(ctx.method, pathname);
-  if (match.kind === 'found') ctx.route = match.route;
+  if (match.kind === 'found') {
+    ctx.route = match.route;
+    if (logEntry) logEntry.route = match.route.path;
+  }
   try {
     await runHooks(family.hooks, ctx, async () => {
       if (match.kind === 'not_found') throw family.notFound();
@@ -188,6 +203,8 @@ async function handleRequest(state: SandboxState, all: readonly FamilyDefinition
     });
   } catch (err) {
     const response = family.toResponse(err);
+    // lose_answer: the request ran; its answer, even an error, never reaches the client.
+    if (loseAnswerIfAsked(ctx, response.status)) return;
     if (response.status >= 500 && !logEntry?.fault) log.error('request failed', { method: ctx.method, path: url.pathname, error: err instanceof Error ? err.stack ?? err.message : String(err) });
     if (res.headersSent) {
       res.destroy();
@@ -238,14 +255,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       webhookBaseUrl: `${url}/hooks`,
     },
     close: () => {
-      closed ??= Promise.all([
-        new Promise<void>((resolve) => {
-          state.closing.abort();
-          server.close(() => resolve());
-          server.closeAllConnections();
-        }),
-        smtp.close(),
-      ]).then(() => undefined);
+      closed ??= new Promise<void>((resolve) => {
+        state.closing.abort();
+        const stopped = new Promise<void>((done) => server.close(() => done()));
+        server.closeAllConnections();
+        // Batch processing stops and its results archives (temporary files) go; the SMTP sink closes.
+        void Promise.all([stopped, state.batchRunner.close(), smtp.close()]).then(() => resolve());
+      });
       return closed;
     },
   };

@@ -3,6 +3,7 @@
  * injected events, engage sessions, the request log and the run-time settings. `reset()` puts
  * back the seeded state.
  */
+import { randomBytes } from 'node:crypto';
 import { ProjectCalendar, formatDay } from './calendar.js';
 import { SandboxClock } from './clock.js';
 import type { SandboxCredentials } from './configs.js';
@@ -10,7 +11,12 @@ import { seedAudience } from './data/audience.js';
 import type { EventContext, MixpanelEvent } from './data/events.js';
 import { generateProfile, profileDistinctId } from './data/profiles.js';
 import type { GeneratedProfile } from './data/profiles.js';
-import { Audience } from './mailchimp/store.js';
+import { AutomationLog } from './mailchimp/automations.js';
+import { BatchRunner } from './mailchimp/batch-runner.js';
+import { BatchQueue } from './mailchimp/batches.js';
+import type { BatchSettings } from './mailchimp/batches.js';
+import { Audience, buildGeneratedBase } from './mailchimp/store.js';
+import type { GeneratedBase } from './mailchimp/store.js';
 import { seedMergeFields } from './mailchimp/validation.js';
 import { CohortStore } from './mixpanel/cohorts.js';
 import { EngageSessions } from './mixpanel/engage-sessions.js';
@@ -25,6 +31,10 @@ export interface RuntimeSettings {
   rateLimits: RateLimitSettings;
   /** Fault rules with their uses left (faults.ts). */
   faults: FaultRule[];
+}
+
+function initialBatchSettings(config: SandboxConfig): BatchSettings {
+  return { operationsPerSecond: config.mailchimp.batchOperationsPerSecond, paused: config.mailchimp.batchesPaused };
 }
 
 function initialSettings(config: SandboxConfig): RuntimeSettings {
@@ -71,6 +81,16 @@ export class SandboxState {
   /** What the SMTP, Twilio and webhook sinks received, and their faults (notify/). */
   readonly notify: NotifySinks;
   private readonly profileCache: Array<GeneratedProfile | undefined> = [];
+  // -- Mailchimp at scale (issue 11): generated members, batches, automation triggers --
+  /** Tag additions that would start automations (mailchimp/automations.ts). */
+  readonly automations = new AutomationLog();
+  /** The account's batch operations and their processing (mailchimp/batches.ts, batch-runner.ts). */
+  readonly batches: BatchQueue;
+  readonly batchRunner: BatchRunner;
+  /** Signs results download URLs (like S3's pre-signed URLs). */
+  readonly resultsSecret = randomBytes(32);
+  /** The generated members' compact arrays, computed once and copied on reset. */
+  private generatedBase: GeneratedBase | null = null;
 
   constructor(readonly config: SandboxConfig) {
     this.calendar = new ProjectCalendar(config.projectTimezone);
@@ -81,10 +101,21 @@ export class SandboxState {
     this.settings = initialSettings(config);
     this.cohorts = new CohortStore(config.seed);
     this.notify = new NotifySinks(config.notify);
+    this.batches = new BatchQueue(initialBatchSettings(config));
+    this.batchRunner = new BatchRunner(this);
     this.seedAudiences();
   }
 
-  reset(): void {
+  /** Back to the state at start: batches stop and their results go, as everything else. */
+  async reset(): Promise<void> {
+    await this.batchRunner.reset();
+    this.batches.settings = initialBatchSettings(this.config);
+    this.automations.clear();
+    this.resetServices();
+  }
+
+  /** The rest of the start state: clock, settings, limits, injected data, log, audiences. */
+  private resetServices(): void {
     this.clock.set(this.config.nowGiven ? this.config.startNowMs : Date.now());
     this.settings = initialSettings(this.config);
     this.limiters.export.clear();
@@ -163,6 +194,10 @@ export class SandboxState {
     });
     const mergeFields = seedMergeFields(config.mailchimp.requiredMergeField);
     const createdMs = config.startNowMs - 900 * DAY_MS;
-    this.audiences = new Map([[config.mailchimp.listId, Audience.fromSeed(config.mailchimp.listId, mergeFields, seed, createdMs)]]);
+    if (config.mailchimp.audienceSize > 0) {
+      this.generatedBase ??= buildGeneratedBase(config.mailchimp.audienceSize, { seed: config.seed, referenceMs: config.startNowMs });
+    }
+    const audience = Audience.fromSeed(config.mailchimp.listId, mergeFields, seed, createdMs, this.generatedBase ?? undefined);
+    this.audiences = new Map([[config.mailchimp.listId, audience]]);
   }
 }

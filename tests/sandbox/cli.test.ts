@@ -39,6 +39,19 @@ describe('sandbox command line', () => {
     expect(resolveOptions(args.options).rateLimits).toMatchObject({ enabled: true, hourMs: 6000, export: { perSecond: 3, perHour: 60 } });
   });
 
+  it('maps the audience-scale and batch flags', () => {
+    const args = parseSandboxArgs(['--audience-size', '1000000', '--batch-rate', '10000', '--batches-paused']);
+    expect(args.options.mailchimp).toEqual({ audienceSize: 1_000_000, batchOperationsPerSecond: 10_000, batchesPaused: true });
+    expect(resolveOptions(args.options).mailchimp).toMatchObject({ audienceSize: 1_000_000, batchOperationsPerSecond: 10_000, batchesPaused: true });
+    expect(resolveOptions({}).mailchimp).toMatchObject({ audienceSize: 0, batchOperationsPerSecond: 1000, batchesPaused: false });
+    const messages: string[] = [];
+    const output = { writeOut: (text: string) => messages.push(text), writeErr: (text: string) => messages.push(text) };
+    expect(() => parseSandboxArgs(['--batch-rate', '0'], output)).toThrow();
+    expect(messages.join('')).toMatch(/--batch-rate <ops\/s>.*expected a number > 0/);
+    expect(() => resolveOptions({ mailchimp: { batchOperationsPerSecond: -1 } })).toThrow(/mailchimp.batchOperationsPerSecond/);
+    expect(() => resolveOptions({ mailchimp: { audienceSize: 1.5 } })).toThrow(/mailchimp.audienceSize/);
+  });
+
   it('leaves unset options to the sandbox defaults', () => {
     expect(parseSandboxArgs([])).toEqual({ options: { port: DEFAULT_CLI_PORT }, tapAuth: 'service_account', json: false });
   });

@@ -159,7 +159,15 @@ function applyChanges(member: MemberRecord, changes: MemberChanges, now: string)
   if (changed) member.last_changed = now;
 }
 
-function createMember(audience: Audience, email: string, status: MemberStatus, fields: Record<string, unknown>, input: Record<string, unknown>, now: string): MemberRecord {
+function createMember(
+  audience: Audience,
+  email: string,
+  status: MemberStatus,
+  fields: Record<string, unknown>,
+  input: Record<string, unknown>,
+  now: string,
+  tags: readonly string[] = [],
+): MemberRecord {
   return audience.create({
     email,
     status,
@@ -169,7 +177,12 @@ function createMember(audience: Audience, email: string, status: MemberStatus, f
     language: typeof input.language === 'string' ? input.language : undefined,
     vip: typeof input.vip === 'boolean' ? input.vip : undefined,
     lastChanged: now,
+    tags,
   });
+}
+
+function reportTags(options: WriteOptions, member: MemberRecord, tags: readonly string[]): void {
+  for (const tag of tags) options.onAutomationTag?.(member, tag);
 }
 
 function tagNames(value: unknown): string[] {
@@ -179,9 +192,14 @@ function tagNames(value: unknown): string[] {
     .filter((name): name is string => typeof name === 'string' && name.trim() !== '');
 }
 
+/** Called for every tag a write adds that would start a tag-triggered automation (automations.ts). */
+export type AutomationSink = (member: MemberRecord, tag: string) => void;
+
 export interface WriteOptions {
   skipMergeValidation: boolean;
   skipDuplicateCheck: boolean;
+  /** Tag additions on new members (batch subscribe, POST members) count as automation triggers. */
+  onAutomationTag?: AutomationSink;
 }
 
 export interface BatchOutcome {
@@ -239,14 +257,17 @@ export function batchSubscribe(audience: Audience, body: unknown, options: Write
         if (syncTags && Array.isArray(input.tags)) {
           for (const tag of [...existing.tags]) if (!tags.some((t) => t.toLowerCase() === tag.name.toLowerCase())) audience.setTag(existing, tag.name, false, now);
         }
-        for (const tag of tags) audience.setTag(existing, tag, true, now);
+        const added = tags.filter((tag) => audience.setTag(existing, tag, true, now));
+        audience.save(existing);
+        reportTags(options, existing, added);
         outcome.updated.push(existing);
       } else {
         const status = parseStatus(input.status, 'status');
         if (status === undefined) throw invalidResource('status', 'Status is required for new members');
         const mergeFields = checkMergeFields(audience, input.merge_fields, !options.skipMergeValidation);
-        const member = createMember(audience, email, status, mergeFields, input, now);
-        for (const tag of tagNames(input.tags)) audience.setTag(member, tag, true, now);
+        const tags = tagNames(input.tags);
+        const member = createMember(audience, email, status, mergeFields, input, now, tags);
+        reportTags(options, member, member.tags.map((t) => t.name));
         outcome.created.push(member);
       }
     } catch (err) {
@@ -278,6 +299,7 @@ export function upsertMember(audience: Audience, reference: string, body: unknow
     const mergeFields = checkMergeFields(audience, input.merge_fields, false);
     checkStatusChange(existing, status);
     applyChanges(existing, { status, mergeFields, extras: input }, now);
+    audience.save(existing);
     return existing;
   }
   const mergeFields = checkMergeFields(audience, input.merge_fields, !options.skipMergeValidation);
@@ -296,8 +318,8 @@ export function addMember(audience: Audience, body: unknown, options: WriteOptio
   if (existing?.forgotten) throw forgotten(email);
   if (existing) throw memberExists(existing.email_address);
   const mergeFields = checkMergeFields(audience, input.merge_fields, !options.skipMergeValidation);
-  const member = createMember(audience, email, status, mergeFields, input, mailchimpTime(nowMs));
-  for (const tag of tagNames(input.tags)) audience.setTag(member, tag, true, member.last_changed);
+  const member = createMember(audience, email, status, mergeFields, input, mailchimpTime(nowMs), tagNames(input.tags));
+  reportTags(options, member, member.tags.map((t) => t.name));
   return member;
 }
 
@@ -315,6 +337,7 @@ export function patchMember(audience: Audience, reference: string, body: unknown
   const mergeFields = checkMergeFields(audience, input.merge_fields, false);
   checkStatusChange(member, status);
   applyChanges(member, { status, mergeFields, extras: input }, mailchimpTime(nowMs));
+  audience.save(member);
   return member;
 }
 
@@ -324,6 +347,7 @@ export function archiveMember(audience: Audience, reference: string, nowMs: numb
   if (member.status !== 'archived') {
     member.status = 'archived';
     member.last_changed = mailchimpTime(nowMs);
+    audience.save(member);
   }
 }
 
@@ -332,10 +356,14 @@ export function forgetMember(audience: Audience, reference: string, nowMs: numbe
   const member = findMember(audience, reference);
   member.forgotten = true;
   member.last_changed = mailchimpTime(nowMs);
+  audience.save(member);
 }
 
-/** POST /lists/{id}/members/{hash}/tags: only the named tags change. */
-export function updateMemberTags(audience: Audience, reference: string, body: unknown, nowMs: number): void {
+/**
+ * POST /lists/{id}/members/{hash}/tags: only the named tags change. Tags added without
+ * `is_syncing: true` go to `onAutomationTag` (Mailchimp would start their automations).
+ */
+export function updateMemberTags(audience: Audience, reference: string, body: unknown, nowMs: number, onAutomationTag?: AutomationSink): void {
   const input = asObject(body);
   if (!Array.isArray(input.tags)) throw invalidResource('tags', 'Required field "tags" is missing or not an array');
   const changes: Array<{ name: string; active: boolean }> = [];
@@ -345,7 +373,14 @@ export function updateMemberTags(audience: Audience, reference: string, body: un
     if (tag.status !== 'active' && tag.status !== 'inactive') throw invalidResource('tags.status', 'Value must be one of: active, inactive');
     changes.push({ name: tag.name, active: tag.status === 'active' });
   }
+  if (input.is_syncing !== undefined && typeof input.is_syncing !== 'boolean') throw invalidResource('is_syncing', 'Value must be a boolean');
+  const syncing = input.is_syncing === true;
   const member = findMember(audience, reference);
   const now = mailchimpTime(nowMs);
-  for (const change of changes) audience.setTag(member, change.name, change.active, now);
+  const added: string[] = [];
+  for (const change of changes) {
+    if (audience.setTag(member, change.name, change.active, now) && change.active) added.push(change.name);
+  }
+  audience.save(member);
+  if (!syncing) for (const tag of added) onAutomationTag?.(member, audience.tag(tag).name);
 }

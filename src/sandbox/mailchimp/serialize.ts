@@ -2,7 +2,7 @@
  * The Mailchimp API's JSON shapes for members, lists, merge fields and tags, and the
  * `fields` / `exclude_fields` projection every GET accepts.
  */
-import type { Audience, MemberRecord } from './store.js';
+import type { Audience, MemberRecord, MemberStatus } from './store.js';
 import type { MergeFieldDefinition } from './validation.js';
 
 export function toApiMember(member: MemberRecord, audience: Audience): Record<string, unknown> {
@@ -40,7 +40,8 @@ export function toApiMember(member: MemberRecord, audience: Audience): Record<st
     marketing_permissions: [],
     source: member.source,
     tags_count: member.tags.length,
-    tags: member.tags.map((t) => ({ id: t.id, name: t.name })),
+    // The member document carries at most 50 tags; the member tags endpoint has them all.
+    tags: member.tags.slice(0, 50).map((t) => ({ id: t.id, name: t.name })),
     list_id: audience.id,
     _links: [],
   };
@@ -50,6 +51,7 @@ export function toApiMember(member: MemberRecord, audience: Audience): Record<st
 export function toAdminMember(member: MemberRecord, audience: Audience): Record<string, unknown> {
   return {
     ...toApiMember(member, audience),
+    position: member.position,
     tags: member.tags,
     compliance_locked: member.complianceLocked,
     forgotten: member.forgotten,
@@ -57,14 +59,9 @@ export function toAdminMember(member: MemberRecord, audience: Audience): Record<
 }
 
 export function toApiList(audience: Audience): Record<string, unknown> {
-  const visible = audience.visibleMembers();
-  const count = (status: string) => visible.filter((m) => m.status === status).length;
-  const lastOf = (status: string) =>
-    visible
-      .filter((m) => m.status === status)
-      .map((m) => m.last_changed)
-      .sort()
-      .pop() ?? '';
+  const counts = audience.countsByStatus();
+  const count = (status: MemberStatus) => counts[status];
+  const lastOf = (status: MemberStatus) => audience.lastChangedOf(status);
   return {
     id: audience.id,
     web_id: audience.webId,
@@ -88,7 +85,7 @@ export function toApiList(audience: Audience): Record<string, unknown> {
     modules: [],
     stats: {
       member_count: count('subscribed'),
-      total_contacts: visible.length,
+      total_contacts: audience.visibleCount,
       unsubscribe_count: count('unsubscribed'),
       cleaned_count: count('cleaned'),
       member_count_since_send: count('subscribed'),
