@@ -267,11 +267,13 @@ describe('target-mailchimp: alerts', () => {
     expect(email.envelope.to).toEqual(ALERT_TO);
     expect(email.subject).toMatch(/^target-mailchimp failed \(exit 4\): POST .*\/3\.0\/lists\/\S+ failed: 501/);
     expect(email.text).toContain('after 4 records read');
+    // Where it stopped: the batch that failed, with the input lines it held.
+    expect(email.text).toMatch(/batch \d+ \(members, \d+ rows, input lines \d+-\d+\) failed/);
     expect(email.text).toMatch(/Counts so far:\s+records read 4, created 0/);
     expect(email.text).toContain(JSON.stringify(state(1).value, null, 2));
 
     expect(got.sms.map((m) => m.to)).toEqual(ALERT_SMS);
-    expect(got.sms[0]?.body).toMatch(/^target-mailchimp failed \(exit 4\) at loading into audience ".*" after 4 records read.*: POST /);
+    expect(got.sms[0]?.body).toMatch(/^target-mailchimp failed \(exit 4\) at loading into audience ".*": batch \d+ .* after 4 records read.*: POST /);
     expect(got.sms[0]?.body.length).toBeLessThanOrEqual(1600);
 
     const alerts = hooksAt(got, ALERT_HOOK);

@@ -174,6 +174,8 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
       (err: unknown) => {
         inFlight.delete(batch.id);
         fatal ??= err;
+        const lines = [...batch.members.values()].map((m) => m.source.line);
+        tally.failedBatch ??= { id: batch.id, what: 'members', firstLine: Math.min(...lines), lastLine: Math.max(...lines), people: batch.members.size };
         log.error(`batch ${batch.id} failed: no state after it will be printed`, { members: batch.members.size });
       },
     );
@@ -258,7 +260,7 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
 
   // Cohort records are written by the cohort job; their writes are grouped in units that take a
   // place in the same sequence as member batches, so a state waits for them like for a batch.
-  let cohortUnit = null as { id: number; writes: Array<Promise<void>> } | null;
+  let cohortUnit = null as { id: number; writes: Array<Promise<void>>; firstLine: number; lastLine: number } | null;
   const closeCohortUnit = (): void => {
     const unit = cohortUnit;
     if (!unit) return;
@@ -271,14 +273,16 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
       (err: unknown) => {
         inFlight.delete(unit.id);
         fatal ??= err;
-        log.error(`cohort tag writes failed: no state after them will be printed`);
+        tally.failedBatch ??= { id: unit.id, what: 'cohort tags', firstLine: unit.firstLine, lastLine: unit.lastLine, people: unit.writes.length };
+        log.error(`batch ${unit.id} (cohort tags) failed: no state after it will be printed`);
       },
     );
     inFlight.set(unit.id, promise);
   };
-  const addCohortWrite = (write: Promise<void>): void => {
-    cohortUnit ??= { id: nextBatchId++, writes: [] };
+  const addCohortWrite = (write: Promise<void>, line: number): void => {
+    cohortUnit ??= { id: nextBatchId++, writes: [], firstLine: line, lastLine: line };
     cohortUnit.writes.push(write);
+    cohortUnit.lastLine = line;
     if (cohortUnit.writes.length >= config.batch_size) closeCohortUnit();
   };
   const cohortRow = (row: RowOutcome): void => record(row);
@@ -315,14 +319,14 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
       tally.read++;
       const source: RowSource = { line: lineNumber, ...(origin.batch ? { batch: origin.batch } : {}), stream: message.stream, key: JSON.stringify(keyProperties.map((k) => message.record[k] ?? null)) };
       const pending = await job.member(message.record, source, cohortRow);
-      if (pending) addCohortWrite(pending.written);
+      if (pending) addCohortWrite(pending.written, lineNumber);
       await waitForRoom();
     } else if (message.type === 'ACTIVATE_VERSION') {
       closeCohortUnit();
       if (message.stream === COHORTS_STREAM) await job.cohortsComplete(message.version);
       else if (message.stream === COHORT_MEMBERS_STREAM) {
         const removals = await job.membersComplete(message.version);
-        addCohortWrite(removals.written);
+        addCohortWrite(removals.written, lineNumber);
       }
       closeCohortUnit();
     }

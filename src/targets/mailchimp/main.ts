@@ -235,7 +235,7 @@ function report(config: TargetConfig, list: ListInfo, tally: Tally, calls: numbe
     started_at: new Date(started).toISOString(),
     finished_at: new Date().toISOString(),
     succeeded: failure === undefined,
-    ...(failure !== undefined ? { error: errorMessage(failure) } : {}),
+    ...(failure !== undefined ? { error: errorMessage(failure), ...(tally.failedBatch ? { failed_batch: tally.failedBatch } : {}) } : {}),
     records_read: tally.read,
     created: tally.created,
     updated: tally.updated,

@@ -196,8 +196,11 @@ export class TargetNotifier extends RunNotifier {
     } catch {
       lastState = this.output?.lastLine;
     }
+    const failed = tally?.failedBatch;
     const stoppedAt = tally
-      ? `loading into audience "${this.list?.name}" after ${tally.read} records read` +
+      ? `loading into audience "${this.list?.name}"` +
+        (failed ? `: batch ${failed.id} (${failed.what}, ${failed.people} ${failed.people === 1 ? 'row' : 'rows'}, input lines ${failed.firstLine}-${failed.lastLine}) failed;` : '') +
+        ` after ${tally.read} records read` +
         (this.lastLine > 0 ? ` (last input line with an outcome: ${this.lastLine})` : '') +
         `: ${tally.accounted} written or accounted for, ${tally.read - tally.accounted} in batches not confirmed`
       : undefined;

@@ -58,6 +58,8 @@ export class Tally {
   ignored = 0;
   /** Configured streams whose SCHEMA has no email property (every row of them is rejected). */
   streamsWithoutEmail: string[] = [];
+  /** The first write batch that failed for good: where the run stopped (for alerts and the report). */
+  failedBatch: { id: number; what: string; firstLine: number; lastLine: number; people: number } | undefined;
 
   add(outcome: RowOutcome): void {
     switch (outcome.outcome) {
