@@ -211,8 +211,9 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
 
   /** Called between records: reads the whole audience once the held people make it cheaper. */
   const decideIfDue = async (): Promise<void> => {
-    if (!readingAhead || held.length === 0) return;
-    if (!options.knowledge.wholeReadIsCheaper(heldPeople())) return;
+    if (!readingAhead) return;
+    // The batch still filling counts too: a small audience is cheaper to read than its first batch.
+    if (!options.knowledge.wholeReadIsCheaper(heldPeople() + (current?.members.size ?? 0))) return;
     heldTimer?.cancel();
     heldTimer = null;
     log.info(`more people than ${options.knowledge.lookupLimit} to look up: reading the whole audience instead (${options.knowledge.pages} pages)`);
@@ -230,7 +231,8 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
   const addMember = (member: DesiredMember): void => {
     if (!current) {
       current = { id: nextBatchId++, members: new Map() };
-      if (flushMs > 0) timer = setTimer(dispatch, flushMs);
+      // A batch that waited flush_interval_seconds is written, and whatever was held before it.
+      if (flushMs > 0) timer = setTimer(() => (dispatch(), releaseHeld()), flushMs);
     }
     const previous = current.members.get(member.key);
     if (previous) {

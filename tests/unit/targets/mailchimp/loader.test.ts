@@ -326,3 +326,54 @@ describe('loadMembers: a stream without an email property', () => {
     expect(tally.streamsWithoutEmail).toEqual([]);
   });
 });
+
+describe('loadMembers: reading ahead until the knowledge is chosen', () => {
+  /** Knowledge that counts what it is asked: a whole read is cheaper past `limit` people. */
+  function countingKnowledge(limit: number) {
+    const calls: string[] = [];
+    let whole = false;
+    return {
+      calls,
+      knowledge: {
+        get whole() {
+          return whole;
+        },
+        pages: 1,
+        lookupLimit: limit,
+        wholeReadIsCheaper: (more: number) => !whole && more > limit,
+        readWholeAudience: async () => {
+          calls.push('whole read');
+          whole = true;
+        },
+        prepare: async (hashes: readonly string[]) => {
+          calls.push(whole ? 'plan (whole)' : `lookups ${hashes.length}`);
+        },
+      },
+    };
+  }
+
+  it('people of the batch still filling count: past the limit the audience is read whole before anyone is looked up', async () => {
+    const feed = new Feed();
+    const { calls, knowledge } = countingKnowledge(2);
+    const writer = new ControlledWriter();
+    const run = loadMembers(options(feed, new Stdout(), writer.write, { knowledge, config: { batch_size: 10 } }));
+    feed.push(SCHEMA, rec('1', 'a@acme.io'), rec('2', 'b@acme.io'), rec('3', 'c@acme.io'));
+    feed.end();
+    (await writer.batch(0)).finish();
+    await run;
+    expect(calls).toEqual(['whole read', 'plan (whole)']);
+  });
+
+  it('a small input that ends first is looked up', async () => {
+    const feed = new Feed();
+    const { calls, knowledge } = countingKnowledge(5);
+    const writer = new ControlledWriter();
+    const run = loadMembers(options(feed, new Stdout(), writer.write, { knowledge, config: { batch_size: 2 } }));
+    feed.push(SCHEMA, rec('1', 'a@acme.io'), rec('2', 'b@acme.io'), rec('3', 'c@acme.io'));
+    feed.end();
+    (await writer.batch(0)).finish();
+    (await writer.batch(1)).finish();
+    await run;
+    expect(calls).toEqual(['lookups 2', 'lookups 1']);
+  });
+});
