@@ -172,6 +172,31 @@ describe('what the target reads follows its input', () => {
     await expectAudienceAfter(indexes);
   });
 
+  it('tags in bulk: property:value tags change through batch operations with is_syncing, so no tag automation fires', async () => {
+    const indexes = range(0, 600).filter((i) => existing(i).status === 'subscribed');
+    const TAGGED = { ...SCHEMA, schema: { ...SCHEMA.schema, properties: { ...SCHEMA.schema.properties, plan: { type: ['null', 'string'] } } } };
+    const line = (i: number) => {
+      const m = generatedMember(i, OPTIONS);
+      return JSON.stringify({ type: 'RECORD', stream: 'engage', record: { distinct_id: `g${i}`, mp_reserved_email: m.email, mp_reserved_first_name: m.mergeFields.FNAME, plan: i % 3 === 0 ? 'enterprise' : null } });
+    };
+    const { path, reportFile } = config('tags', { tag_properties: ['plan'] });
+    expect((await runBinary('target-mailchimp', ['--config', path], { stdin: [JSON.stringify(TAGGED), ...indexes.map(line), state(8)].join('\n') + '\n' })).code).toBe(0);
+    const { calls, operations } = await summary();
+    // In batches, but for a remainder smaller than bulk_threshold that goes out directly (also with is_syncing).
+    const batched = operations['POST /3.0/lists/{list_id}/members/{hash}/tags'] ?? 0;
+    expect(batched).toBeGreaterThan(100);
+    expect(calls['POST /3.0/lists/{list_id}/members/{hash}/tags'] ?? 0).toBeLessThan(batched / 10);
+    const automations = (await (await fetch(`${sandbox.url}/__admin/mailchimp/automations`)).json()) as { triggers: unknown[] };
+    expect(automations.triggers).toEqual([]);
+    for (const i of indexes.slice(0, 60)) {
+      const tags = ((await (await fetch(`${sandbox.url}/3.0/lists/${listId}/members/${subscriberHash(existing(i).email)}/tags`, { headers: { authorization: `Basic ${Buffer.from(`x:${String(base.api_key)}`).toString('base64')}` } })).json()) as { tags: Array<{ name: string }> }).tags.map((t) => t.name);
+      // plan:enterprise for every third person; null clears the other plan:* tags; other tags stay.
+      expect(tags.filter((t) => t.startsWith('plan:'))).toEqual(i % 3 === 0 ? ['plan:enterprise'] : []);
+      expect(tags.filter((t) => !t.startsWith('plan:')).sort()).toEqual(generatedMember(i, OPTIONS).tags.filter((t) => !t.startsWith('plan:')).sort());
+    }
+    expect(report(reportFile).rejected).toEqual({});
+  });
+
   it('add_only at scale: new people are created, nobody existing is written to', async () => {
     const indexes = range(0, 600);
     const input = [JSON.stringify(SCHEMA), ...indexes.map((i) => existing(i).line), ...range(0, 3).map((i) => fresh(i).line), state(3)].join('\n') + '\n';
