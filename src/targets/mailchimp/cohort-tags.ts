@@ -364,8 +364,9 @@ export class CohortTagJob {
     const written = this.o.queue.enqueue(this.tagOp(run, hash, 'active')).then(async (answer) => {
       if (answer.status === 404) {
         if (!this.o.settings.addMissing) {
+          // Rejected, not skipped: the rejects file is where these people are named.
           run.notInAudience++;
-          onRow({ outcome: 'skipped', source, email, reason: REASONS.notInAudience });
+          onRow({ outcome: 'rejected', source, email, reason: REASONS.notInAudience });
           return;
         }
         const added = await this.creates.add(email, hash);
@@ -410,7 +411,7 @@ export class CohortTagJob {
     const member = this.o.audience?.get(hash);
     if (!member && !this.o.settings.addMissing) {
       run.notInAudience++;
-      onRow({ outcome: 'skipped', source, email, reason: REASONS.notInAudience });
+      onRow({ outcome: 'rejected', source, email, reason: REASONS.notInAudience });
       return undefined;
     }
     if (!member) run.added++;

@@ -145,7 +145,8 @@ describe('cohort tags over three runs', () => {
     const first = await run(api, sweep([power([['u1', 'ann@acme.io'], ['u2', 'bob@acme.io'], ['u9', 'nobody@acme.io'], ['u8', null]])], 1));
     expect(api.holders('Mixpanel: Power users')).toEqual(['ann@acme.io', 'bob@acme.io']);
     expect(first.byCohort[7]).toMatchObject({ tag: 'Mixpanel: Power users', gained: 2, kept: 0, lost: 0, notInAudience: 1, noEmail: 1, complete: true });
-    expect(first.rows.find((r) => r.email === 'nobody@acme.io')).toMatchObject({ outcome: 'skipped', reason: REASONS.notInAudience });
+    // Rejected, so that rejects_file names them (as the setting's description promises).
+    expect(first.rows.find((r) => r.email === 'nobody@acme.io')).toMatchObject({ outcome: 'rejected', reason: REASONS.notInAudience });
     expect(first.tally.read).toBe(4);
     expect(first.tally.accounted).toBe(4);
 
