@@ -113,6 +113,8 @@ export async function runLoad({ config, api, log, signal, input, output, notifie
         settings: cohortSettings,
         registry,
         statusIfNew: config.status_if_new,
+        mergeFields,
+        mergeMappings: mappings,
         ...(config.email_property ? { emailProperty: config.email_property } : {}),
         dryRun: config.dry_run,
         knowledge,

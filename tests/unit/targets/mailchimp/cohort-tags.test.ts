@@ -9,9 +9,11 @@ import { AudienceKnowledge } from '../../../../src/targets/mailchimp/audience-kn
 import { OperationQueue } from '../../../../src/targets/mailchimp/batch-queue.js';
 import { CohortRegistry } from '../../../../src/targets/mailchimp/cohort-registry.js';
 import { CohortTagJob, cohortTagSettings, type CohortSummary } from '../../../../src/targets/mailchimp/cohort-tags.js';
+import type { MergeField } from '../../../../src/targets/mailchimp/api.js';
 import type { TargetConfig } from '../../../../src/targets/mailchimp/config.js';
 import { Suppressions } from '../../../../src/targets/mailchimp/files.js';
 import { loadMembers, planWriter } from '../../../../src/targets/mailchimp/loader.js';
+import { buildMergeMappings } from '../../../../src/targets/mailchimp/merge-fields.js';
 import { REASONS, type RowOutcome } from '../../../../src/targets/mailchimp/outcomes.js';
 import { capturingLogger } from '../../helpers/capture-log.js';
 import { FakeMailchimp } from '../../helpers/fake-mailchimp.js';
@@ -77,8 +79,9 @@ function sweep(cohorts: Cohort[], version: number, options: { complete?: boolean
   return lines.map((l) => JSON.stringify(l)).join('\n') + '\n';
 }
 
-async function run(api: FakeMailchimp, input: string, overrides: Partial<TargetConfig> = {}, onState?: (line: string) => void) {
+async function run(api: FakeMailchimp, input: string, overrides: Partial<TargetConfig> = {}, onState?: (line: string) => void, mergeFields: MergeField[] = []) {
   const config = { ...CONFIG, ...overrides };
+  const { mappings: mergeMappings } = buildMergeMappings(config, mergeFields);
   const log = capturingLogger();
   const audience = new Audience([], { staticTags: [], properties: [] });
   const knowledge = new AudienceKnowledge({ api, listId: 'L1', audience, total: api.members.size, concurrency: 3, log });
@@ -86,7 +89,7 @@ async function run(api: FakeMailchimp, input: string, overrides: Partial<TargetC
   const registry = new CohortRegistry(config.cohort_registry_file, 'L1');
   const settings = cohortTagSettings(config);
   if (!settings) throw new Error('cohort_tags is empty');
-  const job = new CohortTagJob({ api, listId: 'L1', queue, log, settings, registry, statusIfNew: config.status_if_new, dryRun: config.dry_run, knowledge, audience, concurrency: 3 });
+  const job = new CohortTagJob({ api, listId: 'L1', queue, log, settings, registry, statusIfNew: config.status_if_new, mergeFields, mergeMappings, dryRun: config.dry_run, knowledge, audience, concurrency: 3 });
   const states: string[] = [];
   const output = new LineWriter(
     new Writable({
@@ -214,6 +217,26 @@ describe('cohort tags over three runs', () => {
     const creates = api.log.filter((c) => c.method === 'batchSubscribe');
     expect(creates).toEqual([{ method: 'batchSubscribe', path: '/lists/L1', body: { members: [{ email_address: 'new@acme.io', status: 'pending' }], update_existing: false } }]);
     expect(result.tally.created).toBe(1);
+  });
+
+  it('with cohort_add_missing, a new member gets the merge fields of their record (FNAME/LNAME from the names); a required field left empty rejects them before any create', async () => {
+    const fields: MergeField[] = [
+      { merge_id: 1, tag: 'FNAME', name: 'First Name', type: 'text', required: true },
+      { merge_id: 2, tag: 'LNAME', name: 'Last Name', type: 'text', required: false },
+    ];
+    const api = audience();
+    const lines = sweep([{ id: 7, name: 'Trial', members: [['u9', 'new@acme.io'], ['u8', 'nameless@acme.io']] }], 1)
+      .split('\n')
+      .map((line) => line.replace('"mp_reserved_email":"new@acme.io"', '"mp_reserved_email":"new@acme.io","mp_reserved_first_name":"Zoë","mp_reserved_last_name":"Łucja"'))
+      .join('\n');
+    const result = await run(api, lines, { cohort_add_missing: true }, undefined, fields);
+    expect(api.log.filter((c) => c.method === 'batchSubscribe').map((c) => c.body)).toEqual([
+      { members: [{ email_address: 'new@acme.io', status: 'pending', merge_fields: { FNAME: 'Zoë', LNAME: 'Łucja' } }], update_existing: false },
+    ]);
+    expect(api.holders('Mixpanel: Trial')).toEqual(['new@acme.io']);
+    expect(result.rows.find((r) => r.email === 'new@acme.io')).toMatchObject({ outcome: 'created', mergeFields: { FNAME: 'Zoë', LNAME: 'Łucja' } });
+    expect(result.rows.find((r) => r.email === 'nameless@acme.io')).toMatchObject({ outcome: 'rejected', reason: REASONS.requiredMissing, field: 'FNAME' });
+    expect(result.byCohort[7]).toMatchObject({ gained: 1, added: 1, rejected: 1 });
   });
 
   it('cohort_tag_automations writes the tags without is_syncing', async () => {
