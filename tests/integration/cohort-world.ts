@@ -17,6 +17,8 @@ export interface AdminMember {
   email_address: string;
   status: string;
   tags: string[];
+  /** Permanently deleted (the API answers 404 for them; the admin listing keeps them). */
+  forgotten: boolean;
 }
 
 export interface AdminCohort {

@@ -200,9 +200,11 @@ export class CohortTagJob {
   /**
    * A cohort_members record. Resolves once it is planned, with the write it started, if any:
    * `written` settles when that is done (the loader holds later states until then). Wrapped,
-   * because a promise resolved with a promise would wait for it.
+   * because a promise resolved with a promise would wait for it. `memberWrite` gives the write of
+   * this run's member batch (the engage load) that holds the person, keyed by lower-cased address:
+   * their tag waits for it, so someone this run adds is tagged in this run.
    */
-  async member(record: JsonObject, source: RowSource, onRow: (row: RowOutcome) => void): Promise<Pending | undefined> {
+  async member(record: JsonObject, source: RowSource, onRow: (row: RowOutcome) => void, memberWrite?: (key: string) => Promise<void> | undefined): Promise<Pending | undefined> {
     const id = Number(record.cohort_id);
     if (!Number.isInteger(id)) {
       onRow({ outcome: 'rejected', source, reason: 'no cohort_id' });
@@ -236,11 +238,13 @@ export class CohortTagJob {
       return undefined;
     }
     const newMember = this.o.settings.addMissing ? this.newMember(record) : undefined;
+    const before = memberWrite?.(email.toLowerCase());
     if (this.o.dryRun) {
+      if (before) return { written: before.then(() => this.planGain(run, hash, email, source, onRow, newMember)) };
       await this.planGain(run, hash, email, source, onRow, newMember);
       return undefined;
     }
-    return { written: this.gain(run, hash, email, source, onRow, newMember) };
+    return { written: this.gain(run, hash, email, source, onRow, newMember, before) };
   }
 
   /** The merge fields a cohort member not in the audience is created with (the planner's rules for a create). */
@@ -389,8 +393,9 @@ export class CohortTagJob {
     return tagsUpdate(this.o.listId, hash, [{ name: run.tag, status }], { automations: this.o.settings.automations });
   }
 
-  private gain(run: CohortRun, hash: string, email: string, source: RowSource, onRow: (row: RowOutcome) => void, newMember: NewMember | undefined): Promise<void> {
-    const written = this.o.queue.enqueue(this.tagOp(run, hash, 'active')).then(async (answer) => {
+  private gain(run: CohortRun, hash: string, email: string, source: RowSource, onRow: (row: RowOutcome) => void, newMember: NewMember | undefined, before?: Promise<void>): Promise<void> {
+    const answered = before ? before.then(() => this.o.queue.enqueue(this.tagOp(run, hash, 'active'))) : this.o.queue.enqueue(this.tagOp(run, hash, 'active'));
+    const written = answered.then(async (answer) => {
       if (answer.status === 404) {
         if (!newMember) {
           // Rejected, not skipped: the rejects file is where these people are named.

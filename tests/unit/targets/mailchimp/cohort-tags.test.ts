@@ -239,6 +239,29 @@ describe('cohort tags over three runs', () => {
     expect(result.byCohort[7]).toMatchObject({ gained: 1, added: 1, rejected: 1 });
   });
 
+  it('in the same pipe as the engage load, a person engage adds in this run gets their cohort tag in this run (the tag waits for their batch)', async () => {
+    const api = audience();
+    const engage = [
+      { type: 'SCHEMA', stream: 'engage', key_properties: ['distinct_id'], schema: { type: 'object', properties: { distinct_id: { type: 'string' }, mp_reserved_email: { type: ['null', 'string'] } } } },
+      { type: 'RECORD', stream: 'engage', record: { distinct_id: 'u9', mp_reserved_email: 'new@acme.io' } },
+      { type: 'RECORD', stream: 'engage', record: { distinct_id: 'u1', mp_reserved_email: 'ann@acme.io' } },
+      { type: 'STATE', value: { bookmarks: { engage: 'done' } } },
+    ];
+    const input = engage.map((l) => JSON.stringify(l)).join('\n') + '\n' + sweep([{ id: 7, name: 'Trial', members: [['u9', 'new@acme.io'], ['u1', 'ann@acme.io']] }], 1);
+    const result = await run(api, input);
+    expect(api.holders('Mixpanel: Trial')).toEqual(['ann@acme.io', 'new@acme.io']);
+    expect(result.byCohort[7]).toMatchObject({ gained: 2, notInAudience: 0 });
+    expect(result.rows.filter((r) => r.outcome === 'rejected')).toEqual([]);
+    // Created by the engage load (status_if_new), then tagged: one create, no second one by the cohort job.
+    expect(api.log.filter((c) => c.method === 'batchSubscribe')).toHaveLength(1);
+    const tagged = api.log.findIndex((c) => c.method === 'updateTags' && c.path.endsWith(`/members/${[...api.members.keys()].find((k) => api.members.get(k)?.email === 'new@acme.io') ?? ''}/tags`));
+    expect(tagged).toBeGreaterThan(api.log.findIndex((c) => c.method === 'batchSubscribe'));
+
+    // The dry run plans it the same way: engage would add them, so they would gain the tag.
+    const dry = await run(audience(), input, { dry_run: true });
+    expect(dry.byCohort[7]).toMatchObject({ gained: 2, notInAudience: 0, wouldGain: ['new@acme.io', 'ann@acme.io'] });
+  });
+
   it('cohort_tag_automations writes the tags without is_syncing', async () => {
     const api = audience();
     await run(api, sweep([{ id: 7, name: 'Trial', members: [['u1', 'ann@acme.io']] }], 1), { cohort_tag_automations: true });
