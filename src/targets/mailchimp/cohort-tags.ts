@@ -180,6 +180,19 @@ export class CohortTagJob {
     }
   }
 
+  /**
+   * Whether a cohort_members record belongs to a cohort chosen in cohort_tags. The others are
+   * ignored (like records of a stream the target does not load), so the outcomes of the records
+   * the job takes add up to the records it reads.
+   */
+  chooses(record: JsonObject): boolean {
+    const id = Number(record.cohort_id);
+    if (!Number.isInteger(id)) return true; // taken, and rejected for it
+    if (this.runs.has(id)) return true;
+    const name = this.listed.get(id) ?? (typeof record.cohort_name === 'string' ? record.cohort_name : null);
+    return this.o.settings.selected(id, name ?? this.o.registry.get(id)?.name ?? null);
+  }
+
   /** ACTIVATE_VERSION of the cohorts stream: that version's records are every cohort there is. */
   async cohortsComplete(version: number): Promise<void> {
     this.completeList = this.lists.get(version) ?? new Map();

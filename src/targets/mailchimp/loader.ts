@@ -349,6 +349,10 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
         job.cohort(message.record, message.version);
         return;
       }
+      if (!job.chooses(message.record)) {
+        tally.ignored++;
+        return;
+      }
       tally.read++;
       const source: RowSource = { line: lineNumber, ...(origin.batch ? { batch: origin.batch } : {}), stream: message.stream, key: JSON.stringify(keyProperties.map((k) => message.record[k] ?? null)) };
       const pending = await job.member(message.record, source, cohortRow, memberWriteOf);

@@ -208,6 +208,15 @@ describe('cohort tags over three runs', () => {
     expect(result.byCohort[4]).toBeUndefined();
   });
 
+  it('records of cohorts not chosen are ignored, so the outcomes add up to the records read', async () => {
+    const api = audience();
+    const result = await run(api, sweep([{ id: 3, name: 'Chosen', members: [['u1', 'ann@acme.io'], ['u9', 'nobody@acme.io']] }, { id: 4, name: 'Other', members: [['u2', 'bob@acme.io'], ['u3', 'cat@acme.io'], ['u8', null]] }], 9), { cohort_tags: [3] });
+    expect(result.tally.read).toBe(2);
+    expect(result.tally.accounted).toBe(2);
+    expect(result.tally.ignored).toBe(3);
+    expect(api.holders('Mixpanel: Other')).toEqual([]);
+  });
+
   it('with cohort_add_missing, a member who is not in the audience is added with status_if_new and tagged', async () => {
     const api = audience();
     const result = await run(api, sweep([{ id: 7, name: 'Trial', members: [['u9', 'new@acme.io'], ['u1', 'ann@acme.io']] }], 1), { cohort_add_missing: true });
