@@ -2,22 +2,30 @@
  * `make demo`: starts the sandbox (emulated Mixpanel and Mailchimp on 127.0.0.1), runs
  * tap-mixpanel | target-mailchimp against it twice (a first full run, then an incremental run
  * from the saved state), and prints what happened, including where the digest of new people
- * went (the sandbox's SMTP sink, Twilio endpoint and webhook receiver). Files are left in .demo/.
+ * went (the sandbox's SMTP sink, Twilio endpoint and webhook receiver). The same pipe keeps the
+ * Mixpanel cohort "Power users" as a Mailchimp tag (cohort_tags): between the runs the demo
+ * changes who is in the cohort through the sandbox's admin API, and each run says who gained and
+ * who lost the tag. Files are left in .demo/.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { startSandbox, type Sandbox } from '../sandbox/server.js';
 import { sandboxClientConfigs } from '../sandbox/configs.js';
 import { sandboxNotifyConfig } from '../sandbox/notify/configs.js';
 import type { ReceivedEmail, ReceivedSms, ReceivedWebhook } from '../sandbox/notify/store.js';
+import type { CohortSummary } from '../targets/mailchimp/cohort-tags.js';
 import { runPipeline, type PipelineResult } from './pipeline.js';
 
 const DIR = join(process.cwd(), '.demo');
+const REPORT = join(DIR, 'report.json');
+/** The cohort the demo keeps as a tag (the sandbox's cohort 1). */
+const COHORT = { id: 1, name: 'Power users' };
 const out = (line = '') => void process.stdout.write(line + '\n');
 
 interface AdminMember {
   email_address: string;
   status: string;
+  tags: Array<{ name: string }>;
 }
 
 async function audience(sandbox: Sandbox, listId: string): Promise<AdminMember[]> {
@@ -76,6 +84,46 @@ function showLog(source: 'tap' | 'target', line: string): void {
   out(`    [${source}] ${level?.trim() === 'INFO' ? '' : `${level?.trim()}: `}${message}`);
 }
 
+/** "cohort 1 "Power users" -> tag "...": gained N / lost M", from the run's report_file. */
+function showCohorts(): void {
+  const report = JSON.parse(readFileSync(REPORT, 'utf8')) as { cohorts?: CohortSummary[] };
+  for (const c of report.cohorts ?? []) {
+    const notes = [c.complete ? '' : 'sweep not complete: nobody removed', c.notInAudience ? `${c.notInAudience} not in the audience` : '', c.noEmail ? `${c.noEmail} without an email` : ''].filter((n) => n !== '');
+    out(`   cohort ${c.id} "${c.name ?? '?'}" -> tag "${c.tag}": gained ${c.gained} / lost ${c.lost} (now ${c.gained + c.kept} tagged${notes.length ? `; ${notes.join(', ')}` : ''})`);
+  }
+}
+
+/**
+ * Between the runs, as someone in Mixpanel would: three people who hold the cohort's tag leave the
+ * cohort, two subscribers who are not in it enter (the sandbox's admin API).
+ */
+async function changeCohort(sandbox: Sandbox, listId: string): Promise<void> {
+  const get = async <T>(path: string): Promise<T> => (await (await fetch(`${sandbox.url}/__admin/${path}`)).json()) as T;
+  const [cohort, profiles, members] = await Promise.all([
+    get<{ members: string[] }>(`mixpanel/cohorts/${COHORT.id}`),
+    get<Array<{ $distinct_id: string; $properties: { $email?: unknown } }>>('mixpanel/profiles'),
+    audience(sandbox, listId),
+  ]);
+  const byEmail = new Map(members.map((m) => [m.email_address.toLowerCase(), m]));
+  const memberOf = (id: string) => {
+    const address = profiles.find((p) => p.$distinct_id === id)?.$properties.$email;
+    return typeof address === 'string' ? byEmail.get(address.trim().toLowerCase()) : undefined;
+  };
+  const inCohort = new Set(cohort.members);
+  const tag = `Mixpanel: ${COHORT.name}`;
+  const leave = cohort.members.filter((id) => memberOf(id)?.tags.some((t) => t.name === tag)).slice(0, 3);
+  const enter = profiles.map((p) => p.$distinct_id).filter((id) => !inCohort.has(id) && memberOf(id)?.status === 'subscribed').slice(0, 2);
+  const response = await fetch(`${sandbox.url}/__admin/mixpanel/cohorts/${COHORT.id}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ add: enter, remove: leave }),
+  });
+  if (!response.ok) throw new Error(`changing cohort ${COHORT.id}: ${response.status}`);
+  const names = (ids: string[]) => ids.map((id) => memberOf(id)?.email_address ?? id).join(', ');
+  out(`== In Mixpanel (sandbox admin API): ${enter.length} people enter cohort "${COHORT.name}" (${names(enter)}), ${leave.length} leave it (${names(leave)})`);
+  out();
+}
+
 function lastStateLine(result: PipelineResult): string | undefined {
   return result.target.stdout.trim().split('\n').filter((l) => l !== '').pop();
 }
@@ -97,6 +145,7 @@ async function run(label: string, tapArgs: string[], targetArgs: string[], sandb
   out(`   By status: ${statuses.map((s) => `${s} ${statusBefore.get(s) ?? 0} -> ${statusAfter.get(s) ?? 0}`).join(', ')}`);
   const state = lastStateLine(result);
   if (state) writeFileSync(join(DIR, 'state.json'), state + '\n');
+  showCohorts();
   showDelivered(sentBefore, await delivered(sandbox));
   out(`   Exit codes: tap ${result.tap.code}, target ${result.target.code}; state saved: ${state ? `${state.slice(0, 110)}${state.length > 110 ? '...' : ''}` : '(none)'}`);
   out();
@@ -115,10 +164,14 @@ async function main(): Promise<void> {
     const caPath = join(DIR, 'sandbox-smtp-ca.pem');
     writeFileSync(caPath, sandbox.notify.smtp.certificatePem);
     const notify = sandboxNotifyConfig(sandbox, { caFile: caPath });
-    writeFileSync(targetPath, JSON.stringify({ ...target, ...notify }, null, 2) + '\n');
+    // The cohort job rides along: every stream is read (no catalog), so cohorts and cohort_members are in the pipe.
+    writeFileSync(targetPath, JSON.stringify({ ...target, ...notify, cohort_tags: [COHORT.name], report_file: REPORT }, null, 2) + '\n');
     out(`== Sandbox: emulated Mixpanel and Mailchimp at ${sandbox.url} (300 profiles, 7 days of events; configs in .demo/)`);
+    out(`   The target loads people (engage) and keeps Mixpanel cohort "${COHORT.name}" as the tag "Mixpanel: ${COHORT.name}" (cohort_tags).`);
+    out();
     const listId = String(target.list_id);
     const first = await run('Run 1: first sync', ['--config', tapPath], ['--config', targetPath], sandbox, listId);
+    await changeCohort(sandbox, listId);
     const second = await run('Run 2: incremental, from the saved state', ['--config', tapPath, '--state', join(DIR, 'state.json')], ['--config', targetPath], sandbox, listId);
     const ok = [first, second].every((r) => r.tap.code === 0 && r.target.code === 0);
     out(ok ? 'Demo finished: both runs exited 0. Point the configs at real credentials to do the same with your own project.' : 'Demo FAILED: see the lines above.');

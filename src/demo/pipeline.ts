@@ -28,6 +28,8 @@ export interface PipelineOptions {
   tapArgs: string[];
   targetArgs: string[];
   env?: NodeJS.ProcessEnv;
+  /** Keep what the tap wrote to the pipe (result.tap.stdout), e.g. to compare its states with the target's. */
+  captureTapOutput?: boolean;
   /** Called with each stderr line of either process (for live display). */
   onLog?: (source: 'tap' | 'target', line: string) => void;
   timeoutMs?: number;
@@ -78,10 +80,13 @@ export function runPipeline(options: PipelineOptions): Promise<PipelineResult> {
   // The target may exit early (a config error): the tap then sees EPIPE, as in a shell.
   target.stdin.on('error', () => undefined);
 
-  const out = { tap: [] as string[], tapErr: [] as string[], target: [] as string[], targetErr: [] as string[] };
+  const out = { tapErr: [] as string[], target: [] as string[], targetErr: [] as string[] };
   collectLines(tap.stderr, out.tapErr, options.onLog && ((line) => options.onLog?.('tap', line)));
   collectLines(target.stderr, out.targetErr, options.onLog && ((line) => options.onLog?.('target', line)));
   collectLines(target.stdout, out.target);
+  // Bytes, joined at the end: a character may be split between two chunks.
+  const tapOut: Buffer[] = [];
+  if (options.captureTapOutput) counter.on('data', (chunk: Buffer) => tapOut.push(chunk));
 
   const exited = (child: ReturnType<typeof spawn>) =>
     new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
@@ -92,7 +97,7 @@ export function runPipeline(options: PipelineOptions): Promise<PipelineResult> {
   return Promise.all([exited(tap), exited(target)]).then(([t, g]) => {
     clearTimeout(timeout);
     return {
-      tap: { ...t, stdout: '', stderr: out.tapErr.join('') },
+      tap: { ...t, stdout: Buffer.concat(tapOut).toString('utf8'), stderr: out.tapErr.join('') },
       target: { ...g, stdout: out.target.join(''), stderr: out.targetErr.join('') },
       counts: counter.counts,
     };

@@ -19,18 +19,26 @@
  *   the sandbox's api_key, list_id and api_base_url.
  * - the cron line runs without its five schedule fields, with `cd /srv/mixpanel-mailchimp`
  *   replaced by a cd to the workspace.
+ *
+ * Last, "Cohorts to Mailchimp": its catalog block selects engage and the two cohort streams, its
+ * settings block is added to target.json as the README says, and the same cron line then runs
+ * twice, with the membership of one cohort changed through the sandbox's admin API between the
+ * runs: each chosen cohort's tag is held by its members only, and the second run tags the
+ * entrant and untags the leavers.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sandboxClientConfigs } from '../../src/sandbox/configs.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
+import { StreamSelection, type Catalog } from '../../src/singer/catalog.js';
 import { parseStateText, type SingerState } from '../../src/singer/state.js';
 import { getJson, postJson } from '../integration/harness.js';
 import { blockById, cronCommand, errorLines, fencedBlocks, REPO_ROOT, runsBinary, Workspace, type DocBlock, type ShellResult } from './blocks.js';
 
 const QUICK = 'README.md > Quick start with your own accounts';
 const CRON = 'README.md > Pipelines, cron, orchestrators';
+const COHORTS = 'README.md > From cron, and under Meltano';
 
 /** Blocks run by this file, and how. */
 const RUN = {
@@ -40,10 +48,16 @@ const RUN = {
   laterRuns: `${QUICK} [3]`,
   env: `${QUICK} [4]`,
   cron: `${CRON} [0]`,
+  cohortCatalog: `${COHORTS} [0]`,
 };
 
+/** Not run, but read: the cohort settings the README adds to target.json. */
+const COHORT_SETTINGS = 'README.md > Settings [0]';
+
 /** Blocks that run a binary but cannot run here, each with the reason. */
-const EXCLUDED: Record<string, string> = {};
+const EXCLUDED: Record<string, string> = {
+  [`${COHORTS} [1]`]: 'YAML for meltano.yml, not a command (Meltano is not installed here); tests/integration/meltano-cohorts.test.ts runs the example project that has it',
+};
 
 const SETUP_LINES: Array<[RegExp, string]> = [
   [/^npm ci && npm run build\b/, 'skipped: make test has built the binaries'],
@@ -208,5 +222,60 @@ describe('README.md as written', () => {
     }
     expect(ws.read('state.json')).toBe(before);
     expect(ws.read('sync.log')).toMatch(/tap-mixpanel: error: .*\(401\)/);
+  });
+
+  it('Cohorts to Mailchimp: the catalog block and the settings, then the cron line twice: cohorts become tags, and follow a membership change', async () => {
+    // The log of the failing run above is not this test's.
+    ws.write('sync.log', '');
+    const catalogRun = await ws.bash(blockById(blocks, RUN.cohortCatalog).text);
+    expectClean(catalogRun, 'cohort catalog');
+    const catalog = JSON.parse(ws.read('catalog.json')) as Catalog;
+    expect(catalog.streams.filter((e) => new StreamSelection(e).streamSelected).map((e) => e.tap_stream_id).sort()).toEqual(['cohort_members', 'cohorts', 'engage']);
+    const settings = JSON.parse(blockById(blocks, COHORT_SETTINGS).text) as { cohort_tags: string[]; cohort_tag_prefix: string; report_file: string; cohort_registry_file: string };
+    ws.write('target.json', JSON.stringify({ ...(JSON.parse(ws.read('target.json')) as object), ...settings }, null, 2));
+    const script = cronCommand(blockById(blocks, RUN.cron)).replace(/^cd \/srv\/mixpanel-mailchimp/, `cd ${JSON.stringify(ws.dir)}`);
+    const admin = `${sandbox.url}/__admin`;
+    const cohorts = async () => (await getJson<{ cohorts: Array<{ id: number; name: string; members: string[] }> }>(`${admin}/mixpanel/cohorts`)).cohorts;
+    const emailOf = new Map((await getJson<Array<{ $distinct_id: string; $properties: { $email?: unknown } }>>(`${admin}/mixpanel/profiles`)).map((p) => [p.$distinct_id, typeof p.$properties.$email === 'string' ? p.$properties.$email.trim().toLowerCase() : '']));
+    const { list_id } = sandboxClientConfigs(sandbox).target;
+    const holders = async (tag: string) =>
+      (await getJson<{ members: Array<{ email_address: string; tags: Array<{ name: string }> }> }>(`${admin}/mailchimp/lists/${list_id}/members`)).members
+        .filter((m) => m.tags.some((t) => t.name === tag))
+        .map((m) => m.email_address.toLowerCase())
+        .sort();
+    type Entry = { id: number; name: string; tag: string; complete: boolean; gained: number; kept: number; lost: number };
+    const report = () => (JSON.parse(ws.read(settings.report_file)) as { cohorts: Entry[] }).cohorts;
+    const chosen = (await cohorts()).filter((c) => settings.cohort_tags.includes(c.name));
+    expect(chosen).toHaveLength(settings.cohort_tags.length);
+
+    const first = await ws.bash(script);
+    expectClean(first, 'cohort cron run 1');
+    expect(report().map((c) => [c.id, c.tag, c.complete, c.lost])).toEqual(chosen.map((c) => [c.id, `${settings.cohort_tag_prefix}${c.name}`, true, 0]));
+    for (const cohort of chosen) {
+      const tagged = await holders(`${settings.cohort_tag_prefix}${cohort.name}`);
+      const members = new Set(cohort.members.map((id) => emailOf.get(id)));
+      expect(tagged.length).toBeGreaterThan(0);
+      expect(tagged.length).toBe(report().find((c) => c.id === cohort.id)?.gained);
+      for (const e of tagged) expect([e, members.has(e)]).toEqual([e, true]);
+    }
+    expect(Object.keys((JSON.parse(ws.read(settings.cohort_registry_file)) as { cohorts: object }).cohorts).map(Number)).toEqual(chosen.map((c) => c.id));
+
+    // Two holders of the first cohort's tag leave it; a holder of the second cohort's tag (so
+    // someone Mailchimp tags) who is not in the first enters it.
+    const [cohort, other] = chosen as Array<{ id: number; name: string; members: string[] }>;
+    const tag = `${settings.cohort_tag_prefix}${cohort?.name ?? ''}`;
+    const before = await holders(tag);
+    const leavers = (cohort?.members ?? []).filter((id) => before.includes(emailOf.get(id) ?? '')).slice(0, 2);
+    const otherHolders = new Set(await holders(`${settings.cohort_tag_prefix}${other?.name ?? ''}`));
+    const entrant = [...emailOf.entries()].find(([id, e]) => !cohort?.members.includes(id) && otherHolders.has(e) && !before.includes(e));
+    expect(leavers).toHaveLength(2);
+    expect(entrant).toBeDefined();
+    await postJson(`${admin}/mixpanel/cohorts/${cohort?.id ?? 0}`, { add: [entrant?.[0]], remove: leavers });
+
+    const second = await ws.bash(script);
+    expectClean(second, 'cohort cron run 2');
+    expect(report().find((c) => c.id === cohort?.id)).toMatchObject({ complete: true, lost: 2, gained: 1 });
+    expect(await holders(tag)).toEqual([...before.filter((e) => !leavers.map((id) => emailOf.get(id)).includes(e)), entrant?.[1] as string].sort());
+    expect(ws.read('state.json').trim().split('\n')).toHaveLength(1);
   });
 });

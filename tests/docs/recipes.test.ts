@@ -11,7 +11,8 @@
  * sandbox's api_key, list_id, api_base_url) and warehouse.json for the stand-in target-postgres.
  * Script blocks (`#!...` then `# name.sh: ...`) are written to that file and made executable;
  * crontab lines run without their schedule fields, with their `cd /srv/mixpanel-mailchimp`
- * replaced by a cd to the workspace.
+ * replaced by a cd to the workspace. The cohort recipe's JSON block is written to the file its
+ * text names (`cohort-tags.json`).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -35,16 +36,24 @@ const RUN = {
   shellEnv: `${R} > Shell pipeline [1]`,
   syncScript: `${R} > cron, with locking and state rotation [0]`,
   syncCron: `${R} > cron, with locking and state rotation [1]`,
+  cohortCatalog: `${R} > Cohorts as Mailchimp tags, from cron [0]`,
+  cohortScript: `${R} > Cohorts as Mailchimp tags, from cron [2]`,
+  cohortDryRun: `${R} > Cohorts as Mailchimp tags, from cron [3]`,
+  cohortCron: `${R} > Cohorts as Mailchimp tags, from cron [4]`,
   backfillScript: `${R} > Backfills as parallel date partitions [0]`,
   backfill: `${R} > Backfills as parallel date partitions [1]`,
   pipelinewiseMailchimp: `${P} > Then Mailchimp [0]`,
 };
+
+/** Blocks that are files of a recipe, written where the recipe says. */
+const COHORT_SETTINGS = `${R} > Cohorts as Mailchimp tags, from cron [1]`;
 
 /** Blocks that run a binary but cannot run here, each with the reason. */
 const EXCLUDED: Record<string, string> = {
   [`${R} > Install [0]`]: 'npm install -g from the registry: the tests run the binaries of this checkout instead (blocks.ts)',
   [`${R} > Meltano (3.x and 4.x) [0]`]: 'Meltano is not installed here (PyPI is unreachable); tests/integration/meltano-project.test.ts runs the example project as Meltano would',
   [`${R} > Meltano (3.x and 4.x) [1]`]: 'Meltano is not installed here (PyPI is unreachable)',
+  [`${R} > Meltano (3.x and 4.x) [2]`]: 'Meltano is not installed here (PyPI is unreachable); tests/integration/meltano-cohorts.test.ts runs the example project\'s cohort settings as Meltano would',
   [`${R} > PipelineWise [0]`]: 'PipelineWise is not installed here',
   [`${R} > Airflow (BashOperator) [0]`]: 'Airflow is not installed here; the command it runs, sync.sh, is run by the cron recipe',
   [`${P} > Extract Mixpanel into the warehouse with PipelineWise [0]`]: 'PipelineWise is not installed here',
@@ -211,6 +220,78 @@ describe('docs/recipes.md and pipelinewise/README.md as written', () => {
       await postJson(`${sandbox.url}/__admin/settings`, { faults: [] });
     }
     expect(ws.read('state/state.json')).toBe(before);
+  });
+
+  describe('Cohorts as Mailchimp tags, from cron', () => {
+    type Entry = { id: number; name: string; tag: string; complete: boolean; gained: number; kept: number; lost: number; wouldGain?: string[]; wouldLose?: string[] };
+    const admin = () => `${sandbox.url}/__admin`;
+    const holders = async (tag: string): Promise<string[]> => {
+      const { list_id } = sandboxClientConfigs(sandbox).target;
+      const { members } = await getJson<{ members: Array<{ email_address: string; tags: Array<{ name: string }> }> }>(`${admin()}/mailchimp/lists/${list_id}/members`);
+      return members.filter((m) => m.tags.some((t) => t.name === tag)).map((m) => m.email_address.toLowerCase()).sort();
+    };
+    const settings = () => JSON.parse(text(COHORT_SETTINGS)) as { cohort_tags: string[]; cohort_tag_prefix: string; report_file: string; cohort_registry_file: string; rejects_file: string };
+    const report = () => (JSON.parse(ws.read(settings().report_file)) as { cohorts: Entry[] }).cohorts;
+    const chosen = async () => (await getJson<{ cohorts: Array<{ id: number; name: string; members: string[] }> }>(`${admin()}/mixpanel/cohorts`)).cohorts.filter((c) => settings().cohort_tags.includes(c.name));
+    const mailchimpWrites = async () =>
+      (await getJson<{ requests: Array<{ method: string }> }>(`${admin()}/requests?family=mailchimp`)).requests.filter((r) => r.method !== 'GET').length;
+
+    it('the catalog selects both cohort streams and nothing else', async () => {
+      const result = await ws.bash(text(RUN.cohortCatalog));
+      expectClean(result, 'cohorts-only.json');
+      const catalog = JSON.parse(ws.read('cohorts-only.json')) as Catalog;
+      expect(catalog.streams.filter((e) => new StreamSelection(e).streamSelected).map((e) => e.tap_stream_id).sort()).toEqual(['cohort_members', 'cohorts']);
+    });
+
+    it('the dry run writes nothing, keeps no state, and lists per cohort who would gain the tag', async () => {
+      expect(text(COHORT_SETTINGS)).toContain('"cohort_tags"');
+      ws.write('cohort-tags.json', text(COHORT_SETTINGS) + '\n');
+      writeScript(blockById(blocks, RUN.cohortScript));
+      await clearRequests();
+      const result = await ws.bash(text(RUN.cohortDryRun));
+      expectClean(result, 'cohort dry run');
+      expect(await mailchimpWrites()).toBe(0);
+      expect(existsSync(ws.path('state/cohorts/state.json'))).toBe(false);
+      const cohorts = await chosen();
+      expect(report().map((c) => c.id)).toEqual(cohorts.map((c) => c.id));
+      for (const c of report()) {
+        expect(c.wouldGain?.length).toBeGreaterThan(0);
+        expect(result.stdout).toContain(`${c.tag}: would gain ${c.wouldGain?.length ?? -1}, would lose 0`);
+      }
+      for (const c of cohorts) expect(await holders(`${settings().cohort_tag_prefix}${c.name}`)).toEqual([]);
+    });
+
+    it('from cron, twice with a membership change between: entrants tagged, leavers untagged, a valid state, the registry written', async () => {
+      const cron = cronScript(RUN.cohortCron);
+      const first = await ws.bash(cron);
+      expectClean(first, 'cohort cron run 1', 'cohort-tags.log');
+      const [cohort, other] = await chosen();
+      if (!cohort || !other) throw new Error('the recipe chooses two cohorts of the sandbox');
+      const tag = `${settings().cohort_tag_prefix}${cohort.name}`;
+      const tagged = await holders(tag);
+      expect(report().find((c) => c.id === cohort.id)).toMatchObject({ complete: true, gained: tagged.length, lost: 0 });
+      expect(tagged.length).toBeGreaterThan(2);
+      expect(ws.read('cohort-tags.log')).toContain(`cohort ${cohort.id} "${cohort.name}" -> tag "${tag}": gained ${tagged.length}`);
+      expect(Object.keys((JSON.parse(ws.read(settings().cohort_registry_file)) as { cohorts: object }).cohorts).map(Number)).toEqual([cohort.id, other.id].sort((a, b) => a - b));
+      const state = stateFile('state/cohorts/state.json');
+      expect(state.bookmarks).not.toHaveProperty('cohort_members');
+
+      // Two of its tag holders leave the cohort; a holder of the other cohort's tag enters it.
+      const emailOf = new Map((await getJson<Array<{ $distinct_id: string; $properties: { $email?: unknown } }>>(`${admin()}/mixpanel/profiles`)).map((p) => [p.$distinct_id, typeof p.$properties.$email === 'string' ? p.$properties.$email.trim().toLowerCase() : '']));
+      const leavers = cohort.members.filter((id) => tagged.includes(emailOf.get(id) ?? '')).slice(0, 2);
+      const otherTagged = new Set(await holders(`${settings().cohort_tag_prefix}${other.name}`));
+      const entrant = [...emailOf.entries()].find(([id, e]) => !cohort.members.includes(id) && otherTagged.has(e) && !tagged.includes(e));
+      if (leavers.length !== 2 || !entrant) throw new Error('the sandbox has no two tag holders and one entrant to move');
+      await postJson(`${admin()}/mixpanel/cohorts/${cohort.id}`, { add: [entrant[0]], remove: leavers });
+
+      const second = await ws.bash(cron);
+      expectClean(second, 'cohort cron run 2', 'cohort-tags.log');
+      expect(report().find((c) => c.id === cohort.id)).toMatchObject({ complete: true, gained: 1, lost: 2 });
+      const gone = new Set(leavers.map((id) => emailOf.get(id)));
+      expect(await holders(tag)).toEqual([...tagged.filter((e) => !gone.has(e)), entrant[1]].sort());
+      expect(ws.read('state/cohorts/state.json').trim().split('\n')).toHaveLength(1);
+      expect(readdirSync(ws.path('state/cohorts')).filter((f) => f.startsWith('out.'))).toEqual([]);
+    });
   });
 
   it('PipelineWise README, then Mailchimp: the loop beside PipelineWise, twice', async () => {

@@ -123,14 +123,14 @@ describe('Meltano plugin definitions', () => {
     }
   });
 
-  it('the example project has no deprecated version key and syncs engage INCREMENTAL, so Meltano stores a bookmark', async () => {
+  it('the example project has no deprecated version key, syncs engage INCREMENTAL (so Meltano stores a bookmark) and both cohort streams', async () => {
     const project = parseDocument(read('meltano/meltano.yml')).toJS() as {
       version?: unknown;
       plugins: { extractors: Array<{ name: string; select?: string[]; metadata?: Record<string, Record<string, unknown>> }> };
     };
     expect(project).not.toHaveProperty('version');
     const tap = project.plugins.extractors.find((p) => p.name === 'tap-mixpanel');
-    expect(tap?.select).toEqual(['engage.*']);
+    expect(tap?.select).toEqual(['engage.*', 'cohorts.*', 'cohort_members.*']);
     const { STREAMS } = await import('../../src/taps/mixpanel/streams/index.js');
     const engage = STREAMS.find((s) => s.name === 'engage');
     expect(tap?.metadata?.engage?.['replication-method']).toBe('INCREMENTAL');

@@ -5,8 +5,9 @@
  *   gain     a cohort member who lacks the cohort's tag gets it (a tag operation naming only that
  *            tag; with is_syncing unless cohort_tag_automations). Mailchimp answers 404 for an
  *            address that is not in the audience: with cohort_add_missing the person is added with
- *            status_if_new (batch subscribe, update_existing false) and tagged, otherwise counted
- *            and listed in rejects_file.
+ *            status_if_new and the merge fields their record gives (the names, by merge_fields;
+ *            batch subscribe, update_existing false) and tagged, otherwise counted and listed in
+ *            rejects_file.
  *   lose     only after a complete sweep (ACTIVATE_VERSION cohort_members V): every holder of the
  *            tag who is not among the cohort's members of this run loses it. An interrupted or
  *            partial run adds but never removes.
@@ -23,7 +24,7 @@
 import pLimit from 'p-limit';
 import type { Logger } from '../../log/logger.js';
 import type { JsonObject } from '../../singer/messages.js';
-import type { MailchimpApi, TagInfo } from './api.js';
+import type { MailchimpApi, MergeField, TagInfo } from './api.js';
 import { Audience } from './audience.js';
 import type { PlanningKnowledge } from './audience-knowledge.js';
 import type { OperationQueue } from './batch-queue.js';
@@ -31,6 +32,7 @@ import type { CohortRegistry } from './cohort-registry.js';
 import { listSetting, type NewMemberStatus, type TargetConfig } from './config.js';
 import { HashSet } from './hash-set.js';
 import { findEmail, mailchimpAddress, normaliseEmail, subscriberHash } from './members.js';
+import { desiredMergeFields, missingRequired, type MergeMapping } from './merge-fields.js';
 import { isTransient, judgeAnswer, tagsUpdate, type OperationAnswer } from './operations.js';
 import { classifyMemberError, REASONS, type RowOutcome, type RowSource } from './outcomes.js';
 
@@ -120,11 +122,25 @@ export interface CohortJobOptions {
   statusIfNew: NewMemberStatus;
   emailProperty?: string;
   dryRun: boolean;
+  /**
+   * cohort_add_missing: the audience's merge fields and the target's mappings (merge_fields, and
+   * FNAME/LNAME from the names by default), which give a new member's merge fields from their
+   * cohort_members record, as the engage load does. Without them a new member gets none, and an
+   * audience with a required field refuses them.
+   */
+  mergeFields?: readonly MergeField[];
+  mergeMappings?: readonly MergeMapping[];
   /** Dry run only: who is in the audience (a dry run cannot ask Mailchimp by writing). */
   knowledge?: PlanningKnowledge;
   audience?: Audience;
   concurrency: number;
   now?: () => Date;
+}
+
+/** What a new member would be created with, or why they cannot be. */
+interface NewMember {
+  mergeFields: Record<string, unknown>;
+  problem?: { reason: string; field: string; detail: string };
 }
 
 const zero = (): CohortCounts => ({ gained: 0, kept: 0, lost: 0, added: 0, notInAudience: 0, noEmail: 0, rejected: 0 });
@@ -139,9 +155,11 @@ export class CohortTagJob {
   private readonly creates = new CreateBatcher(this);
   /** Cohort records seen in this run, by id (the cohorts stream). */
   private readonly listed = new Map<number, string | null>();
+  private readonly fieldsByTag: ReadonlyMap<string, MergeField>;
 
   constructor(readonly o: CohortJobOptions) {
     this.limit = pLimit(Math.max(1, o.concurrency));
+    this.fieldsByTag = new Map((o.mergeFields ?? []).map((f) => [f.tag.toUpperCase(), f]));
   }
 
   /** Streams this job reads. */
@@ -160,6 +178,19 @@ export class CohortTagJob {
       if (!list) this.lists.set(version, (list = new Map()));
       list.set(id, name);
     }
+  }
+
+  /**
+   * Whether a cohort_members record belongs to a cohort chosen in cohort_tags. The others are
+   * ignored (like records of a stream the target does not load), so the outcomes of the records
+   * the job takes add up to the records it reads.
+   */
+  chooses(record: JsonObject): boolean {
+    const id = Number(record.cohort_id);
+    if (!Number.isInteger(id)) return true; // taken, and rejected for it
+    if (this.runs.has(id)) return true;
+    const name = this.listed.get(id) ?? (typeof record.cohort_name === 'string' ? record.cohort_name : null);
+    return this.o.settings.selected(id, name ?? this.o.registry.get(id)?.name ?? null);
   }
 
   /** ACTIVATE_VERSION of the cohorts stream: that version's records are every cohort there is. */
@@ -182,9 +213,11 @@ export class CohortTagJob {
   /**
    * A cohort_members record. Resolves once it is planned, with the write it started, if any:
    * `written` settles when that is done (the loader holds later states until then). Wrapped,
-   * because a promise resolved with a promise would wait for it.
+   * because a promise resolved with a promise would wait for it. `memberWrite` gives the write of
+   * this run's member batch (the engage load) that holds the person, keyed by lower-cased address:
+   * their tag waits for it, so someone this run adds is tagged in this run.
    */
-  async member(record: JsonObject, source: RowSource, onRow: (row: RowOutcome) => void): Promise<Pending | undefined> {
+  async member(record: JsonObject, source: RowSource, onRow: (row: RowOutcome) => void, memberWrite?: (key: string) => Promise<void> | undefined): Promise<Pending | undefined> {
     const id = Number(record.cohort_id);
     if (!Number.isInteger(id)) {
       onRow({ outcome: 'rejected', source, reason: 'no cohort_id' });
@@ -217,11 +250,24 @@ export class CohortTagJob {
       onRow({ outcome: 'unchanged', source, email });
       return undefined;
     }
+    const newMember = this.o.settings.addMissing ? this.newMember(record) : undefined;
+    const before = memberWrite?.(email.toLowerCase());
     if (this.o.dryRun) {
-      await this.planGain(run, hash, email, source, onRow);
+      if (before) return { written: before.then(() => this.planGain(run, hash, email, source, onRow, newMember)) };
+      await this.planGain(run, hash, email, source, onRow, newMember);
       return undefined;
     }
-    return { written: this.gain(run, hash, email, source, onRow) };
+    return { written: this.gain(run, hash, email, source, onRow, newMember, before) };
+  }
+
+  /** The merge fields a cohort member not in the audience is created with (the planner's rules for a create). */
+  private newMember(record: JsonObject): NewMember {
+    const desired = desiredMergeFields(record, this.o.mergeMappings ?? [], this.fieldsByTag);
+    const invalid = desired.problems[0];
+    const missing = invalid ? undefined : missingRequired(desired.values, this.o.mergeFields ?? [])[0];
+    const problem = invalid ?? missing;
+    if (!problem) return { mergeFields: desired.values };
+    return { mergeFields: desired.values, problem: { reason: invalid ? REASONS.mergeFields : REASONS.requiredMissing, field: problem.field, detail: problem.message } };
   }
 
   /** ACTIVATE_VERSION of cohort_members: this run read every cohort whole; the tags lose those who left. */
@@ -360,15 +406,22 @@ export class CohortTagJob {
     return tagsUpdate(this.o.listId, hash, [{ name: run.tag, status }], { automations: this.o.settings.automations });
   }
 
-  private gain(run: CohortRun, hash: string, email: string, source: RowSource, onRow: (row: RowOutcome) => void): Promise<void> {
-    const written = this.o.queue.enqueue(this.tagOp(run, hash, 'active')).then(async (answer) => {
+  private gain(run: CohortRun, hash: string, email: string, source: RowSource, onRow: (row: RowOutcome) => void, newMember: NewMember | undefined, before?: Promise<void>): Promise<void> {
+    const answered = before ? before.then(() => this.o.queue.enqueue(this.tagOp(run, hash, 'active'))) : this.o.queue.enqueue(this.tagOp(run, hash, 'active'));
+    const written = answered.then(async (answer) => {
       if (answer.status === 404) {
-        if (!this.o.settings.addMissing) {
+        if (!newMember) {
+          // Rejected, not skipped: the rejects file is where these people are named.
           run.notInAudience++;
-          onRow({ outcome: 'skipped', source, email, reason: REASONS.notInAudience });
+          onRow({ outcome: 'rejected', source, email, reason: REASONS.notInAudience });
           return;
         }
-        const added = await this.creates.add(email, hash);
+        if (newMember.problem) {
+          run.rejected++;
+          onRow({ outcome: 'rejected', source, email, ...newMember.problem });
+          return;
+        }
+        const added = await this.creates.add(email, hash, newMember.mergeFields);
         if (added.kind === 'skipped' || added.kind === 'rejected') {
           if (added.kind === 'skipped') run.notInAudience++;
           else run.rejected++;
@@ -379,7 +432,7 @@ export class CohortTagJob {
         if (this.judge(run, answer, source, email, onRow)) {
           run.gained++;
           if (added.kind === 'created') run.added++;
-          onRow(added.kind === 'created' ? { outcome: 'created', source, email, mergeFields: {} } : { outcome: 'updated', source, email });
+          onRow(added.kind === 'created' ? { outcome: 'created', source, email, mergeFields: newMember.mergeFields } : { outcome: 'updated', source, email });
         }
         return;
       }
@@ -405,18 +458,23 @@ export class CohortTagJob {
     return false;
   }
 
-  private async planGain(run: CohortRun, hash: string, email: string, source: RowSource, onRow: (row: RowOutcome) => void): Promise<undefined> {
+  private async planGain(run: CohortRun, hash: string, email: string, source: RowSource, onRow: (row: RowOutcome) => void, newMember: NewMember | undefined): Promise<undefined> {
     await this.o.knowledge?.prepare([hash]);
     const member = this.o.audience?.get(hash);
-    if (!member && !this.o.settings.addMissing) {
+    if (!member && !newMember) {
       run.notInAudience++;
-      onRow({ outcome: 'skipped', source, email, reason: REASONS.notInAudience });
+      onRow({ outcome: 'rejected', source, email, reason: REASONS.notInAudience });
+      return undefined;
+    }
+    if (!member && newMember?.problem) {
+      run.rejected++;
+      onRow({ outcome: 'rejected', source, email, ...newMember.problem });
       return undefined;
     }
     if (!member) run.added++;
     run.gained++;
     run.wouldGain.push(email);
-    onRow({ outcome: member ? 'updated' : 'created', source, email, ...(member ? {} : { mergeFields: {} }) });
+    onRow({ outcome: member ? 'updated' : 'created', source, email, ...(member ? {} : { mergeFields: newMember?.mergeFields ?? {} }) });
     return undefined;
   }
 
@@ -446,14 +504,14 @@ type CreateAnswer = { kind: 'created' | 'exists' } | { kind: 'skipped' | 'reject
 
 /** cohort_add_missing: people to add, sent 500 to a batch subscribe call (update_existing false). */
 class CreateBatcher {
-  private pending: Array<{ email: string; hash: string; resolve: (a: CreateAnswer) => void; reject: (e: unknown) => void }> = [];
+  private pending: Array<{ email: string; hash: string; mergeFields: Record<string, unknown>; resolve: (a: CreateAnswer) => void; reject: (e: unknown) => void }> = [];
   private soon: NodeJS.Immediate | null = null;
 
   constructor(private readonly job: CohortTagJob) {}
 
-  add(email: string, hash: string): Promise<CreateAnswer> {
+  add(email: string, hash: string, mergeFields: Record<string, unknown>): Promise<CreateAnswer> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ email, hash, resolve, reject });
+      this.pending.push({ email, hash, mergeFields, resolve, reject });
       if (this.pending.length >= 500) this.flush();
       else this.soon ??= setImmediate(() => this.flush());
     });
@@ -465,7 +523,8 @@ class CreateBatcher {
     const chunk = this.pending.splice(0, 500);
     if (chunk.length === 0) return;
     const { api, listId, statusIfNew } = this.job.o;
-    api.batchSubscribe(listId, chunk.map((c) => ({ email_address: c.email, status: statusIfNew })), { updateExisting: false }).then(
+    const members = chunk.map((c) => ({ email_address: c.email, status: statusIfNew, ...(Object.keys(c.mergeFields).length > 0 ? { merge_fields: c.mergeFields } : {}) }));
+    api.batchSubscribe(listId, members, { updateExisting: false }).then(
       (answer) => {
         const created = new Set((answer.new_members ?? []).map((m) => m.email_address.trim().toLowerCase()));
         const errors = new Map((answer.errors ?? []).map((e) => [e.email_address.trim().toLowerCase(), e]));

@@ -165,11 +165,47 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
     }
   };
 
+  // A cohort tag for someone a member batch of this run is still writing (creating, most often)
+  // waits for that batch: sent before it, the tag would find nobody (404) and the person would be
+  // reported as not in the audience although this very run adds them.
+  const batchWaiters = new Map<number, { done: Promise<void>; settle: () => void }>();
+  const batchWritten = (id: number): Promise<void> => {
+    let waiter = batchWaiters.get(id);
+    if (!waiter) {
+      let settle = (): void => undefined;
+      const done = new Promise<void>((resolve) => (settle = resolve));
+      batchWaiters.set(id, (waiter = { done, settle }));
+    }
+    return waiter.done;
+  };
+  const settleWaiters = (id?: number): void => {
+    for (const [waiting, waiter] of batchWaiters) {
+      if (id !== undefined && waiting !== id) continue;
+      waiter.settle();
+      batchWaiters.delete(waiting);
+    }
+  };
+  /** The write of the member batch of this run that holds the person with this key, if any. */
+  const memberWriteOf = (key: string): Promise<void> | undefined => {
+    if (current?.members.has(key)) {
+      // Closed now rather than on size or time: a tag is waiting for it.
+      const id = current.id;
+      dispatch();
+      return batchWritten(id);
+    }
+    for (let i = held.length - 1; i >= 0; i--) {
+      const batch = held[i] as Batch;
+      if (batch.members.has(key)) return batchWritten(batch.id);
+    }
+    return inFlightKeys.get(key);
+  };
+
   const start = (batch: Batch): void => {
     const promise = runBatch(batch).then(
       () => {
         inFlight.delete(batch.id);
         finishBatch(batch.id);
+        settleWaiters(batch.id);
       },
       (err: unknown) => {
         inFlight.delete(batch.id);
@@ -177,6 +213,7 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
         const lines = [...batch.members.values()].map((m) => m.source.line);
         tally.failedBatch ??= { id: batch.id, what: 'members', firstLine: Math.min(...lines), lastLine: Math.max(...lines), people: batch.members.size };
         log.error(`batch ${batch.id} failed: no state after it will be printed`, { members: batch.members.size });
+        settleWaiters(batch.id);
       },
     );
     inFlight.set(batch.id, promise);
@@ -318,9 +355,13 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
         job.cohort(message.record, message.version);
         return;
       }
+      if (!job.chooses(message.record)) {
+        tally.ignored++;
+        return;
+      }
       tally.read++;
       const source: RowSource = { line: lineNumber, ...(origin.batch ? { batch: origin.batch } : {}), stream: message.stream, key: JSON.stringify(keyProperties.map((k) => message.record[k] ?? null)) };
-      const pending = await job.member(message.record, source, cohortRow);
+      const pending = await job.member(message.record, source, cohortRow, memberWriteOf);
       if (pending) addCohortWrite(pending.written, lineNumber);
       await waitForRoom();
     } else if (message.type === 'ACTIVATE_VERSION') {
@@ -387,6 +428,8 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
     heldTimer?.cancel();
     // Held batches were never started: the states after them stay unprinted.
     held.length = 0;
+    // Nothing waits for batches that will never be written.
+    settleWaiters();
   }
   options.finishWrites?.();
   // Finish what is in flight either way: its states are true, and half-written batches help nobody.

@@ -113,6 +113,8 @@ export async function runLoad({ config, api, log, signal, input, output, notifie
         settings: cohortSettings,
         registry,
         statusIfNew: config.status_if_new,
+        mergeFields,
+        mergeMappings: mappings,
         ...(config.email_property ? { emailProperty: config.email_property } : {}),
         dryRun: config.dry_run,
         knowledge,
@@ -220,7 +222,7 @@ function logSummary(log: Logger, tally: Tally, calls: number, ms: number, dryRun
       `skipped ${tally.skippedTotal}${reasons(tally.skipped)}, rejected ${tally.rejectedTotal}${reasons(tally.rejected)}; ` +
       `${calls} API calls, ${tally.statesEmitted} states printed, ${(ms / 1000).toFixed(1)} s`,
   );
-  if (tally.ignored > 0) log.info(`${tally.ignored} records of streams not in "stream" were ignored`);
+  if (tally.ignored > 0) log.info(`${tally.ignored} records of streams not in "stream" (or of cohorts not in "cohort_tags") were ignored`);
   if (tally.streamsWithoutEmail.length > 0) {
     log.warn(`no email property in the SCHEMA of ${tally.streamsWithoutEmail.map((s) => `"${s}"`).join(', ')}: set email_property to the property that holds the address`);
   }

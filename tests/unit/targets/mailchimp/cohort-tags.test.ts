@@ -9,9 +9,11 @@ import { AudienceKnowledge } from '../../../../src/targets/mailchimp/audience-kn
 import { OperationQueue } from '../../../../src/targets/mailchimp/batch-queue.js';
 import { CohortRegistry } from '../../../../src/targets/mailchimp/cohort-registry.js';
 import { CohortTagJob, cohortTagSettings, type CohortSummary } from '../../../../src/targets/mailchimp/cohort-tags.js';
+import type { MergeField } from '../../../../src/targets/mailchimp/api.js';
 import type { TargetConfig } from '../../../../src/targets/mailchimp/config.js';
 import { Suppressions } from '../../../../src/targets/mailchimp/files.js';
 import { loadMembers, planWriter } from '../../../../src/targets/mailchimp/loader.js';
+import { buildMergeMappings } from '../../../../src/targets/mailchimp/merge-fields.js';
 import { REASONS, type RowOutcome } from '../../../../src/targets/mailchimp/outcomes.js';
 import { capturingLogger } from '../../helpers/capture-log.js';
 import { FakeMailchimp } from '../../helpers/fake-mailchimp.js';
@@ -77,8 +79,9 @@ function sweep(cohorts: Cohort[], version: number, options: { complete?: boolean
   return lines.map((l) => JSON.stringify(l)).join('\n') + '\n';
 }
 
-async function run(api: FakeMailchimp, input: string, overrides: Partial<TargetConfig> = {}, onState?: (line: string) => void) {
+async function run(api: FakeMailchimp, input: string, overrides: Partial<TargetConfig> = {}, onState?: (line: string) => void, mergeFields: MergeField[] = []) {
   const config = { ...CONFIG, ...overrides };
+  const { mappings: mergeMappings } = buildMergeMappings(config, mergeFields);
   const log = capturingLogger();
   const audience = new Audience([], { staticTags: [], properties: [] });
   const knowledge = new AudienceKnowledge({ api, listId: 'L1', audience, total: api.members.size, concurrency: 3, log });
@@ -86,7 +89,7 @@ async function run(api: FakeMailchimp, input: string, overrides: Partial<TargetC
   const registry = new CohortRegistry(config.cohort_registry_file, 'L1');
   const settings = cohortTagSettings(config);
   if (!settings) throw new Error('cohort_tags is empty');
-  const job = new CohortTagJob({ api, listId: 'L1', queue, log, settings, registry, statusIfNew: config.status_if_new, dryRun: config.dry_run, knowledge, audience, concurrency: 3 });
+  const job = new CohortTagJob({ api, listId: 'L1', queue, log, settings, registry, statusIfNew: config.status_if_new, mergeFields, mergeMappings, dryRun: config.dry_run, knowledge, audience, concurrency: 3 });
   const states: string[] = [];
   const output = new LineWriter(
     new Writable({
@@ -145,7 +148,8 @@ describe('cohort tags over three runs', () => {
     const first = await run(api, sweep([power([['u1', 'ann@acme.io'], ['u2', 'bob@acme.io'], ['u9', 'nobody@acme.io'], ['u8', null]])], 1));
     expect(api.holders('Mixpanel: Power users')).toEqual(['ann@acme.io', 'bob@acme.io']);
     expect(first.byCohort[7]).toMatchObject({ tag: 'Mixpanel: Power users', gained: 2, kept: 0, lost: 0, notInAudience: 1, noEmail: 1, complete: true });
-    expect(first.rows.find((r) => r.email === 'nobody@acme.io')).toMatchObject({ outcome: 'skipped', reason: REASONS.notInAudience });
+    // Rejected, so that rejects_file names them (as the setting's description promises).
+    expect(first.rows.find((r) => r.email === 'nobody@acme.io')).toMatchObject({ outcome: 'rejected', reason: REASONS.notInAudience });
     expect(first.tally.read).toBe(4);
     expect(first.tally.accounted).toBe(4);
 
@@ -204,6 +208,15 @@ describe('cohort tags over three runs', () => {
     expect(result.byCohort[4]).toBeUndefined();
   });
 
+  it('records of cohorts not chosen are ignored, so the outcomes add up to the records read', async () => {
+    const api = audience();
+    const result = await run(api, sweep([{ id: 3, name: 'Chosen', members: [['u1', 'ann@acme.io'], ['u9', 'nobody@acme.io']] }, { id: 4, name: 'Other', members: [['u2', 'bob@acme.io'], ['u3', 'cat@acme.io'], ['u8', null]] }], 9), { cohort_tags: [3] });
+    expect(result.tally.read).toBe(2);
+    expect(result.tally.accounted).toBe(2);
+    expect(result.tally.ignored).toBe(3);
+    expect(api.holders('Mixpanel: Other')).toEqual([]);
+  });
+
   it('with cohort_add_missing, a member who is not in the audience is added with status_if_new and tagged', async () => {
     const api = audience();
     const result = await run(api, sweep([{ id: 7, name: 'Trial', members: [['u9', 'new@acme.io'], ['u1', 'ann@acme.io']] }], 1), { cohort_add_missing: true });
@@ -213,6 +226,49 @@ describe('cohort tags over three runs', () => {
     const creates = api.log.filter((c) => c.method === 'batchSubscribe');
     expect(creates).toEqual([{ method: 'batchSubscribe', path: '/lists/L1', body: { members: [{ email_address: 'new@acme.io', status: 'pending' }], update_existing: false } }]);
     expect(result.tally.created).toBe(1);
+  });
+
+  it('with cohort_add_missing, a new member gets the merge fields of their record (FNAME/LNAME from the names); a required field left empty rejects them before any create', async () => {
+    const fields: MergeField[] = [
+      { merge_id: 1, tag: 'FNAME', name: 'First Name', type: 'text', required: true },
+      { merge_id: 2, tag: 'LNAME', name: 'Last Name', type: 'text', required: false },
+    ];
+    const api = audience();
+    const lines = sweep([{ id: 7, name: 'Trial', members: [['u9', 'new@acme.io'], ['u8', 'nameless@acme.io']] }], 1)
+      .split('\n')
+      .map((line) => line.replace('"mp_reserved_email":"new@acme.io"', '"mp_reserved_email":"new@acme.io","mp_reserved_first_name":"Zoë","mp_reserved_last_name":"Łucja"'))
+      .join('\n');
+    const result = await run(api, lines, { cohort_add_missing: true }, undefined, fields);
+    expect(api.log.filter((c) => c.method === 'batchSubscribe').map((c) => c.body)).toEqual([
+      { members: [{ email_address: 'new@acme.io', status: 'pending', merge_fields: { FNAME: 'Zoë', LNAME: 'Łucja' } }], update_existing: false },
+    ]);
+    expect(api.holders('Mixpanel: Trial')).toEqual(['new@acme.io']);
+    expect(result.rows.find((r) => r.email === 'new@acme.io')).toMatchObject({ outcome: 'created', mergeFields: { FNAME: 'Zoë', LNAME: 'Łucja' } });
+    expect(result.rows.find((r) => r.email === 'nameless@acme.io')).toMatchObject({ outcome: 'rejected', reason: REASONS.requiredMissing, field: 'FNAME' });
+    expect(result.byCohort[7]).toMatchObject({ gained: 1, added: 1, rejected: 1 });
+  });
+
+  it('in the same pipe as the engage load, a person engage adds in this run gets their cohort tag in this run (the tag waits for their batch)', async () => {
+    const api = audience();
+    const engage = [
+      { type: 'SCHEMA', stream: 'engage', key_properties: ['distinct_id'], schema: { type: 'object', properties: { distinct_id: { type: 'string' }, mp_reserved_email: { type: ['null', 'string'] } } } },
+      { type: 'RECORD', stream: 'engage', record: { distinct_id: 'u9', mp_reserved_email: 'new@acme.io' } },
+      { type: 'RECORD', stream: 'engage', record: { distinct_id: 'u1', mp_reserved_email: 'ann@acme.io' } },
+      { type: 'STATE', value: { bookmarks: { engage: 'done' } } },
+    ];
+    const input = engage.map((l) => JSON.stringify(l)).join('\n') + '\n' + sweep([{ id: 7, name: 'Trial', members: [['u9', 'new@acme.io'], ['u1', 'ann@acme.io']] }], 1);
+    const result = await run(api, input);
+    expect(api.holders('Mixpanel: Trial')).toEqual(['ann@acme.io', 'new@acme.io']);
+    expect(result.byCohort[7]).toMatchObject({ gained: 2, notInAudience: 0 });
+    expect(result.rows.filter((r) => r.outcome === 'rejected')).toEqual([]);
+    // Created by the engage load (status_if_new), then tagged: one create, no second one by the cohort job.
+    expect(api.log.filter((c) => c.method === 'batchSubscribe')).toHaveLength(1);
+    const tagged = api.log.findIndex((c) => c.method === 'updateTags' && c.path.endsWith(`/members/${[...api.members.keys()].find((k) => api.members.get(k)?.email === 'new@acme.io') ?? ''}/tags`));
+    expect(tagged).toBeGreaterThan(api.log.findIndex((c) => c.method === 'batchSubscribe'));
+
+    // The dry run plans it the same way: engage would add them, so they would gain the tag.
+    const dry = await run(audience(), input, { dry_run: true });
+    expect(dry.byCohort[7]).toMatchObject({ gained: 2, notInAudience: 0, wouldGain: ['new@acme.io', 'ann@acme.io'] });
   });
 
   it('cohort_tag_automations writes the tags without is_syncing', async () => {

@@ -1,0 +1,45 @@
+/**
+ * `make demo` as a user runs it (node dist/demo/main.js, in a fresh directory): both runs exit 0,
+ * and the cohort it keeps as a tag changes between them as the demo changed it in Mixpanel
+ * (two people enter, three leave), which each run reports in one line.
+ */
+import { describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { BIN_DIR } from '../../src/demo/pipeline.js';
+import { tempDir } from './harness.js';
+
+function runDemo(cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(BIN_DIR, '..', 'dist', 'demo', 'main.js')], { cwd, env: { ...process.env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 110_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('make demo', () => {
+  it('runs tap | target twice, and shows the cohort "Power users" becoming a tag and changing between the runs', async () => {
+    const cwd = tempDir('demo-');
+    const { code, stdout, stderr } = await runDemo(cwd);
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    expect(stdout).toContain('Demo finished: both runs exited 0.');
+    const cohortLines = stdout.split('\n').filter((l) => l.includes('cohort 1 "Power users" -> tag "Mixpanel: Power users": gained'));
+    expect(cohortLines).toHaveLength(2);
+    const [first, second] = cohortLines.map((l) => /gained (\d+) \/ lost (\d+) \(now (\d+) tagged/.exec(l)?.slice(1).map(Number));
+    expect(first?.[0]).toBeGreaterThan(10);
+    expect(first?.[1]).toBe(0);
+    expect(second?.slice(0, 2)).toEqual([2, 3]);
+    expect(second?.[2]).toBe((first?.[2] ?? 0) + 2 - 3);
+    expect(stdout).toMatch(/2 people enter cohort "Power users" \(.+\), 3 leave it \(.+\)/);
+    expect(existsSync(join(cwd, '.demo', 'report.json'))).toBe(true);
+  }, 120_000);
+});
