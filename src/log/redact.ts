@@ -19,8 +19,8 @@ const PATTERNS: ReadonlyArray<[RegExp, string]> = [
   [/\b(basic|bearer)\s+[A-Za-z0-9+/._~-]{16,}={0,2}/gi, `$1 ${MASK}`],
   // scheme://user:password@host
   [/(\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@]*:)[^@\s/]+@/gi, `$1${MASK}@`],
-  // ?api_key=...&secret=...
-  [/([?&](?:api[_-]?key|apikey|api[_-]?secret|secret|token|access[_-]?token|password)=)[^&\s#"']+/gi, `$1${MASK}`],
+  // ?api_key=...&secret=... and the signatures of pre-signed URLs (batch results archives)
+  [/([?&](?:api[_-]?key|apikey|api[_-]?secret|secret|token|access[_-]?token|password|signature|x-amz-signature|x-amz-credential|x-amz-security-token|awsaccesskeyid)=)[^&\s#"']+/gi, `$1${MASK}`],
   // "api_key": "..." in JSON dumps
   [/("(?:api[_-]?key|api[_-]?secret|service_account_secret|access_token|password|secret|token)"\s*:\s*")[^"]*"/gi, `$1${MASK}"`],
 ];

@@ -83,6 +83,8 @@ export interface MembersQuery {
 export interface BatchOperation {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   path: string;
+  /** Query parameters of the operation (e.g. fields). */
+  params?: Record<string, string>;
   body?: string;
   operation_id: string;
 }
@@ -344,8 +346,7 @@ export class OfficialMailchimpApi implements MailchimpApi {
    */
   async *batchResults(url: string): AsyncIterable<BatchOperationResult> {
     const target = new URL(url);
-    // Pre-signed URLs carry their signature in the query: keep it out of every log line.
-    if (target.search.length > 1) registerSecret(target.search.slice(1));
+    // Pre-signed URLs carry their signature in the query: shown without it (see redactUrl).
     const shown = redactUrl(target);
     const guard = this.guard('batch results', 'GET', target.pathname);
     const body = await guardedCall(

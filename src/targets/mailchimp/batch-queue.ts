@@ -9,7 +9,8 @@
  *   direct     a flush of fewer than `directBelow` operations sends them as their own calls:
  *              a batch costs a submit, some polls and a download, and waits in Mailchimp's queue;
  *   polling    Mailchimp runs one batch at a time per account, so only the oldest unfinished
- *              batch is polled; the wait follows its observed progress (1 s to 30 s);
+ *              batch is polled; the first wait follows the pace of the last finished batch, later
+ *              ones the batch's own progress (0.25 s to 30 s);
  *   retries    an operation answered 5xx or 429 inside the results, or missing from them (a
  *              silent answer is no confirmation), is queued again, `attempts` times in all; its
  *              last answer is returned then. A batch that cannot be submitted, polled or read after
@@ -54,6 +55,8 @@ interface Submitted {
   submittedAt: number;
   lastPoll?: { at: number; finished: number };
   wait: number;
+  /** Settles once the batch's results have been read (or it failed). */
+  done: () => void;
 }
 
 export interface QueueStats {
@@ -74,6 +77,9 @@ export class OperationQueue {
   private readonly work = new Set<Promise<unknown>>();
   private readonly direct: ReturnType<typeof pLimit>;
   private nextId = 1;
+  /** Batches submitted whose results are not read yet, and submits waiting for one of them to be. */
+  private outstanding = 0;
+  private readonly roomWaiters: Array<() => void> = [];
   /** Set once no more input will come: operations then go out at once (coalesced per turn). */
   private finishing = false;
   private soon: NodeJS.Immediate | null = null;
@@ -132,11 +138,44 @@ export class OperationQueue {
   }
 
   get outstandingBatches(): number {
-    return this.submitted.length;
+    return this.outstanding;
+  }
+
+  /**
+   * Flushes only when nothing sent is still on its way: a stalled loader needs the queued
+   * operations sent when no answer is coming that would free it, but flushing every time it
+   * stalls would send a batch per freed slot, a few hundred operations each.
+   */
+  flushIfIdle(): void {
+    if (this.outstanding === 0 && this.work.size === 0) this.flush();
+  }
+
+  private idle: { promise: Promise<void>; wake: () => void } | null = null;
+
+  /** Settles the next time nothing sent is on its way any more (never at once). */
+  nextIdle(): Promise<void> {
+    if (!this.idle) {
+      let wake = (): void => undefined;
+      const promise = new Promise<void>((resolve) => (wake = resolve));
+      this.idle = { promise, wake };
+    }
+    return this.idle.promise;
+  }
+
+  private checkIdle(): void {
+    if (this.work.size > 0 || this.outstanding > 0 || !this.idle) return;
+    const { wake } = this.idle;
+    this.idle = null;
+    wake();
   }
 
   private track(p: Promise<unknown>): void {
-    const tracked = p.catch(() => undefined).finally(() => this.work.delete(tracked));
+    const tracked = p
+      .catch(() => undefined)
+      .finally(() => {
+        this.work.delete(tracked);
+        this.checkIdle();
+      });
     this.work.add(tracked);
   }
 
@@ -175,25 +214,44 @@ export class OperationQueue {
     );
   }
 
+  /**
+   * Submits one batch and settles when its results have been read. It waits only for its own
+   * batch (not for the poll loop, which runs as long as batches keep coming): an operation's
+   * memory is held from its submit to its answer, never longer.
+   */
   private async submit(chunk: Entry[]): Promise<void> {
-    while (this.submitted.length >= this.o.maxOutstanding && this.polling) await this.polling;
+    while (this.outstanding >= this.o.maxOutstanding) await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
+    this.outstanding++;
+    let settled = false;
+    const release = (): void => {
+      if (settled) return;
+      settled = true;
+      this.outstanding--;
+      this.roomWaiters.shift()?.();
+    };
     const entries = new Map<string, Entry>();
     for (const entry of chunk) entries.set(`op${this.nextId++}`, entry);
+    const count = chunk.length;
+    chunk.length = 0;
     let status: BatchStatus;
     try {
       status = await this.o.api.startBatch([...entries].map(([id, e]) => asBatchOperation(e.op, id)));
     } catch (err) {
-      this.fail(chunk, err);
+      this.fail(entries.values(), err);
+      release();
       return;
     }
     this.stats.batches++;
-    this.stats.batchedOperations += chunk.length;
-    this.o.log.debug('batch submitted', { batch: status.id, operations: chunk.length });
-    this.submitted.push({ id: status.id, entries, submittedAt: this.o.now(), wait: this.o.pollMinMs });
+    this.stats.batchedOperations += count;
+    this.o.log.debug('batch submitted', { batch: status.id, operations: count });
+    const finished = new Promise<void>((resolve) => {
+      this.submitted.push({ id: status.id, entries, submittedAt: this.o.now(), wait: this.firstWait(count), done: resolve });
+    });
     this.polling ??= this.poll().finally(() => {
       this.polling = null;
     });
-    await this.polling;
+    await finished;
+    release();
   }
 
   /** Polls the oldest unfinished batch until none is left; reads each one's results as it finishes. */
@@ -207,6 +265,8 @@ export class OperationQueue {
       } catch (err) {
         this.submitted.shift();
         this.fail(head.entries.values(), err);
+        head.entries.clear();
+        head.done();
         continue;
       }
       if (status.status !== 'finished') {
@@ -214,9 +274,20 @@ export class OperationQueue {
         continue;
       }
       this.submitted.shift();
+      const took = this.o.now() - head.submittedAt;
+      if (took > 0 && status.total_operations > 0) this.observedRate = status.total_operations / took;
       this.o.log.debug('batch finished', { batch: head.id, operations: status.total_operations, errored: status.errored_operations });
-      this.track(this.readResults(head, status));
+      this.track(this.readResults(head, status).finally(() => head.done()));
     }
+  }
+
+  /** Operations per millisecond Mailchimp processed in the last finished batch of this run. */
+  private observedRate: number | undefined;
+
+  /** The wait before a new batch's first poll: as long as the last batch's pace says it takes. */
+  private firstWait(operations: number): number {
+    const expected = this.observedRate ? operations / this.observedRate : this.o.pollMinMs;
+    return Math.round(Math.min(this.o.pollMaxMs, Math.max(this.o.pollMinMs / 4, expected)));
   }
 
   /** The next wait: from the batch's progress when it has some, else doubling. */
@@ -247,6 +318,7 @@ export class OperationQueue {
         } catch (err) {
           if (attempt >= 3) {
             this.fail(batch.entries.values(), err instanceof RemoteError ? err : new RemoteError(`could not read the results of Mailchimp batch ${batch.id}`, { cause: err }));
+            batch.entries.clear();
             return;
           }
           this.o.log.warn(`reading the results of batch ${batch.id} failed; reading them again`, { attempt });

@@ -18,6 +18,7 @@
  *
  * Nobody's status is ever written: tag operations carry none, and the only create refuses people
  * who exist. Unsubscribed and cleaned people keep their status; their tags follow membership.
+ * Archived contacts are outside the audience: they are neither tagged nor created.
  * Who holds a tag now is read from the tag itself (its static segment's members, every status),
  * so the cost follows the cohort, not the audience.
  */
@@ -28,13 +29,14 @@ import type { MailchimpApi, MergeField, TagInfo } from './api.js';
 import { Audience } from './audience.js';
 import type { PlanningKnowledge } from './audience-knowledge.js';
 import type { OperationQueue } from './batch-queue.js';
+import type { SubscribeQueue } from './subscribe-queue.js';
 import type { CohortRegistry } from './cohort-registry.js';
 import { listSetting, type NewMemberStatus, type TargetConfig } from './config.js';
 import { HashSet } from './hash-set.js';
 import { findEmail, mailchimpAddress, normaliseEmail, subscriberHash } from './members.js';
 import { desiredMergeFields, missingRequired, type MergeMapping } from './merge-fields.js';
 import { isTransient, judgeAnswer, tagsUpdate, type OperationAnswer } from './operations.js';
-import { classifyMemberError, REASONS, type RowOutcome, type RowSource } from './outcomes.js';
+import { REASONS, type RowOutcome, type RowSource } from './outcomes.js';
 
 export const COHORTS_STREAM = 'cohorts';
 export const COHORT_MEMBERS_STREAM = 'cohort_members';
@@ -83,6 +85,8 @@ export interface CohortCounts {
   /** Members added to the audience (cohort_add_missing). */
   added: number;
   notInAudience: number;
+  /** Archived contacts: outside the audience, so not tagged (Mailchimp lists no tag holders among them). */
+  archived: number;
   noEmail: number;
   rejected: number;
 }
@@ -116,6 +120,8 @@ export interface CohortJobOptions {
   api: MailchimpApi;
   listId: string;
   queue: OperationQueue;
+  /** cohort_add_missing: new people, 500 to a batch subscribe call. */
+  subscribe: SubscribeQueue;
   log: Logger;
   settings: CohortTagSettings;
   registry: CohortRegistry;
@@ -143,7 +149,7 @@ interface NewMember {
   problem?: { reason: string; field: string; detail: string };
 }
 
-const zero = (): CohortCounts => ({ gained: 0, kept: 0, lost: 0, added: 0, notInAudience: 0, noEmail: 0, rejected: 0 });
+const zero = (): CohortCounts => ({ gained: 0, kept: 0, lost: 0, added: 0, notInAudience: 0, archived: 0, noEmail: 0, rejected: 0 });
 
 export class CohortTagJob {
   private readonly runs = new Map<number, CohortRun>();
@@ -152,7 +158,6 @@ export class CohortTagJob {
   private completeList: Map<number, string | null> | undefined;
   private tags: Promise<Map<string, TagInfo>> | undefined;
   private readonly limit: ReturnType<typeof pLimit>;
-  private readonly creates = new CreateBatcher(this);
   /** Cohort records seen in this run, by id (the cohorts stream). */
   private readonly listed = new Map<number, string | null>();
   private readonly fieldsByTag: ReadonlyMap<string, MergeField>;
@@ -250,6 +255,13 @@ export class CohortTagJob {
       onRow({ outcome: 'unchanged', source, email });
       return undefined;
     }
+    // Archived contacts are outside the audience, and a tag's member list never shows them: tagged,
+    // they would be tagged again every run and never untagged. They are left alone.
+    if ((await this.archivedMembers()).has(hash)) {
+      run.archived++;
+      onRow({ outcome: 'skipped', source, email, reason: REASONS.archived });
+      return undefined;
+    }
     const newMember = this.o.settings.addMissing ? this.newMember(record) : undefined;
     const before = memberWrite?.(email.toLowerCase());
     if (this.o.dryRun) {
@@ -310,6 +322,7 @@ export class CohortTagJob {
         lost: run.lost,
         added: run.added,
         notInAudience: run.notInAudience,
+        archived: run.archived,
         noEmail: run.noEmail,
         rejected: run.rejected,
         ...(this.o.dryRun ? { wouldGain: run.wouldGain, wouldLose: run.wouldLose } : {}),
@@ -317,7 +330,7 @@ export class CohortTagJob {
     for (const s of summaries) {
       this.o.log.info(
         `cohort ${s.id} "${s.name ?? '?'}" -> tag "${s.tag}": ${this.o.dryRun ? 'would gain' : 'gained'} ${s.gained}${s.added ? ` (${s.added} added to the audience)` : ''}, kept ${s.kept}, ${this.o.dryRun ? 'would lose' : 'lost'} ${s.lost}${s.complete ? '' : ' (membership not complete in this run: nobody removed)'}` +
-          `${s.notInAudience ? `, ${s.notInAudience} not in the audience` : ''}${s.noEmail ? `, ${s.noEmail} without an email` : ''}${s.rejected ? `, ${s.rejected} rejected` : ''}`,
+          `${s.notInAudience ? `, ${s.notInAudience} not in the audience` : ''}${s.archived ? `, ${s.archived} archived (left alone)` : ''}${s.noEmail ? `, ${s.noEmail} without an email` : ''}${s.rejected ? `, ${s.rejected} rejected` : ''}`,
       );
       if (this.o.dryRun) {
         const show = (list: string[] | undefined) => (list ?? []).slice(0, 10).join(', ') + ((list?.length ?? 0) > 10 ? `, and ${(list?.length ?? 0) - 10} more` : '');
@@ -352,6 +365,27 @@ export class CohortTagJob {
     run.ready = this.prepare(run, entry?.tag);
     this.runs.set(id, run);
     return run;
+  }
+
+  private archived: Promise<HashSet> | undefined;
+
+  /** The audience's archived contacts (one read per run: typically a few percent of it). */
+  private archivedMembers(): Promise<HashSet> {
+    this.archived ??= (async () => {
+      const set = new HashSet();
+      const count = 1000;
+      const read = async (offset: number): Promise<number> => {
+        const page = await this.o.api.listMembers(this.o.listId, { count, offset, status: 'archived', fields: ['members.id', 'members.email_address', 'total_items'] });
+        for (const m of page.members) set.add(Audience.hashOf(m));
+        return page.total_items ?? page.members.length;
+      };
+      const total = await read(0);
+      const offsets: number[] = [];
+      for (let offset = count; offset < total; offset += count) offsets.push(offset);
+      await Promise.all(offsets.map((offset) => this.limit(() => read(offset))));
+      return set;
+    })();
+    return this.archived;
   }
 
   private tagsByName(): Promise<Map<string, TagInfo>> {
@@ -421,11 +455,12 @@ export class CohortTagJob {
           onRow({ outcome: 'rejected', source, email, ...newMember.problem });
           return;
         }
-        const added = await this.creates.add(email, hash, newMember.mergeFields);
-        if (added.kind === 'skipped' || added.kind === 'rejected') {
-          if (added.kind === 'skipped') run.notInAudience++;
+        const added = await this.o.subscribe.enqueue({ email_address: email, status: this.o.statusIfNew, ...(Object.keys(newMember.mergeFields).length > 0 ? { merge_fields: newMember.mergeFields } : {}) });
+        if (added.kind === 'refused' || added.kind === 'failed') {
+          const outcome = added.kind === 'refused' ? added.outcome : 'rejected';
+          if (outcome === 'skipped') run.notInAudience++;
           else run.rejected++;
-          onRow({ outcome: added.kind, source, email, reason: added.reason, ...(added.detail ? { detail: added.detail } : {}) });
+          onRow({ outcome, source, email, reason: added.reason, ...(added.detail ? { detail: added.detail } : {}) });
           return;
         }
         answer = await this.o.queue.enqueue(this.tagOp(run, hash, 'active'));
@@ -497,53 +532,5 @@ export class CohortTagJob {
     );
     const failed = answers.filter((a) => a.status >= 300 && a.status !== 404).length;
     if (failed > 0) this.o.log.warn(`cohort ${id}: the tag "${tagName}" could not be removed from ${failed} members`);
-  }
-}
-
-type CreateAnswer = { kind: 'created' | 'exists' } | { kind: 'skipped' | 'rejected'; reason: string; detail?: string };
-
-/** cohort_add_missing: people to add, sent 500 to a batch subscribe call (update_existing false). */
-class CreateBatcher {
-  private pending: Array<{ email: string; hash: string; mergeFields: Record<string, unknown>; resolve: (a: CreateAnswer) => void; reject: (e: unknown) => void }> = [];
-  private soon: NodeJS.Immediate | null = null;
-
-  constructor(private readonly job: CohortTagJob) {}
-
-  add(email: string, hash: string, mergeFields: Record<string, unknown>): Promise<CreateAnswer> {
-    return new Promise((resolve, reject) => {
-      this.pending.push({ email, hash, mergeFields, resolve, reject });
-      if (this.pending.length >= 500) this.flush();
-      else this.soon ??= setImmediate(() => this.flush());
-    });
-  }
-
-  private flush(): void {
-    if (this.soon) clearImmediate(this.soon);
-    this.soon = null;
-    const chunk = this.pending.splice(0, 500);
-    if (chunk.length === 0) return;
-    const { api, listId, statusIfNew } = this.job.o;
-    const members = chunk.map((c) => ({ email_address: c.email, status: statusIfNew, ...(Object.keys(c.mergeFields).length > 0 ? { merge_fields: c.mergeFields } : {}) }));
-    api.batchSubscribe(listId, members, { updateExisting: false }).then(
-      (answer) => {
-        const created = new Set((answer.new_members ?? []).map((m) => m.email_address.trim().toLowerCase()));
-        const errors = new Map((answer.errors ?? []).map((e) => [e.email_address.trim().toLowerCase(), e]));
-        for (const c of chunk) {
-          const key = c.email.toLowerCase();
-          const error = errors.get(key);
-          if (created.has(key)) c.resolve({ kind: 'created' });
-          else if (error) {
-            const kind = classifyMemberError(error.error, error.error_code);
-            // Added meanwhile (by someone else, or by an attempt of ours whose answer was lost): tag them.
-            if (kind.kind === 'exists') c.resolve({ kind: 'exists' });
-            else if (kind.kind === 'transient') c.resolve({ kind: 'rejected', reason: 'Mailchimp kept failing this member', detail: error.error });
-            else c.resolve({ kind: kind.kind, reason: kind.reason, detail: error.error });
-          } else c.resolve({ kind: 'rejected', reason: 'Mailchimp did not confirm this member' });
-        }
-      },
-      (err: unknown) => {
-        for (const c of chunk) c.reject(err);
-      },
-    );
   }
 }

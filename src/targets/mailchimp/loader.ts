@@ -52,8 +52,10 @@ export interface LoaderOptions {
   onOutcome?: (outcome: RowOutcome) => void;
   /** Batches in flight at once; reading stdin pauses while this many are being written. */
   maxBatchesInFlight: number;
-  /** Asks the writer to send what it holds now (the loader waits for room). */
+  /** Asks the writer to send what it holds if nothing it sent is still on its way (the loader waits for room). */
   flushWrites?: () => void;
+  /** Settles the next time the writer has nothing on its way (so a stalled loader can flush again). */
+  writesIdle?: () => Promise<void>;
   /** Tells the writer no more input will come: it sends what it holds, and later writes at once. */
   finishWrites?: () => void;
   /** The cohort-to-tag job, when cohort_tags is set: it takes the cohorts and cohort_members streams. */
@@ -341,8 +343,11 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
   };
 
   const waitForRoom = async (): Promise<void> => {
-    if (inFlight.size >= options.maxBatchesInFlight && !fatal) options.flushWrites?.();
-    while (inFlight.size >= options.maxBatchesInFlight && !fatal) await Promise.race(inFlight.values());
+    while (inFlight.size >= options.maxBatchesInFlight && !fatal) {
+      // Batches in flight may be waiting for operations still queued: send them when nothing else will free room.
+      options.flushWrites?.();
+      await Promise.race([...inFlight.values(), ...(options.writesIdle ? [options.writesIdle()] : [])]);
+    }
   };
 
   const handleCohortMessage = async (message: SingerMessage, lineNumber: number, origin: MessageOrigin): Promise<void> => {

@@ -5,11 +5,13 @@ import { runCli } from '../../cli/run.js';
 import { ConfigError, errorMessage } from '../../errors/index.js';
 import { HttpError } from '../../http/errors.js';
 import { createLogger, type Logger } from '../../log/logger.js';
+import { keepHeapNearLiveSize } from '../../util/heap.js';
 import type { LineWriter } from '../../singer/writer.js';
 import { OfficialMailchimpApi, type ListInfo, type MailchimpApi } from './api.js';
 import { Audience } from './audience.js';
 import { AudienceKnowledge } from './audience-knowledge.js';
 import { OperationQueue } from './batch-queue.js';
+import { SubscribeQueue } from './subscribe-queue.js';
 import { CohortRegistry } from './cohort-registry.js';
 import { CohortTagJob, cohortTagSettings, type CohortSummary } from './cohort-tags.js';
 import { apiBaseUrl, listSetting, loadTargetConfig, targetConfigSchema, type TargetConfig } from './config.js';
@@ -36,6 +38,7 @@ const EXAMPLES = `Examples:
 stdout carries only the state values received (each printed after Mailchimp confirmed the records before it).`;
 
 export function main(argv: string[] = process.argv): Promise<never> {
+  keepHeapNearLiveSize();
   return runCli(NAME, async ({ signal, onFailure }) => {
     const program = createProgram(NAME, DESCRIPTION, EXAMPLES);
     if (!parseArguments(program, argv)) return;
@@ -90,7 +93,7 @@ export async function runLoad({ config, api, log, signal, input, output, notifie
   const suppressions = new Suppressions(config.suppression_file);
   const total = await AudienceKnowledge.countMembers(api, config.list_id);
   const fieldTypes = new Map(mergeFields.map((f) => [f.tag.toUpperCase(), f.type]));
-  const audience = new Audience(mappings.map((m) => ({ tag: m.tag, type: fieldTypes.get(m.tag) ?? 'text' })), tagRules, Math.min(total, 4_000_000) + 1024);
+  const audience = new Audience(mappings.map((m) => ({ tag: m.tag, type: fieldTypes.get(m.tag) ?? 'text' })), tagRules, Math.ceil(Math.min(total, 4_000_000) * 1.1) + 1024);
   const knowledge = new AudienceKnowledge({ api, listId: config.list_id, audience, total, concurrency: config.max_concurrency, log });
   log.info(`audience has ${total} members`, { lookups_before_whole_read: knowledge.lookupLimit });
   const queue = new OperationQueue({
@@ -102,6 +105,7 @@ export async function runLoad({ config, api, log, signal, input, output, notifie
     concurrency: config.max_concurrency,
   });
 
+  const subscribe = new SubscribeQueue({ api, listId: config.list_id, log, flushMs: Math.max(0, config.flush_interval_seconds) * 1000 });
   const cohortSettings = cohortTagSettings(config);
   const registry = new CohortRegistry(config.cohort_registry_file, config.list_id);
   const cohorts = cohortSettings
@@ -109,6 +113,7 @@ export async function runLoad({ config, api, log, signal, input, output, notifie
         api,
         listId: config.list_id,
         queue,
+        subscribe,
         log,
         settings: cohortSettings,
         registry,
@@ -156,11 +161,19 @@ export async function runLoad({ config, api, log, signal, input, output, notifie
       suppressions,
       onOutcome,
       tally,
-      maxBatchesInFlight: Math.max(config.max_concurrency, Math.ceil((4 * config.bulk_batch_size) / config.batch_size)),
-      flushWrites: () => queue.flush(),
-      finishWrites: () => queue.finish(),
+      // Enough planning batches in flight to fill batch operations of bulk_batch_size and keep the next one filling.
+      maxBatchesInFlight: Math.max(config.max_concurrency, Math.ceil((8 * config.bulk_batch_size) / config.batch_size)),
+      flushWrites: () => {
+        subscribe.flushIfIdle();
+        queue.flushIfIdle();
+      },
+      writesIdle: () => Promise.race([queue.nextIdle(), subscribe.nextIdle()]),
+      finishWrites: () => {
+        subscribe.finish();
+        queue.finish();
+      },
       ...(cohorts ? { cohorts } : {}),
-      write: planWriter({ api, listId: config.list_id, statusIfNew: config.status_if_new, mode: config.mode, audience, knowledge, queue, tagRules, suppressions, log }),
+      write: planWriter({ api, listId: config.list_id, statusIfNew: config.status_if_new, mode: config.mode, audience, knowledge, queue, subscribe, tagRules, suppressions, log }),
     });
     await queue.drain();
     if (cohorts) cohortSummaries = cohorts.finish();

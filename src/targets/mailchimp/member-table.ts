@@ -126,8 +126,9 @@ export class MemberTable {
     this.slots[slot] = index + 1;
   }
 
+  /** Grows by half: an audience outgrows its first size by the people a run adds, rarely by double. */
   private grow(): void {
-    const capacity = this.capacity * 2;
+    const capacity = Math.ceil(this.capacity * 1.5);
     const widen = <T extends Uint8Array | Uint32Array>(old: T, make: (n: number) => T, per: number): T => {
       const next = make(capacity * per);
       next.set(old);

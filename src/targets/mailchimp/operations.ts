@@ -38,8 +38,17 @@ export function tagsUpdate(listId: string, hash: string, tags: TagChange[], opti
   return { kind: 'tags', listId, hash, method: 'POST', path: `/lists/${listId}/members/${hash}/tags`, body: { tags, is_syncing: options.automations !== true } };
 }
 
+/** What a merge-field update's answer needs to hold: the status (the result archive stays small). */
+const UPDATE_ANSWER_FIELDS = 'id,email_address,status';
+
 export function asBatchOperation(op: MemberOperation, operationId: string): BatchOperation {
-  return { method: op.method, path: op.path, body: JSON.stringify(op.body), operation_id: operationId };
+  return {
+    method: op.method,
+    path: op.path,
+    ...(op.kind === 'merge fields' ? { params: { fields: UPDATE_ANSWER_FIELDS } } : {}),
+    body: JSON.stringify(op.body),
+    operation_id: operationId,
+  };
 }
 
 /** 5xx and 429 inside a batch's results: Mailchimp could not do it just now. */

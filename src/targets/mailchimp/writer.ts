@@ -18,15 +18,16 @@
  * mode nothing more is written to them).
  */
 import type { Logger } from '../../log/logger.js';
-import type { BatchMemberInput, MailchimpApi, MemberStatus } from './api.js';
+import type { MailchimpApi, MemberStatus } from './api.js';
 import type { Audience } from './audience.js';
 import type { AudienceKnowledge } from './audience-knowledge.js';
 import type { OperationQueue } from './batch-queue.js';
+import type { SubscribeQueue } from './subscribe-queue.js';
 import type { LoadMode, NewMemberStatus } from './config.js';
 import type { Suppressions } from './files.js';
 import { changedMergeFields } from './merge-fields.js';
 import { isTransient, judgeAnswer, mergeFieldsUpdate, tagsUpdate, type MemberOperation } from './operations.js';
-import { classifyMemberError, REASONS, type RowOutcome } from './outcomes.js';
+import { REASONS, type RowOutcome } from './outcomes.js';
 import { notWrittenBecause, type DesiredMember, type PlannedWrite } from './planner.js';
 import { tagChanges, type TagChange, type TagRules } from './tags.js';
 
@@ -38,11 +39,11 @@ export interface WriteContext {
   audience: Audience;
   knowledge: AudienceKnowledge;
   queue: OperationQueue;
+  /** New people, 500 to a batch subscribe call. */
+  subscribe: SubscribeQueue;
   tagRules: TagRules;
   suppressions: Suppressions;
   log: Logger;
-  /** Attempts for members Mailchimp refused with a transient per-member error. */
-  transientAttempts?: number;
 }
 
 function outcomeOf(member: DesiredMember, outcome: RowOutcome['outcome'], extra: Partial<RowOutcome> = {}): RowOutcome {
@@ -144,49 +145,33 @@ interface CreateResult {
   tagsToWrite: DesiredMember[];
 }
 
+/** Creates the batch's new people through the subscribe queue (500 a call, across batches). */
 async function createMembers(members: DesiredMember[], ctx: WriteContext): Promise<CreateResult> {
   const result: CreateResult = { outcomes: [], existing: [], tagsToWrite: [] };
-  let pending = members;
-  const attempts = ctx.transientAttempts ?? 3;
-  for (let attempt = 1; pending.length > 0; attempt++) {
-    const byKey = new Map(pending.map((m) => [m.key, m]));
-    const body: BatchMemberInput[] = pending.map((m) => ({
-      email_address: m.email,
-      status: ctx.statusIfNew,
-      ...(Object.keys(m.mergeFields).length > 0 ? { merge_fields: m.mergeFields } : {}),
-    }));
-    const answer = await ctx.api.batchSubscribe(ctx.listId, body, { updateExisting: false });
-    const retry: DesiredMember[] = [];
-    for (const added of answer.new_members ?? []) {
-      const member = byKey.get(added.email_address.trim().toLowerCase());
-      if (!member) continue;
-      byKey.delete(member.key);
-      ctx.audience.apply(member.hash, { status: (added.status as MemberStatus) ?? ctx.statusIfNew, mergeFields: member.mergeFields, tags: member.tags });
-      result.outcomes.push(outcomeOf(member, 'created', { mergeFields: member.mergeFields }));
-      if (member.tags.length > 0) result.tagsToWrite.push(member);
+  const answers = await Promise.all(
+    members.map((m) =>
+      ctx.subscribe.enqueue({ email_address: m.email, status: ctx.statusIfNew, ...(Object.keys(m.mergeFields).length > 0 ? { merge_fields: m.mergeFields } : {}) }),
+    ),
+  );
+  for (const [i, answer] of answers.entries()) {
+    const member = members[i] as DesiredMember;
+    switch (answer.kind) {
+      case 'created':
+        ctx.audience.apply(member.hash, { status: (answer.member.status as MemberStatus) ?? ctx.statusIfNew, mergeFields: member.mergeFields, tags: member.tags });
+        result.outcomes.push(outcomeOf(member, 'created', { mergeFields: member.mergeFields }));
+        if (member.tags.length > 0) result.tagsToWrite.push(member);
+        break;
+      case 'exists':
+        result.existing.push(member);
+        break;
+      case 'refused':
+        if (answer.permanent) ctx.suppressions.add(member.hash, { outcome: answer.outcome, reason: answer.reason, at: new Date().toISOString() });
+        result.outcomes.push(outcomeOf(member, answer.outcome, { reason: answer.reason, detail: answer.detail, ...(answer.field ? { field: answer.field } : {}) }));
+        break;
+      case 'failed':
+        result.outcomes.push(outcomeOf(member, 'rejected', { reason: answer.reason, ...(answer.detail ? { detail: answer.detail } : {}) }));
+        break;
     }
-    for (const error of answer.errors ?? []) {
-      const member = byKey.get(error.email_address.trim().toLowerCase());
-      if (!member) continue;
-      byKey.delete(member.key);
-      const text = error.field ? `${error.error} (${error.field}: ${error.field_message ?? ''})` : error.error;
-      const kind = classifyMemberError(error.error, error.error_code);
-      if (kind.kind === 'exists') result.existing.push(member);
-      else if (kind.kind === 'transient') {
-        if (attempt < attempts) retry.push(member);
-        else result.outcomes.push(outcomeOf(member, 'rejected', { reason: 'Mailchimp kept failing this member', detail: text }));
-      } else {
-        if (kind.permanent) ctx.suppressions.add(member.hash, { outcome: kind.kind, reason: kind.reason, at: new Date().toISOString() });
-        result.outcomes.push(outcomeOf(member, kind.kind, { reason: kind.reason, detail: text, ...(error.field ? { field: error.field } : {}) }));
-      }
-    }
-    // Anyone Mailchimp did not mention is tried again: a silent answer is not a confirmation.
-    for (const member of byKey.values()) {
-      if (attempt < attempts) retry.push(member);
-      else result.outcomes.push(outcomeOf(member, 'rejected', { reason: 'Mailchimp did not confirm this member' }));
-    }
-    if (retry.length > 0) ctx.log.warn(`retrying ${retry.length} members Mailchimp could not take just now`, { attempt });
-    pending = retry;
   }
   return result;
 }

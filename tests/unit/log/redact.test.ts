@@ -88,3 +88,11 @@ describe('credential-shaped text, registered or not', () => {
     expect(redact(text)).toBe(text);
   });
 });
+
+describe('pre-signed URLs', () => {
+  it('the signature and credentials of a pre-signed download URL are masked, the rest is kept', () => {
+    const url = 'https://mailchimp-api-batch.s3.amazonaws.com/abc-response.tar.gz?AWSAccessKeyId=AKIAEXAMPLE&Expires=1700000000&Signature=Zm9vYmFyYmF6%2B';
+    expect(redactUrl(url)).toBe('https://mailchimp-api-batch.s3.amazonaws.com/abc-response.tar.gz?AWSAccessKeyId=[REDACTED]&Expires=1700000000&Signature=[REDACTED]');
+    expect(redactUrl('https://x.s3.amazonaws.com/f?X-Amz-Credential=AK%2F2024&X-Amz-Signature=deadbeef')).toBe('https://x.s3.amazonaws.com/f?X-Amz-Credential=[REDACTED]&X-Amz-Signature=[REDACTED]');
+  });
+});

@@ -7,6 +7,7 @@ import { LineWriter } from '../../../../src/singer/writer.js';
 import { Audience } from '../../../../src/targets/mailchimp/audience.js';
 import { AudienceKnowledge } from '../../../../src/targets/mailchimp/audience-knowledge.js';
 import { OperationQueue } from '../../../../src/targets/mailchimp/batch-queue.js';
+import { SubscribeQueue } from '../../../../src/targets/mailchimp/subscribe-queue.js';
 import { CohortRegistry } from '../../../../src/targets/mailchimp/cohort-registry.js';
 import { CohortTagJob, cohortTagSettings, type CohortSummary } from '../../../../src/targets/mailchimp/cohort-tags.js';
 import type { MergeField } from '../../../../src/targets/mailchimp/api.js';
@@ -86,10 +87,11 @@ async function run(api: FakeMailchimp, input: string, overrides: Partial<TargetC
   const audience = new Audience([], { staticTags: [], properties: [] });
   const knowledge = new AudienceKnowledge({ api, listId: 'L1', audience, total: api.members.size, concurrency: 3, log });
   const queue = new OperationQueue({ api, log, maxOperations: 1000, directBelow: Number.POSITIVE_INFINITY, flushMs: 1000, concurrency: 3 });
+  const subscribe = new SubscribeQueue({ api, listId: 'L1', log, flushMs: 1000 });
   const registry = new CohortRegistry(config.cohort_registry_file, 'L1');
   const settings = cohortTagSettings(config);
   if (!settings) throw new Error('cohort_tags is empty');
-  const job = new CohortTagJob({ api, listId: 'L1', queue, log, settings, registry, statusIfNew: config.status_if_new, mergeFields, mergeMappings, dryRun: config.dry_run, knowledge, audience, concurrency: 3 });
+  const job = new CohortTagJob({ api, listId: 'L1', queue, subscribe, log, settings, registry, statusIfNew: config.status_if_new, mergeFields, mergeMappings, dryRun: config.dry_run, knowledge, audience, concurrency: 3 });
   const states: string[] = [];
   const output = new LineWriter(
     new Writable({
@@ -116,11 +118,17 @@ async function run(api: FakeMailchimp, input: string, overrides: Partial<TargetC
     tagRules: { staticTags: [], properties: [] },
     suppressions: new Suppressions(),
     maxBatchesInFlight: 5,
-    flushWrites: () => queue.flush(),
-    finishWrites: () => queue.finish(),
+    flushWrites: () => {
+      subscribe.flushIfIdle();
+      queue.flushIfIdle();
+    },
+    finishWrites: () => {
+      subscribe.finish();
+      queue.finish();
+    },
     cohorts: job,
     onOutcome: (row) => rows.push(row),
-    write: planWriter({ api, listId: 'L1', statusIfNew: config.status_if_new, mode: 'upsert', audience, knowledge, queue, tagRules: { staticTags: [], properties: [] }, suppressions: new Suppressions(), log }),
+    write: planWriter({ api, listId: 'L1', statusIfNew: config.status_if_new, mode: 'upsert', audience, knowledge, queue, subscribe, tagRules: { staticTags: [], properties: [] }, suppressions: new Suppressions(), log }),
   });
   await queue.drain();
   const summaries: CohortSummary[] = job.finish();
@@ -269,6 +277,17 @@ describe('cohort tags over three runs', () => {
     // The dry run plans it the same way: engage would add them, so they would gain the tag.
     const dry = await run(audience(), input, { dry_run: true });
     expect(dry.byCohort[7]).toMatchObject({ gained: 2, notInAudience: 0, wouldGain: ['new@acme.io', 'ann@acme.io'] });
+  });
+
+  it('an archived contact in a cohort is left alone: not tagged (its tag could never be seen or removed), not created', async () => {
+    const api = audience();
+    api.add('old@acme.io', 'archived');
+    const result = await run(api, sweep([{ id: 7, name: 'Trial', members: [['u1', 'ann@acme.io'], ['u7', 'old@acme.io']] }], 1), { cohort_add_missing: true });
+    expect(api.tagsOf('old@acme.io')).toEqual([]);
+    expect(api.members.get([...api.members.keys()].find((k) => api.members.get(k)?.email === 'old@acme.io') ?? '')?.status).toBe('archived');
+    expect(result.byCohort[7]).toMatchObject({ gained: 1, archived: 1, added: 0 });
+    expect(result.rows.find((r) => r.email === 'old@acme.io')).toMatchObject({ outcome: 'skipped', reason: REASONS.archived });
+    expect(api.log.some((c) => c.method === 'batchSubscribe')).toBe(false);
   });
 
   it('cohort_tag_automations writes the tags without is_syncing', async () => {

@@ -18,6 +18,7 @@ import type {
 import { Audience } from '../../../../src/targets/mailchimp/audience.js';
 import { AudienceKnowledge } from '../../../../src/targets/mailchimp/audience-knowledge.js';
 import { OperationQueue } from '../../../../src/targets/mailchimp/batch-queue.js';
+import { SubscribeQueue } from '../../../../src/targets/mailchimp/subscribe-queue.js';
 import { Suppressions } from '../../../../src/targets/mailchimp/files.js';
 import { REASONS } from '../../../../src/targets/mailchimp/outcomes.js';
 import { desiredMemberKey, type DesiredMember, type PlannedWrite } from '../../../../src/targets/mailchimp/planner.js';
@@ -155,8 +156,8 @@ function person(email: string, extra: Partial<DesiredMember> = {}): DesiredMembe
 const TAG_RULES = { staticTags: [], properties: ['plan'] };
 
 /** A write context over the fake: every operation goes out as a direct call (see batch-queue.test.ts for batches). */
-function context(api: FakeApi, extra: Partial<WriteContext> & { concurrency?: number } = {}): WriteContext & { log: FakeLog } {
-  const { concurrency, ...rest } = extra;
+function context(api: FakeApi, extra: Partial<WriteContext> & { concurrency?: number; attempts?: number } = {}): WriteContext & { log: FakeLog } {
+  const { concurrency, attempts, ...rest } = extra;
   const log = new FakeLog();
   const audience = new Audience([{ tag: 'FNAME', type: 'text' }, { tag: 'LNAME', type: 'text' }], TAG_RULES);
   return {
@@ -167,6 +168,7 @@ function context(api: FakeApi, extra: Partial<WriteContext> & { concurrency?: nu
     audience,
     knowledge: new AudienceKnowledge({ api, listId: 'L1', audience, total: 0, concurrency: 4, log }),
     queue: new OperationQueue({ api, log, maxOperations: 1000, directBelow: Number.POSITIVE_INFINITY, flushMs: 0, concurrency: concurrency ?? 4 }),
+    subscribe: new SubscribeQueue({ api, listId: 'L1', log, flushMs: 0, ...(attempts ? { attempts } : {}) }),
     tagRules: TAG_RULES,
     suppressions: new Suppressions(),
     log,
@@ -330,7 +332,7 @@ describe('applyPlan: new people (batch subscribe)', () => {
 
   it('a transient refusal that persists is rejected after the attempts, with the detail', async () => {
     const api = new FakeApi({ batch: () => ({ errors: [TRANSIENT('b@example.org')] }) });
-    const outcomes = await applyPlan([{ kind: 'create', member: person('b@example.org') }], context(api, { transientAttempts: 4 }));
+    const outcomes = await applyPlan([{ kind: 'create', member: person('b@example.org') }], context(api, { attempts: 4 }));
     expect(api.log.filter((c) => c.method === 'batchSubscribe')).toHaveLength(4);
     expect(outcomes).toEqual([
       expect.objectContaining({
