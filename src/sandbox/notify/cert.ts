@@ -56,7 +56,8 @@ export function selfSignedCertificate(commonName = 'mixpanel-mailchimp-sandbox',
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const ecdsaWithSha256 = sequence(oid('1.2.840.10045.4.3.2'));
   const serial = randomBytes(12);
-  serial[0] = (serial[0] ?? 0) & 0x7f;
+  // Positive and minimally encoded: a first byte of 0x00 followed by one below 0x80 is illegal DER padding.
+  serial[0] = ((serial[0] ?? 0) & 0x7f) | 0x40;
   const subjectAltName = sequence(
     oid('2.5.29.17'),
     octets(sequence(tlv(0x82, Buffer.from('localhost', 'ascii')), tlv(0x87, Buffer.from([127, 0, 0, 1])))),
