@@ -4,8 +4,9 @@
  * finished it, and its results archive is read; each operation's promise then settles with its
  * own answer, exactly as a direct call would have answered.
  *
- *   flush      when `maxOperations` are queued, `flushMs` after the first one was, or when the
- *              loader asks (its input ended, it waits for room, it is stopping);
+ *   flush      when `maxOperations` are queued, when the earliest queued operation is due (the
+ *              caller's deadline, or `flushMs` after it was queued), or when the loader asks (its
+ *              input ended, it waits for room, it is stopping);
  *   direct     a flush of fewer than `directBelow` operations sends them as their own calls:
  *              a batch costs a submit, some polls and a download, and waits in Mailchimp's queue;
  *   polling    Mailchimp runs one batch at a time per account, so only the oldest unfinished
@@ -43,6 +44,8 @@ export interface QueueOptions {
 interface Entry {
   op: MemberOperation;
   attempt: number;
+  /** When it must be sent at the latest (ms since the epoch, the queue's clock). */
+  dueAt: number;
   last?: OperationAnswer;
   resolve: (answer: OperationAnswer) => void;
   reject: (err: unknown) => void;
@@ -72,6 +75,7 @@ export class OperationQueue {
   readonly stats: QueueStats = { batches: 0, batchedOperations: 0, directOperations: 0, retriedOperations: 0 };
   private queued: Entry[] = [];
   private timer: NodeJS.Timeout | null = null;
+  private timerAt = Number.POSITIVE_INFINITY;
   private readonly submitted: Submitted[] = [];
   private polling: Promise<void> | null = null;
   private readonly work = new Set<Promise<unknown>>();
@@ -98,16 +102,25 @@ export class OperationQueue {
     this.direct = pLimit(Math.max(1, options.concurrency));
   }
 
-  /** Queues an operation; settles with Mailchimp's answer to it. */
-  enqueue(op: MemberOperation): Promise<OperationAnswer> {
-    return new Promise<OperationAnswer>((resolve, reject) => this.push({ op, attempt: 1, resolve, reject, settled: false }));
+  /**
+   * Queues an operation; settles with Mailchimp's answer to it. `dueAt` is when it must be sent
+   * at the latest (the time its record was read plus flush_interval_seconds); by default
+   * `flushMs` from now.
+   */
+  enqueue(op: MemberOperation, dueAt?: number): Promise<OperationAnswer> {
+    const due = dueAt ?? this.o.now() + this.o.flushMs;
+    return new Promise<OperationAnswer>((resolve, reject) => this.push({ op, attempt: 1, dueAt: due, resolve, reject, settled: false }));
   }
 
   private push(entry: Entry): void {
     this.queued.push(entry);
     if (this.queued.length >= this.o.maxOperations) this.flush();
     else if (this.finishing) this.soon ??= setImmediate(() => this.flush());
-    else if (!this.timer) this.timer = setTimeout(() => this.flush(), this.o.flushMs);
+    else if (entry.dueAt < this.timerAt) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timerAt = entry.dueAt;
+      this.timer = setTimeout(() => this.flush(), Math.max(0, entry.dueAt - this.o.now()));
+    }
   }
 
   /** No more input will come: send what is queued, and from now on whatever is queued, without waiting. */
@@ -120,6 +133,7 @@ export class OperationQueue {
   flush(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    this.timerAt = Number.POSITIVE_INFINITY;
     if (this.soon) clearImmediate(this.soon);
     this.soon = null;
     while (this.queued.length > 0) {
@@ -147,7 +161,12 @@ export class OperationQueue {
    * stalls would send a batch per freed slot, a few hundred operations each.
    */
   flushIfIdle(): void {
-    if (this.outstanding === 0 && this.work.size === 0) this.flush();
+    if (this.idleNow) this.flush();
+  }
+
+  /** Nothing sent is on its way (operations may be queued). */
+  get idleNow(): boolean {
+    return this.outstanding === 0 && this.work.size === 0;
   }
 
   private idle: { promise: Promise<void>; wake: () => void } | null = null;
@@ -184,6 +203,8 @@ export class OperationQueue {
     if (isTransient(answer) && entry.attempt < this.o.attempts) {
       entry.attempt++;
       this.stats.retriedOperations++;
+      // A retry waits like a new operation: resent at once, it would flush a part-filled batch.
+      entry.dueAt = this.o.now() + this.o.flushMs;
       this.push(entry);
       return;
     }
@@ -274,7 +295,8 @@ export class OperationQueue {
         continue;
       }
       this.submitted.shift();
-      const took = this.o.now() - head.submittedAt;
+      // Mailchimp's own clock (submitted to completed): our polling delay must not slow the estimate down.
+      const took = Date.parse(status.completed_at ?? '') - Date.parse(status.submitted_at ?? '');
       if (took > 0 && status.total_operations > 0) this.observedRate = status.total_operations / took;
       this.o.log.debug('batch finished', { batch: head.id, operations: status.total_operations, errored: status.errored_operations });
       this.track(this.readResults(head, status).finally(() => head.done()));
@@ -284,7 +306,7 @@ export class OperationQueue {
   /** Operations per millisecond Mailchimp processed in the last finished batch of this run. */
   private observedRate: number | undefined;
 
-  /** The wait before a new batch's first poll: as long as the last batch's pace says it takes. */
+  /** The wait before a new batch's first poll: as long as Mailchimp's pace on the last batch says it takes. */
   private firstWait(operations: number): number {
     const expected = this.observedRate ? operations / this.observedRate : this.o.pollMinMs;
     return Math.round(Math.min(this.o.pollMaxMs, Math.max(this.o.pollMinMs / 4, expected)));

@@ -46,8 +46,11 @@ export interface LoaderOptions {
   mergeMappings: readonly MergeMapping[];
   tagRules: TagRules;
   suppressions: Suppressions;
-  /** Writes a planned batch; the default carries it out against Mailchimp. */
-  write: (plan: readonly PlannedWrite[]) => Promise<RowOutcome[]>;
+  /**
+   * Writes a planned batch; the default carries it out against Mailchimp. `dueAt` is set when
+   * the batch was closed by time (the input is slow): its writes go out without waiting again.
+   */
+  write: (plan: readonly PlannedWrite[], dueAt?: number) => Promise<RowOutcome[]>;
   /** Every row's outcome, as soon as it is known (rejects file, digest, logs). */
   onOutcome?: (outcome: RowOutcome) => void;
   /** Batches in flight at once; reading stdin pauses while this many are being written. */
@@ -75,6 +78,8 @@ export interface LoadResult {
 interface Batch {
   id: number;
   members: Map<string, DesiredMember>;
+  /** Set when the batch was released by time: its records have waited flush_interval_seconds. */
+  dueAt?: number;
 }
 
 const defaultTimer = (fn: () => void, ms: number) => {
@@ -84,8 +89,8 @@ const defaultTimer = (fn: () => void, ms: number) => {
 };
 
 /** The default writer: applyPlan with the run's context. */
-export function planWriter(ctx: WriteContext): (plan: readonly PlannedWrite[]) => Promise<RowOutcome[]> {
-  return (plan) => applyPlan(plan, ctx);
+export function planWriter(ctx: WriteContext): (plan: readonly PlannedWrite[], dueAt?: number) => Promise<RowOutcome[]> {
+  return (plan, dueAt) => applyPlan(plan, dueAt === undefined ? ctx : { ...ctx, dueAt });
 }
 
 export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
@@ -163,7 +168,7 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
         if (write.kind === 'update') audience.apply(write.member.hash, { mergeFields: write.mergeFields, tags: write.member.tags });
       }
     } else {
-      for (const outcome of await options.write(plan)) record(outcome);
+      for (const outcome of await options.write(plan, batch.dueAt)) record(outcome);
     }
   };
 
@@ -230,22 +235,26 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
   const held: Batch[] = [];
   let heldTimer = null as { cancel(): void } | null;
   const heldPeople = (): number => held.reduce((n, b) => n + b.members.size, 0);
-  const releaseHeld = (): void => {
+  const releaseHeld = (byTime = false): void => {
     heldTimer?.cancel();
     heldTimer = null;
-    for (const batch of held.splice(0)) start(batch);
+    for (const batch of held.splice(0)) {
+      if (byTime) batch.dueAt = Date.now();
+      start(batch);
+    }
   };
 
-  const dispatch = (): void => {
+  const dispatch = (byTime = false): void => {
     timer?.cancel();
     timer = null;
     const batch = current;
     if (!batch || fatal) return;
     current = null;
+    if (byTime) batch.dueAt = Date.now();
     if (!readingAhead) return start(batch);
     held.push(batch);
     // A held batch waits at most flush_interval_seconds, like a partial one.
-    if (!heldTimer && flushMs > 0) heldTimer = setTimer(releaseHeld, flushMs);
+    if (!heldTimer && flushMs > 0) heldTimer = setTimer(() => releaseHeld(true), flushMs);
   };
 
   /** Called between records: reads the whole audience once the held people make it cheaper. */
@@ -271,7 +280,7 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
     if (!current) {
       current = { id: nextBatchId++, members: new Map() };
       // A batch that waited flush_interval_seconds is written, and whatever was held before it.
-      if (flushMs > 0) timer = setTimer(() => (dispatch(), releaseHeld()), flushMs);
+      if (flushMs > 0) timer = setTimer(() => (dispatch(true), releaseHeld(true)), flushMs);
     }
     const previous = current.members.get(member.key);
     if (previous) {

@@ -163,9 +163,11 @@ export async function runLoad({ config, api, log, signal, input, output, notifie
       tally,
       // Enough planning batches in flight to fill batch operations of bulk_batch_size and keep the next one filling.
       maxBatchesInFlight: Math.max(config.max_concurrency, Math.ceil((8 * config.bulk_batch_size) / config.batch_size)),
+      // Only when nothing sent is on its way would nothing free the stalled loader: then send what is queued.
       flushWrites: () => {
-        subscribe.flushIfIdle();
-        queue.flushIfIdle();
+        if (!subscribe.idleNow || !queue.idleNow) return;
+        subscribe.flush();
+        queue.flush();
       },
       writesIdle: () => Promise.race([queue.nextIdle(), subscribe.nextIdle()]),
       finishWrites: () => {

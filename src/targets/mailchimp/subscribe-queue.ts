@@ -4,7 +4,8 @@
  * records makes 100 calls, not one per planning batch. Each person's promise settles with what
  * Mailchimp said of them.
  *
- *   flush     at 500 queued, `flushMs` after the first, when asked (the loader waits for room and
+ *   flush     at 500 queued, when the earliest queued person is due (the caller's deadline, or
+ *             `flushMs` after they were queued), when asked (the loader waits for room and
  *             no call is on its way), and at once (per turn) once the input has ended;
  *   retries   a person refused with a transient error, or not mentioned in the answer (a silent
  *             answer is not a confirmation), is queued again, `attempts` times in all.
@@ -27,6 +28,8 @@ export type SubscribeAnswer =
 interface Waiting {
   input: BatchMemberInput;
   attempt: number;
+  /** When they must be sent at the latest (ms since the epoch). */
+  dueAt: number;
   resolve: (answer: SubscribeAnswer) => void;
   reject: (err: unknown) => void;
 }
@@ -42,6 +45,7 @@ export interface SubscribeQueueOptions {
 export class SubscribeQueue {
   private queued: Waiting[] = [];
   private timer: NodeJS.Timeout | null = null;
+  private timerAt = Number.POSITIVE_INFINITY;
   private soon: NodeJS.Immediate | null = null;
   private finishing = false;
   private inFlight = 0;
@@ -50,15 +54,21 @@ export class SubscribeQueue {
 
   constructor(private readonly o: SubscribeQueueOptions) {}
 
-  enqueue(input: BatchMemberInput): Promise<SubscribeAnswer> {
-    return new Promise((resolve, reject) => this.push({ input, attempt: 1, resolve, reject }));
+  /** `dueAt`: when the person must be sent at the latest; by default `flushMs` from now. */
+  enqueue(input: BatchMemberInput, dueAt?: number): Promise<SubscribeAnswer> {
+    const due = dueAt ?? Date.now() + this.o.flushMs;
+    return new Promise((resolve, reject) => this.push({ input, attempt: 1, dueAt: due, resolve, reject }));
   }
 
   private push(waiting: Waiting): void {
     this.queued.push(waiting);
     if (this.queued.length >= SUBSCRIBE_BATCH) this.flush();
     else if (this.finishing) this.soon ??= setImmediate(() => this.flush());
-    else if (!this.timer) this.timer = setTimeout(() => this.flush(), this.o.flushMs);
+    else if (waiting.dueAt < this.timerAt) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timerAt = waiting.dueAt;
+      this.timer = setTimeout(() => this.flush(), Math.max(0, waiting.dueAt - Date.now()));
+    }
   }
 
   /** No more input will come: send what is queued, and from now on at once. */
@@ -68,7 +78,12 @@ export class SubscribeQueue {
   }
 
   flushIfIdle(): void {
-    if (this.inFlight === 0) this.flush();
+    if (this.idleNow) this.flush();
+  }
+
+  /** No call is on its way (people may be queued). */
+  get idleNow(): boolean {
+    return this.inFlight === 0;
   }
 
   /** Settles the next time no call is on its way (never at once). */
@@ -84,6 +99,7 @@ export class SubscribeQueue {
   flush(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    this.timerAt = Number.POSITIVE_INFINITY;
     if (this.soon) clearImmediate(this.soon);
     this.soon = null;
     while (this.queued.length > 0) void this.send(this.queued.splice(0, SUBSCRIBE_BATCH));
@@ -122,7 +138,7 @@ export class SubscribeQueue {
       }
       if (retry.length > 0) {
         this.o.log.warn(`retrying ${retry.length} members Mailchimp could not take just now`, { attempt: (retry[0] as Waiting).attempt });
-        for (const w of retry) this.push({ ...w, attempt: w.attempt + 1 });
+        for (const w of retry) this.push({ ...w, attempt: w.attempt + 1, dueAt: Date.now() + this.o.flushMs });
       }
     } catch (err) {
       for (const w of chunk) w.reject(err);

@@ -44,6 +44,8 @@ export interface WriteContext {
   tagRules: TagRules;
   suppressions: Suppressions;
   log: Logger;
+  /** Set for a batch released by time: its operations are sent by then, not held to fill a call. */
+  dueAt?: number;
 }
 
 function outcomeOf(member: DesiredMember, outcome: RowOutcome['outcome'], extra: Partial<RowOutcome> = {}): RowOutcome {
@@ -97,7 +99,7 @@ async function writeUpdate(write: Update, ctx: WriteContext, as: 'updated' | 'cr
   const ops: MemberOperation[] = [];
   if (Object.keys(write.mergeFields).length > 0) ops.push(mergeFieldsUpdate(ctx.listId, member.hash, write.mergeFields));
   if (write.tags.length > 0) ops.push(tagsUpdate(ctx.listId, member.hash, write.tags));
-  const answers = await Promise.all(ops.map((op) => ctx.queue.enqueue(op)));
+  const answers = await Promise.all(ops.map((op) => ctx.queue.enqueue(op, ctx.dueAt)));
   let status: MemberStatus | undefined;
   for (const [i, answer] of answers.entries()) {
     const op = ops[i] as MemberOperation;
@@ -114,7 +116,7 @@ async function writeUpdate(write: Update, ctx: WriteContext, as: 'updated' | 'cr
 }
 
 async function writeNewMemberTags(member: DesiredMember, ctx: WriteContext): Promise<undefined> {
-  const answer = await ctx.queue.enqueue(tagsUpdate(ctx.listId, member.hash, activeTags(member)));
+  const answer = await ctx.queue.enqueue(tagsUpdate(ctx.listId, member.hash, activeTags(member)), ctx.dueAt);
   const verdict = isTransient(answer) ? { ok: false as const, detail: `status ${answer.status}` } : judgeAnswer(tagsUpdate(ctx.listId, member.hash, []), answer);
   if (!verdict.ok) ctx.log.warn(`tags for line ${member.source.line} not accepted: ${verdict.detail ?? ''}`);
   return undefined;
@@ -150,7 +152,7 @@ async function createMembers(members: DesiredMember[], ctx: WriteContext): Promi
   const result: CreateResult = { outcomes: [], existing: [], tagsToWrite: [] };
   const answers = await Promise.all(
     members.map((m) =>
-      ctx.subscribe.enqueue({ email_address: m.email, status: ctx.statusIfNew, ...(Object.keys(m.mergeFields).length > 0 ? { merge_fields: m.mergeFields } : {}) }),
+      ctx.subscribe.enqueue({ email_address: m.email, status: ctx.statusIfNew, ...(Object.keys(m.mergeFields).length > 0 ? { merge_fields: m.mergeFields } : {}) }, ctx.dueAt),
     ),
   );
   for (const [i, answer] of answers.entries()) {

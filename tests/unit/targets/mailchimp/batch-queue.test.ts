@@ -105,6 +105,17 @@ function queueOf(fake: FakeBatches, extra: Partial<QueueOptions> = {}) {
   return { queue, waits };
 }
 
+describe('OperationQueue: when a flush comes', () => {
+  it('an operation already due goes out on the next turn, not flushMs later', async () => {
+    const fake = new FakeBatches();
+    // An hour of flushMs: only the deadline can send these.
+    const { queue } = queueOf(fake, { flushMs: 3_600_000, now: Date.now });
+    const answers = Promise.all(ops(3).map((op) => queue.enqueue(op, Date.now())));
+    expect((await answers).map((a) => a.status)).toEqual([200, 200, 200]);
+    expect(fake.direct).toHaveLength(3);
+  });
+});
+
 describe('OperationQueue: direct or batched', () => {
   it('a flush of fewer than directBelow operations sends them as their own calls', async () => {
     const fake = new FakeBatches();

@@ -98,21 +98,22 @@ class Stdout {
 
 /** A writer whose batches finish when the test says so. */
 class ControlledWriter {
-  batches: Array<{ plan: readonly PlannedWrite[]; finish: (fail?: Error) => void }> = [];
+  batches: Array<{ plan: readonly PlannedWrite[]; dueAt?: number; finish: (fail?: Error) => void }> = [];
   private arrived: Array<() => void> = [];
 
-  readonly write = (plan: readonly PlannedWrite[]): Promise<RowOutcome[]> =>
+  readonly write = (plan: readonly PlannedWrite[], dueAt?: number): Promise<RowOutcome[]> =>
     new Promise((resolve, reject) => {
       this.batches.push({
         plan,
+        ...(dueAt === undefined ? {} : { dueAt }),
         finish: (fail) => (fail ? reject(fail) : resolve(plan.map((w) => ({ outcome: w.kind === 'create' ? 'created' : 'unchanged', source: w.member.source, email: w.member.email })))),
       });
       for (const wake of this.arrived.splice(0)) wake();
     });
 
-  async batch(i: number): Promise<{ plan: readonly PlannedWrite[]; finish: (fail?: Error) => void }> {
+  async batch(i: number): Promise<{ plan: readonly PlannedWrite[]; dueAt?: number; finish: (fail?: Error) => void }> {
     while (this.batches.length <= i) await new Promise<void>((resolve) => this.arrived.push(resolve));
-    return this.batches[i] as { plan: readonly PlannedWrite[]; finish: (fail?: Error) => void };
+    return this.batches[i] as { plan: readonly PlannedWrite[]; dueAt?: number; finish: (fail?: Error) => void };
   }
 }
 
@@ -205,10 +206,29 @@ describe('loadMembers: states wait for the writes before them', () => {
     );
     feed.push(SCHEMA, rec('1', 'a@acme.io'), state(7));
     while (!fire) await new Promise((resolve) => setImmediate(resolve));
+    const before = Date.now();
     fire();
-    (await writer.batch(0)).finish();
+    const batch = await writer.batch(0);
+    // Released by time: its writes are due now, not held again to fill a Mailchimp call.
+    expect(batch.dueAt).toBeGreaterThanOrEqual(before);
+    expect(batch.dueAt).toBeLessThanOrEqual(Date.now());
+    batch.finish();
     await stdout.waitFor(1);
     expect(stdout.lines).toEqual([JSON.stringify({ n: 7 })]);
+    feed.end();
+    await run;
+  });
+
+  it('a batch closed by its size carries no deadline: its writes may wait to fill a call', async () => {
+    const feed = new Feed();
+    const stdout = new Stdout();
+    const writer = new ControlledWriter();
+    const run = loadMembers(options(feed, stdout, writer.write, { config: { batch_size: 2, flush_interval_seconds: 10 }, setTimer: () => ({ cancel: () => undefined }) }));
+    feed.push(SCHEMA, rec('1', 'a@acme.io'), rec('2', 'b@acme.io'));
+    const batch = await writer.batch(0);
+    expect(batch.plan).toHaveLength(2);
+    expect(batch.dueAt).toBeUndefined();
+    batch.finish();
     feed.end();
     await run;
   });

@@ -547,3 +547,33 @@ describe('applyPlan: a mixed batch', () => {
     expect(batch?.members.map((m) => m.email_address)).toEqual(['new@example.org', 'exists@example.org', 'fake@example.org']);
   });
 });
+
+describe('applyPlan: a batch released by time', () => {
+  it('every step (create, then its tags; an update) goes out by the deadline, not after the queues wait again', async () => {
+    const api = new FakeApi({
+      batch: () => ({ new_members: [{ email_address: 'new@example.org', status: 'pending' }] }),
+      update: () => ({ email_address: 'changed@example.org', status: 'subscribed' }),
+    });
+    const ctx = context(api);
+    // Queues that would hold work an hour: only the deadline can send it.
+    const log = ctx.log;
+    const slow = {
+      ...ctx,
+      queue: new OperationQueue({ api, log, maxOperations: 1000, directBelow: Number.POSITIVE_INFINITY, flushMs: 3_600_000, concurrency: 4 }),
+      subscribe: new SubscribeQueue({ api, listId: 'L1', log, flushMs: 3_600_000 }),
+      dueAt: Date.now(),
+    };
+    const outcomes = await applyPlan(
+      [
+        { kind: 'create', member: person('new@example.org', { tags: ['plan:pro'] }) },
+        { kind: 'update', member: person('changed@example.org'), mergeFields: { FNAME: 'C' }, tags: [] },
+      ],
+      slow,
+    );
+    expect(outcomes.map((o) => [o.email, o.outcome])).toEqual([
+      ['new@example.org', 'created'],
+      ['changed@example.org', 'updated'],
+    ]);
+    expect(api.log.map((c) => c.method).sort()).toEqual(['batchSubscribe', 'updateMember', 'updateTags']);
+  });
+});
