@@ -9,7 +9,7 @@
  */
 import { setFlagsFromString } from 'node:v8';
 
-export function keepHeapNearLiveSize(percent = 30): void {
+export function keepHeapNearLiveSize(percent = 10): void {
   const given = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((arg) => arg.includes('heap-growing-percent') || arg.includes('heap_growing_percent'));
   if (!given) setFlagsFromString(`--heap-growing-percent=${percent}`);
 }

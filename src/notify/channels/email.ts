@@ -4,7 +4,6 @@
  * channel. Every wait is bounded by the notification's deadline.
  */
 import { readFileSync } from 'node:fs';
-import nodemailer from 'nodemailer';
 import { ConfigError, RemoteError, errorMessage } from '../../errors/index.js';
 import type { Notification } from '../message.js';
 import type { SmtpSettings } from '../settings.js';
@@ -45,6 +44,8 @@ function describe(err: unknown, smtp: SmtpSettings): string {
 export async function sendEmail(smtp: SmtpSettings, from: string, to: readonly string[], message: Notification, deadlineMs: number): Promise<void> {
   const remaining = () => Math.max(1, deadlineMs - Date.now());
   const tls = tlsOptions(smtp);
+  // Loaded when an email is sent: a run that sends none does not carry it (about 10 MB).
+  const { default: nodemailer } = await import('nodemailer');
   const transport = nodemailer.createTransport({
     host: smtp.host,
     port: smtp.port,

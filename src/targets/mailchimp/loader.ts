@@ -55,6 +55,11 @@ export interface LoaderOptions {
   onOutcome?: (outcome: RowOutcome) => void;
   /** Batches in flight at once; reading stdin pauses while this many are being written. */
   maxBatchesInFlight: number;
+  /**
+   * People with writes on their way, at most (reading pauses above it): what a run holds in
+   * memory follows the writes it waits for, whatever share of the input changed.
+   */
+  maxPeopleWriting?: number;
   /** Asks the writer to send what it holds if nothing it sent is still on its way (the loader waits for room). */
   flushWrites?: () => void;
   /** Settles the next time the writer has nothing on its way (so a stalled loader can flush again). */
@@ -111,6 +116,8 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
   let nextBatchId = 1;
   let current = null as Batch | null;
   let timer = null as { cancel(): void } | null;
+  /** People of the batches in flight whose writes are on their way. */
+  let peopleWriting = 0;
   /** Batches being written, by id. */
   const inFlight = new Map<number, Promise<void>>();
   /** Which in-flight batch holds a person (the latest one). */
@@ -143,14 +150,9 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
     releaseStates();
   };
 
-  const runBatch = async (batch: Batch): Promise<void> => {
-    // Wait for earlier batches that hold the same people: the plan must see their writes.
-    const earlier = new Set<Promise<void>>();
-    for (const key of batch.members.keys()) {
-      const p = inFlightKeys.get(key);
-      if (p) earlier.add(p);
-    }
-    if (earlier.size > 0) await Promise.all([...earlier].map((p) => p.catch(() => undefined)));
+  /** `earlier`: the batches in flight that hold some of the same people (the plan must see their writes). */
+  const runBatch = async (batch: Batch, earlier: ReadonlySet<Promise<void>>, promise: Promise<void>): Promise<void> => {
+    if (earlier.size > 0) await Promise.all(earlier);
     if (fatal) return;
     const members = [...batch.members.values()];
     await options.knowledge.prepare(members.map((m) => m.hash));
@@ -163,12 +165,31 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
     if (config.dry_run) {
       for (const write of plan) {
         dryPlan.push(write);
-        record(dryRunOutcome(write));
+        record(plannedOutcome(write));
         if (write.kind === 'create') audience.apply(write.member.hash, { status: config.status_if_new, mergeFields: write.member.mergeFields, tags: write.member.tags });
         if (write.kind === 'update') audience.apply(write.member.hash, { mergeFields: write.mergeFields, tags: write.member.tags });
       }
-    } else {
-      for (const outcome of await options.write(plan, batch.dueAt)) record(outcome);
+      return;
+    }
+    // What needs no call is accounted for now; while the writes wait for Mailchimp the batch holds
+    // only the people written (at a million records, the others were a third of the memory held).
+    const writes: PlannedWrite[] = [];
+    for (const write of plan) {
+      if (write.kind === 'create' || write.kind === 'update') writes.push(write);
+      else {
+        record(plannedOutcome(write));
+        batch.members.delete(write.member.key);
+        if (inFlightKeys.get(write.member.key) === promise) inFlightKeys.delete(write.member.key);
+      }
+    }
+    plan.length = 0;
+    members.length = 0;
+    if (writes.length === 0) return;
+    peopleWriting += writes.length;
+    try {
+      for (const outcome of await options.write(writes, batch.dueAt)) record(outcome);
+    } finally {
+      peopleWriting -= writes.length;
     }
   };
 
@@ -208,7 +229,23 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
   };
 
   const start = (batch: Batch): void => {
-    const promise = runBatch(batch).then(
+    // Kept for the report of a failure: the batch lets go of its people as they are accounted for.
+    let firstLine = Number.POSITIVE_INFINITY;
+    let lastLine = 0;
+    for (const m of batch.members.values()) {
+      firstLine = Math.min(firstLine, m.source.line);
+      lastLine = Math.max(lastLine, m.source.line);
+    }
+    const people = batch.members.size;
+    const earlier = new Set<Promise<void>>();
+    for (const key of batch.members.keys()) {
+      const p = inFlightKeys.get(key);
+      if (p) earlier.add(p);
+    }
+    let settle = { ok: (): void => undefined, failed: (_err: unknown): void => undefined };
+    const written = new Promise<void>((resolve, reject) => (settle = { ok: resolve, failed: reject }));
+    // Settles once the batch is accounted for, whether it was written or failed (it never rejects).
+    const promise = written.then(
       () => {
         inFlight.delete(batch.id);
         finishBatch(batch.id);
@@ -217,9 +254,8 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
       (err: unknown) => {
         inFlight.delete(batch.id);
         fatal ??= err;
-        const lines = [...batch.members.values()].map((m) => m.source.line);
-        tally.failedBatch ??= { id: batch.id, what: 'members', firstLine: Math.min(...lines), lastLine: Math.max(...lines), people: batch.members.size };
-        log.error(`batch ${batch.id} failed: no state after it will be printed`, { members: batch.members.size });
+        tally.failedBatch ??= { id: batch.id, what: 'members', firstLine, lastLine, people };
+        log.error(`batch ${batch.id} failed: no state after it will be printed`, { members: people });
         settleWaiters(batch.id);
       },
     );
@@ -227,8 +263,11 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
     for (const key of batch.members.keys()) inFlightKeys.set(key, promise);
     void promise.then(() => {
       for (const key of batch.members.keys()) if (inFlightKeys.get(key) === promise) inFlightKeys.delete(key);
+      batch.members.clear();
     });
+    runBatch(batch, earlier, promise).then(settle.ok, settle.failed);
   };
+
 
   // Read-ahead until the knowledge mode is chosen: closed batches wait here, in order.
   let readingAhead = !options.knowledge.whole;
@@ -352,7 +391,8 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
   };
 
   const waitForRoom = async (): Promise<void> => {
-    while (inFlight.size >= options.maxBatchesInFlight && !fatal) {
+    const full = (): boolean => inFlight.size >= options.maxBatchesInFlight || (inFlight.size > 0 && peopleWriting >= (options.maxPeopleWriting ?? Number.POSITIVE_INFINITY));
+    while (full() && !fatal) {
       // Batches in flight may be waiting for operations still queued: send them when nothing else will free room.
       options.flushWrites?.();
       await Promise.race([...inFlight.values(), ...(options.writesIdle ? [options.writesIdle()] : [])]);
@@ -454,7 +494,8 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
   return { tally, plan: dryPlan };
 }
 
-function dryRunOutcome(write: PlannedWrite): RowOutcome {
+/** The outcome a planned write has when nothing is sent (all but create and update; any, in a dry run). */
+function plannedOutcome(write: PlannedWrite): RowOutcome {
   const base = { source: write.member.source, email: write.member.email };
   switch (write.kind) {
     case 'create':

@@ -161,8 +161,10 @@ export async function runLoad({ config, api, log, signal, input, output, notifie
       suppressions,
       onOutcome,
       tally,
-      // Enough planning batches in flight to fill batch operations of bulk_batch_size and keep the next one filling.
+      // Enough people being written for a batch operation at Mailchimp and the next one filling
+      // (each at bulk_batch_size; people with two operations fill more); more would only hold memory.
       maxBatchesInFlight: Math.max(config.max_concurrency, Math.ceil((8 * config.bulk_batch_size) / config.batch_size)),
+      maxPeopleWriting: Math.max(config.batch_size, 2 * config.bulk_batch_size),
       // Only when nothing sent is on its way would nothing free the stalled loader: then send what is queued.
       flushWrites: () => {
         if (!subscribe.idleNow || !queue.idleNow) return;
