@@ -303,10 +303,15 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
     if (!options.knowledge.wholeReadIsCheaper(heldPeople() + (current?.members.size ?? 0))) return;
     heldTimer?.cancel();
     heldTimer = null;
+    // The read is work done for these records, not time they idle: the batch still filling must
+    // not be released by its timer in the middle of it (it would be looked up, person by person).
+    timer?.cancel();
+    timer = null;
     log.info(`more people than ${options.knowledge.lookupLimit} to look up: reading the whole audience instead (${options.knowledge.pages} pages)`);
     await options.knowledge.readWholeAudience();
     readingAhead = false;
     releaseHeld();
+    if (current) armBatchTimer();
   };
 
   /** The input ended (or the run stops): what is held is planned with lookups. */
@@ -315,11 +320,15 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
     releaseHeld();
   };
 
+  /** A batch that waited flush_interval_seconds is written, and whatever was held before it. */
+  const armBatchTimer = (): void => {
+    if (flushMs > 0) timer = setTimer(() => (dispatch(true), releaseHeld(true)), flushMs);
+  };
+
   const addMember = (member: DesiredMember): void => {
     if (!current) {
       current = { id: nextBatchId++, members: new Map() };
-      // A batch that waited flush_interval_seconds is written, and whatever was held before it.
-      if (flushMs > 0) timer = setTimer(() => (dispatch(true), releaseHeld(true)), flushMs);
+      armBatchTimer();
     }
     const previous = current.members.get(member.key);
     if (previous) {

@@ -385,6 +385,48 @@ describe('loadMembers: reading ahead until the knowledge is chosen', () => {
     expect(calls).toEqual(['whole read', 'plan (whole)']);
   });
 
+  it('the batch still filling is not released by its timer while the whole audience is being read', async () => {
+    const feed = new Feed();
+    const { calls, knowledge } = countingKnowledge(2);
+    let readDone = (): void => undefined;
+    const reading = new Promise<void>((resolve) => (readDone = resolve));
+    let readStarted = (): void => undefined;
+    const started = new Promise<void>((resolve) => (readStarted = resolve));
+    const slowRead = {
+      ...knowledge,
+      get whole() {
+        return knowledge.whole;
+      },
+      readWholeAudience: async () => {
+        readStarted();
+        await reading;
+        await knowledge.readWholeAudience();
+      },
+    };
+    const timers = new Set<() => void>();
+    const writer = new ControlledWriter();
+    const run = loadMembers(
+      options(feed, new Stdout(), writer.write, {
+        knowledge: slowRead,
+        config: { batch_size: 10, flush_interval_seconds: 10 },
+        setTimer: (fn) => {
+          timers.add(fn);
+          return { cancel: () => timers.delete(fn) };
+        },
+      }),
+    );
+    feed.push(SCHEMA, rec('1', 'a@acme.io'), rec('2', 'b@acme.io'), rec('3', 'c@acme.io'));
+    await started;
+    // Every timer still armed fires now, as if the read took longer than flush_interval_seconds.
+    for (const fire of [...timers]) fire();
+    expect(calls).toEqual([]);
+    readDone();
+    feed.end();
+    (await writer.batch(0)).finish();
+    await run;
+    expect(calls).toEqual(['whole read', 'plan (whole)']);
+  });
+
   it('a small input that ends first is looked up', async () => {
     const feed = new Feed();
     const { calls, knowledge } = countingKnowledge(5);
