@@ -141,9 +141,11 @@ describe('tap-mixpanel under injected faults: nothing lost, nothing duplicated',
     const { stderr, requests } = await syncWith([{ kind: 'terminated_early', after_lines: 30, when: { where_lacks: 'properties["time"]' } }], {
       date_window_size: 1,
     });
-    expect(stderr).toMatch(/splitting it into 24 smaller requests/);
+    // Every day with more than 30 events is split; today has fewer in the first hours of a UTC day.
+    const splits = (stderr.match(/splitting it into 24 smaller requests/g) ?? []).length;
+    expect(splits).toBeGreaterThanOrEqual(3);
     const hourly = requests.filter((r) => /properties\["time"\] >= \d+ and properties\["time"\] < \d+/.test(r.query.where ?? ''));
-    expect(hourly.length).toBe(24 * 4);
+    expect(hourly.length).toBe(24 * splits);
     expect(hourly.every((r) => r.status === 200 && !r.fault)).toBe(true);
   });
 });
