@@ -183,12 +183,19 @@ async function handleRequest(state: SandboxState, all: readonly FamilyDefinition
         });
   const ctx = new RequestContext(req, res, state, family.name, logEntry);
   if (logEntry) {
-    res.once('close', () => {
+    // Counted when the answer is handed over ('finish'), before the client can have read it, so a
+    // summary asked for right after a response counts it; 'close' without 'finish' is an abort.
+    let counted = false;
+    const count = (): void => {
+      if (counted) return;
+      counted = true;
       logEntry.status = res.statusCode;
       logEntry.duration_ms = Math.round((performance.now() - ctx.startedAt) * 1000) / 1000;
       if (!res.writableFinished) logEntry.aborted = true;
       state.requestLog.complete(logEntry);
-    });
+    };
+    res.once('finish', count);
+    res.once('close', count);
   }
   const match = family.routes.match(ctx.method, pathname);
   if (match.kind === 'found') {
