@@ -22,6 +22,7 @@ import pLimit from 'p-limit';
 import { RemoteError } from '../../errors/index.js';
 import type { Logger } from '../../log/logger.js';
 import type { BatchStatus, MailchimpApi } from './api.js';
+import { IdleSignal, SendSchedule } from './send-schedule.js';
 import { asBatchOperation, isTransient, parseResponse, runDirect, type MemberOperation, type OperationAnswer } from './operations.js';
 
 export interface QueueOptions {
@@ -74,8 +75,6 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 export class OperationQueue {
   readonly stats: QueueStats = { batches: 0, batchedOperations: 0, directOperations: 0, retriedOperations: 0 };
   private queued: Entry[] = [];
-  private timer: NodeJS.Timeout | null = null;
-  private timerAt = Number.POSITIVE_INFINITY;
   private readonly submitted: Submitted[] = [];
   private polling: Promise<void> | null = null;
   private readonly work = new Set<Promise<unknown>>();
@@ -86,7 +85,7 @@ export class OperationQueue {
   private readonly roomWaiters: Array<() => void> = [];
   /** Set once no more input will come: operations then go out at once (coalesced per turn). */
   private finishing = false;
-  private soon: NodeJS.Immediate | null = null;
+  private readonly schedule: SendSchedule;
   private readonly o: Required<Omit<QueueOptions, 'api' | 'log'>> & Pick<QueueOptions, 'api' | 'log'>;
 
   constructor(options: QueueOptions) {
@@ -100,6 +99,7 @@ export class OperationQueue {
       ...options,
     };
     this.direct = pLimit(Math.max(1, options.concurrency));
+    this.schedule = new SendSchedule(() => this.flush(), this.o.now);
   }
 
   /**
@@ -115,12 +115,8 @@ export class OperationQueue {
   private push(entry: Entry): void {
     this.queued.push(entry);
     if (this.queued.length >= this.o.maxOperations) this.flush();
-    else if (this.finishing) this.soon ??= setImmediate(() => this.flush());
-    else if (entry.dueAt < this.timerAt) {
-      if (this.timer) clearTimeout(this.timer);
-      this.timerAt = entry.dueAt;
-      this.timer = setTimeout(() => this.flush(), Math.max(0, entry.dueAt - this.o.now()));
-    }
+    else if (this.finishing) this.schedule.nextTurn();
+    else this.schedule.by(entry.dueAt);
   }
 
   /** No more input will come: send what is queued, and from now on whatever is queued, without waiting. */
@@ -131,11 +127,7 @@ export class OperationQueue {
 
   /** Sends everything queued now. */
   flush(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    this.timerAt = Number.POSITIVE_INFINITY;
-    if (this.soon) clearImmediate(this.soon);
-    this.soon = null;
+    this.schedule.clear();
     while (this.queued.length > 0) {
       const chunk = this.queued.splice(0, this.o.maxOperations);
       this.track(chunk.length < this.o.directBelow ? this.runDirectly(chunk) : this.submit(chunk));
@@ -169,23 +161,15 @@ export class OperationQueue {
     return this.outstanding === 0 && this.work.size === 0;
   }
 
-  private idle: { promise: Promise<void>; wake: () => void } | null = null;
+  private readonly idle = new IdleSignal();
 
   /** Settles the next time nothing sent is on its way any more (never at once). */
   nextIdle(): Promise<void> {
-    if (!this.idle) {
-      let wake = (): void => undefined;
-      const promise = new Promise<void>((resolve) => (wake = resolve));
-      this.idle = { promise, wake };
-    }
-    return this.idle.promise;
+    return this.idle.next();
   }
 
   private checkIdle(): void {
-    if (this.work.size > 0 || this.outstanding > 0 || !this.idle) return;
-    const { wake } = this.idle;
-    this.idle = null;
-    wake();
+    if (this.idleNow) this.idle.wake();
   }
 
   private track(p: Promise<unknown>): void {

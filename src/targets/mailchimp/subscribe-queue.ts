@@ -16,6 +16,7 @@
 import type { Logger } from '../../log/logger.js';
 import type { BatchMemberInput, MailchimpApi, MemberInfo } from './api.js';
 import { classifyMemberError } from './outcomes.js';
+import { IdleSignal, SendSchedule } from './send-schedule.js';
 
 export const SUBSCRIBE_BATCH = 500;
 
@@ -44,12 +45,10 @@ export interface SubscribeQueueOptions {
 
 export class SubscribeQueue {
   private queued: Waiting[] = [];
-  private timer: NodeJS.Timeout | null = null;
-  private timerAt = Number.POSITIVE_INFINITY;
-  private soon: NodeJS.Immediate | null = null;
   private finishing = false;
   private inFlight = 0;
-  private idle: { promise: Promise<void>; wake: () => void } | null = null;
+  private readonly idle = new IdleSignal();
+  private readonly schedule = new SendSchedule(() => this.flush());
   calls = 0;
 
   constructor(private readonly o: SubscribeQueueOptions) {}
@@ -63,12 +62,8 @@ export class SubscribeQueue {
   private push(waiting: Waiting): void {
     this.queued.push(waiting);
     if (this.queued.length >= SUBSCRIBE_BATCH) this.flush();
-    else if (this.finishing) this.soon ??= setImmediate(() => this.flush());
-    else if (waiting.dueAt < this.timerAt) {
-      if (this.timer) clearTimeout(this.timer);
-      this.timerAt = waiting.dueAt;
-      this.timer = setTimeout(() => this.flush(), Math.max(0, waiting.dueAt - Date.now()));
-    }
+    else if (this.finishing) this.schedule.nextTurn();
+    else this.schedule.by(waiting.dueAt);
   }
 
   /** No more input will come: send what is queued, and from now on at once. */
@@ -88,20 +83,11 @@ export class SubscribeQueue {
 
   /** Settles the next time no call is on its way (never at once). */
   nextIdle(): Promise<void> {
-    if (!this.idle) {
-      let wake = (): void => undefined;
-      const promise = new Promise<void>((resolve) => (wake = resolve));
-      this.idle = { promise, wake };
-    }
-    return this.idle.promise;
+    return this.idle.next();
   }
 
   flush(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    this.timerAt = Number.POSITIVE_INFINITY;
-    if (this.soon) clearImmediate(this.soon);
-    this.soon = null;
+    this.schedule.clear();
     while (this.queued.length > 0) void this.send(this.queued.splice(0, SUBSCRIBE_BATCH));
   }
 
@@ -144,11 +130,7 @@ export class SubscribeQueue {
       for (const w of chunk) w.reject(err);
     } finally {
       this.inFlight--;
-      if (this.inFlight === 0 && this.idle) {
-        const { wake } = this.idle;
-        this.idle = null;
-        wake();
-      }
+      if (this.inFlight === 0) this.idle.wake();
     }
   }
 }
