@@ -3,7 +3,8 @@
  *   node dist-bench/run.js [--only tap|target|lines] [--events N] [--members N] [--repeat N] [--line-mb 25,50,100]
  *   node dist-bench/run.js --only sandbox [--members N] [--operations N] [--batch-rate N]   (not in the default run)
  *   node dist-bench/run.js --only scale [--members N] [--delta-sizes 10000,100000,1000000] [--cohort-members N]
- *                          [--before DIR] [--before-members N] [--builds after,before] [--batch-rate N] [--repeat N]   (not in the default run)
+ *                          [--before DIR] [--before-members N] [--builds after,before] [--batch-rate N] [--repeat N]
+ *                          [--rows delta,first,tags,cohort]   (not in the default run)
  * Figures only: a goal not met is reported, never a failure (the exit code is 0 unless a run broke).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,7 +15,7 @@ import { benchTapExport } from './tap-export.js';
 import { benchLineSplitting } from './lines.js';
 import { benchSandboxScale } from './sandbox-scale.js';
 import { benchTargetLoad } from './target-load.js';
-import { benchTargetScale } from './target-scale.js';
+import { benchTargetScale, SCALE_ROWS, type ScaleRow } from './target-scale.js';
 
 interface Args {
   only: 'tap' | 'target' | 'lines' | 'sandbox' | 'scale' | null;
@@ -29,12 +30,13 @@ interface Args {
   before: string | null;
   beforeMembers: number | null;
   builds: Array<'after' | 'before'>;
+  rows: ScaleRow[];
 }
 
 const ONLY = ['tap', 'target', 'lines', 'sandbox', 'scale'] as const;
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { only: null, lineMb: [25, 50, 100], events: 1_000_000, members: null, repeat: null, operations: 500_000, batchRate: null, deltaSizes: null, cohortMembers: 100_000, before: null, beforeMembers: null, builds: ['after', 'before'] };
+  const args: Args = { only: null, lineMb: [25, 50, 100], events: 1_000_000, members: null, repeat: null, operations: 500_000, batchRate: null, deltaSizes: null, cohortMembers: 100_000, before: null, beforeMembers: null, builds: ['after', 'before'], rows: [...SCALE_ROWS] };
   const numbers = (name: string, value: string | undefined): number[] => {
     const list = (value ?? '').split(',').map(Number);
     if (list.some((n) => !Number.isInteger(n) || n <= 0)) throw new Error(`${name} needs positive integers, e.g. 25,50,100`);
@@ -63,6 +65,11 @@ function parseArgs(argv: string[]): Args {
       if (builds.length === 0 || builds.some((b) => b !== 'after' && b !== 'before')) throw new Error('--builds needs after, before or after,before');
       args.builds = builds as Args['builds'];
       i++;
+    } else if (name === '--rows') {
+      const rows = (value ?? '').split(',');
+      if (rows.some((r) => !SCALE_ROWS.some((known) => known === r))) throw new Error(`--rows needs some of ${SCALE_ROWS.join(',')}`);
+      args.rows = rows as Args['rows'];
+      i++;
     } else if (name === '--before') {
       if (value === undefined || value.startsWith('--')) throw new Error('--before needs the directory of a built checkout of the target before issue 11 (commit fabe005)');
       args.before = value;
@@ -76,7 +83,7 @@ function parseArgs(argv: string[]): Args {
     else if (name === '--before-members') args.beforeMembers = number();
     else
       throw new Error(
-        `unknown argument ${name} (use --only ${ONLY.join('|')}, --events N, --members N, --repeat N, --line-mb 25,50,100, --operations N, --batch-rate N, --delta-sizes 10000,100000,1000000, --cohort-members N, --before DIR, --before-members N, --builds after,before)`,
+        `unknown argument ${name} (use --only ${ONLY.join('|')}, --events N, --members N, --repeat N, --line-mb 25,50,100, --operations N, --batch-rate N, --delta-sizes 10000,100000,1000000, --cohort-members N, --before DIR, --before-members N, --builds after,before, --rows ${SCALE_ROWS.join(',')})`,
       );
   }
   return args;
@@ -100,6 +107,7 @@ async function main(): Promise<void> {
         work,
         beforeRoot: args.before,
         builds: args.builds,
+        rows: args.rows,
         deltaSizes: args.deltaSizes ?? [10_000, 100_000, 1_000_000].filter((n) => n <= members),
         members,
         beforeMembers: args.beforeMembers ?? members,

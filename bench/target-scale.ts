@@ -34,6 +34,10 @@ import {
 } from './scale-input.js';
 import { fixed, printMarkdownTable, printTable, thousands } from './table.js';
 
+/** The groups of rows, each run alone with --rows: the hourly deltas, the first run and its re-run, tag_properties, the cohort rows. */
+export const SCALE_ROWS = ['delta', 'first', 'tags', 'cohort'] as const;
+export type ScaleRow = (typeof SCALE_ROWS)[number];
+
 export interface ScaleBenchOptions {
   root: string;
   work: string;
@@ -41,6 +45,8 @@ export interface ScaleBenchOptions {
   beforeRoot: string | null;
   /** Which builds to measure (before only when beforeRoot is set). */
   builds: Array<'after' | 'before'>;
+  /** Which groups of rows to run. */
+  rows: ScaleRow[];
   /** Audiences of the hourly delta row. */
   deltaSizes: number[];
   /** Audience of the other rows. */
@@ -440,11 +446,12 @@ export async function benchTargetScale(options: ScaleBenchOptions): Promise<void
     const plan: Plan = { options, memberOf, rows: [] };
     for (const [build, root] of builds) {
       const started = performance.now();
-      await deltaRows(plan, build, root);
+      const wanted = (row: ScaleRow) => options.rows.includes(row);
+      if (wanted('delta')) await deltaRows(plan, build, root);
       const writeSize = build === 'before' ? Math.min(options.beforeMembers, options.members) : options.members;
-      await firstRunRows(plan, build, root, writeSize);
-      await tagRow(plan, build, root, writeSize);
-      if (build === 'after') await cohortRows(plan, root);
+      if (wanted('first')) await firstRunRows(plan, build, root, writeSize);
+      if (wanted('tags')) await tagRow(plan, build, root, writeSize);
+      if (build === 'after' && wanted('cohort')) await cohortRows(plan, root);
       if (writeSize < options.members) {
         const measured = plan.rows.filter((r) => r.build === build && r.audience === writeSize && !r.run.startsWith('hourly delta'));
         for (const row of measured) plan.rows.push(extrapolate(row, options.members));

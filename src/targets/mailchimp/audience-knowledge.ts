@@ -31,8 +31,6 @@ const REFRESH_OVERLAP_MS = 60_000;
 /** The statuses that make the target leave a member alone. */
 const WITHDRAWN: readonly MemberStatus[] = ['unsubscribed', 'cleaned', 'archived'];
 
-const MEMBER_FIELDS = ['id', 'email_address', 'status', 'merge_fields', 'tags'];
-const PAGE_FIELDS = ['members.id', 'members.email_address', 'members.status', 'members.merge_fields', 'members.tags', 'total_items'];
 
 export interface KnowledgeOptions {
   api: MailchimpApi;
@@ -70,11 +68,16 @@ export class AudienceKnowledge implements PlanningKnowledge {
   private readStartedAt = 0;
   private lastRefresh = 0;
   private refreshing: Promise<void> | null = null;
+  /** What a lookup asks for, and a members page (see Audience.memberFields). */
+  private readonly memberFields: string[];
+  private readonly pageFields: string[];
 
   constructor(private readonly options: KnowledgeOptions) {
     this.limit = pLimit(Math.max(1, options.concurrency));
     this.now = options.now ?? Date.now;
     this.pageSize = options.pageSize ?? PAGE_SIZE;
+    this.memberFields = options.audience.memberFields();
+    this.pageFields = [...this.memberFields.map((f) => `members.${f}`), 'total_items'];
   }
 
   /** Counts the audience with a one-member page (the cheapest call that says so). */
@@ -110,7 +113,7 @@ export class AudienceKnowledge implements PlanningKnowledge {
     await Promise.all(
       unknown.map((hash) =>
         this.limit(async () => {
-          const member = await api.getMember(listId, hash, MEMBER_FIELDS);
+          const member = await api.getMember(listId, hash, this.memberFields);
           if (member) audience.remember(member);
           else audience.rememberAbsent(hash);
         }),
@@ -120,7 +123,7 @@ export class AudienceKnowledge implements PlanningKnowledge {
 
   /** Looks one person up again, whatever is known (a create that found them existing). */
   async lookUp(hash: string): Promise<MemberInfo | undefined> {
-    const member = await this.options.api.getMember(this.options.listId, hash, MEMBER_FIELDS);
+    const member = await this.options.api.getMember(this.options.listId, hash, this.memberFields);
     if (member) this.options.audience.remember(member);
     else this.options.audience.rememberAbsent(hash);
     return member;
@@ -131,7 +134,7 @@ export class AudienceKnowledge implements PlanningKnowledge {
     const { api, listId, audience, log } = this.options;
     this.readStartedAt = this.now();
     const started = this.readStartedAt;
-    const first = await api.listMembers(listId, { count: this.pageSize, offset: 0, fields: PAGE_FIELDS });
+    const first = await api.listMembers(listId, { count: this.pageSize, offset: 0, fields: this.pageFields });
     for (const m of first.members) audience.remember(m);
     const total = first.total_items ?? first.members.length;
     const offsets: number[] = [];
@@ -139,7 +142,7 @@ export class AudienceKnowledge implements PlanningKnowledge {
     await Promise.all(
       offsets.map((offset) =>
         this.limit(async () => {
-          const page = await api.listMembers(listId, { count: this.pageSize, offset, fields: PAGE_FIELDS });
+          const page = await api.listMembers(listId, { count: this.pageSize, offset, fields: this.pageFields });
           for (const m of page.members) audience.remember(m);
         }),
       ),
@@ -169,7 +172,7 @@ export class AudienceKnowledge implements PlanningKnowledge {
       WITHDRAWN.map((status) =>
         this.limit(async () => {
           for (let offset = 0; ; offset += this.pageSize) {
-            const page = await api.listMembers(listId, { count: this.pageSize, offset, fields: PAGE_FIELDS, sinceLastChanged: since, status });
+            const page = await api.listMembers(listId, { count: this.pageSize, offset, fields: this.pageFields, sinceLastChanged: since, status });
             for (const m of page.members) audience.remember(m);
             changed += page.members.length;
             if (page.members.length < this.pageSize || offset + this.pageSize >= (page.total_items ?? 0)) break;

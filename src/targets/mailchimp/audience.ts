@@ -9,6 +9,7 @@
  * `complete` says whether the whole audience was read: then a person the table lacks is not a
  * member. Otherwise only people looked up are known, present or absent.
  */
+import { RemoteError } from '../../errors/index.js';
 import type { MemberInfo, MemberStatus, MergeField } from './api.js';
 import { canonicalMergeValue, sameMergeValue } from './merge-fields.js';
 import { MemberTable, fingerprint, type StoredStatus } from './member-table.js';
@@ -50,8 +51,21 @@ export class Audience {
   }
 
   /** The hash Mailchimp uses as the member's id (its `id`, or the MD5 of the lower-cased address). */
-  static hashOf(member: Pick<MemberInfo, 'id' | 'email_address'>): string {
-    return typeof member.id === 'string' && /^[0-9a-f]{32}$/.test(member.id) ? member.id : subscriberHash(member.email_address);
+  static hashOf(member: Pick<MemberInfo, 'id'> & { email_address?: string }): string {
+    if (typeof member.id === 'string' && /^[0-9a-f]{32}$/.test(member.id)) return member.id;
+    if (typeof member.email_address === 'string') return subscriberHash(member.email_address);
+    throw new RemoteError('Mailchimp described a member without its id (subscriber hash) or email address');
+  }
+
+  /**
+   * The member fields this knowledge needs, for Mailchimp's `fields` parameter: the id (the
+   * subscriber hash), the status, only the merge fields the run maps (dot notation: an audience's
+   * other merge fields, addresses among them, were most of a page) and the tags when tags are
+   * managed. A members page of 1000 shrinks to a third or less.
+   */
+  memberFields(): string[] {
+    const managesTags = this.tagRules.staticTags.length > 0 || this.tagRules.properties.length > 0;
+    return ['id', 'status', ...[...this.types.keys()].map((tag) => `merge_fields.${tag}`), ...(managesTags ? ['tags'] : [])];
   }
 
   /** Records a member as Mailchimp describes it (a page, a lookup, or the answer to a write). */

@@ -54,7 +54,7 @@ describe('AudienceKnowledge: lookups', () => {
     const stranger = subscriberHash('stranger@example.org');
     await knowledge.prepare([...known, stranger, known[0] as string]);
     expect(calls.filter((c) => c.kind === 'lookup')).toHaveLength(7);
-    expect(calls[0]).toMatchObject({ kind: 'lookup', fields: ['id', 'email_address', 'status', 'merge_fields', 'tags'] });
+    expect(calls[0]).toMatchObject({ kind: 'lookup', fields: ['id', 'status', 'merge_fields.FNAME', 'tags'] });
     expect(maxInFlight()).toBe(3);
     expect(audience.get(known[0] as string)?.hasMergeValue('FNAME', 'P0')).toBe(true);
     expect(audience.knows(stranger)).toBe(true);
@@ -85,6 +85,19 @@ describe('AudienceKnowledge: the whole audience', () => {
     expect(audience.knows(subscriberHash('nobody@example.org'))).toBe(true);
     await knowledge.prepare([subscriberHash('nobody@example.org')]);
     expect(calls.filter((c) => c.kind === 'lookup')).toHaveLength(0);
+  });
+
+  it('asks each page only for the id, the status, the mapped merge fields and, when tags are managed, the tags', async () => {
+    const { knowledge, calls } = knowledgeOf(people(5), { pageSize: 4 });
+    await knowledge.readWholeAudience();
+    for (const page of calls.filter((c) => c.kind === 'page')) {
+      expect((page as MembersQuery).fields).toEqual(['members.id', 'members.status', 'members.merge_fields.FNAME', 'members.tags', 'total_items']);
+    }
+    // No tag rules and no mapped merge fields: neither tags nor merge fields are read.
+    const bare = scriptedApi(people(5));
+    const plain = new AudienceKnowledge({ api: bare.api, listId: 'L1', audience: new Audience([], { staticTags: [], properties: [] }), total: 5, concurrency: 1, log: capturingLogger(), pageSize: 4 });
+    await plain.readWholeAudience();
+    expect((bare.calls[0] as MembersQuery).fields).toEqual(['members.id', 'members.status', 'total_items']);
   });
 
   it(`refreshes withdrawn members with since_last_changed at most every ${REFRESH_MS / 1000} s`, async () => {
