@@ -8,9 +8,6 @@
  */
 import { errorMessage } from '../errors/index.js';
 import type { Logger } from '../log/logger.js';
-import { sendEmail } from './channels/email.js';
-import { sendSms } from './channels/sms.js';
-import { sendWebhook } from './channels/webhook.js';
 import { redactNotification, type Notification } from './message.js';
 import type { Channel, ChannelKind } from './settings.js';
 
@@ -55,14 +52,15 @@ export async function notify(channels: readonly Channel[], message: Notification
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), options.timeoutMs);
   const userAgent = options.userAgent ?? 'tap-mixpanel-target-mailchimp';
-  const send = (channel: Channel): Promise<void> => {
+  // Each channel's module (and its client: nodemailer, undici) is loaded when it is first used.
+  const send = async (channel: Channel): Promise<void> => {
     switch (channel.kind) {
       case 'email':
-        return sendEmail(channel.smtp, channel.from, channel.to, safe, deadlineMs);
+        return (await import('./channels/email.js')).sendEmail(channel.smtp, channel.from, channel.to, safe, deadlineMs);
       case 'sms':
-        return sendSms(channel.twilio, channel.to, safe, controller.signal, userAgent);
+        return (await import('./channels/sms.js')).sendSms(channel.twilio, channel.to, safe, controller.signal, userAgent);
       case 'webhook':
-        return sendWebhook(channel.url, safe, controller.signal, userAgent);
+        return (await import('./channels/webhook.js')).sendWebhook(channel.url, safe, controller.signal, userAgent);
     }
   };
   try {

@@ -300,6 +300,30 @@ describe('batch operations when things go wrong', () => {
     expect(calls[SUBMIT]).toBeGreaterThanOrEqual(2);
   });
 
+  it('a results archive that breaks off half way, or answers 503, is downloaded again, and every operation is counted once', async () => {
+    const indexes = range(0, 600);
+    const archives = { path_prefix: '/mailchimp-api-batch/' };
+    await postJson(`${sandbox.url}/__admin/settings`, {
+      faults: [
+        { kind: 'cut_after_bytes', family: 'mailchimp', times: 1, after_bytes: 200, when: archives },
+        { kind: 'status', family: 'mailchimp', status: 503, times: 1, when: archives },
+      ],
+    });
+    const { path, reportFile } = config('archive');
+    const run = await runBinary('target-mailchimp', ['--config', path], { stdin: [JSON.stringify(SCHEMA), ...indexes.map((i) => existing(i).line), state(9)].join('\n') + '\n' });
+    expect(run.code).toBe(0);
+    expect(run.stdout.trim()).toBe(JSON.stringify({ bookmarks: { engage: { n: 9 } } }));
+    const r = report(reportFile);
+    expect(r).toMatchObject(expectedCounts(indexes, 0));
+    expect(r.batch_operations.retriedOperations).toBe(0);
+    const raw = (await (await fetch(`${sandbox.url}/__admin/requests/summary`)).json()) as { routes: Array<Route & { faults: number }> };
+    const downloads = raw.routes.filter((route) => route.route.startsWith('/mailchimp-api-batch/'));
+    const submits = (await summary()).calls[SUBMIT] ?? 0;
+    expect(downloads.reduce((n, route) => n + route.faults, 0)).toBe(2);
+    expect(downloads.reduce((n, route) => n + route.count, 0)).toBe(submits + 2);
+    await expectAudienceAfter(indexes);
+  });
+
   it('someone who unsubscribes during the run is skipped, and keeps their status', async () => {
     const subscribed = range(0, 2000).filter((i) => existing(i).status === 'subscribed' && existing(i).changed);
     const late = existing(subscribed[0] as number);

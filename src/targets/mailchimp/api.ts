@@ -6,9 +6,9 @@
  */
 import type { Readable } from 'node:stream';
 import ApiClient from '@mailchimp/mailchimp_marketing/src/ApiClient.js';
-import { Agent, request } from 'undici';
 import { RemoteError } from '../../errors/index.js';
 import { RequestBudget } from '../../http/budget.js';
+import { Downloads } from '../../http/download.js';
 import { systemClock, type Clock } from '../../http/clock.js';
 import { HttpError, serviceMessageFrom } from '../../http/errors.js';
 import { guardedCall } from '../../http/guarded-call.js';
@@ -185,7 +185,7 @@ export class OfficialMailchimpApi implements MailchimpApi {
   private readonly clock: Clock;
   private readonly log: Logger;
   /** For the results archives: plain HTTPS downloads (pre-signed URLs), no Mailchimp credentials. */
-  private readonly downloads: Agent;
+  private readonly downloads: Downloads;
 
   constructor(options: OfficialApiOptions) {
     this.options = options;
@@ -203,7 +203,7 @@ export class OfficialMailchimpApi implements MailchimpApi {
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     this.budget = new RequestBudget({ name: 'Mailchimp API', maxConcurrent: Math.min(10, options.maxConcurrent), clock: this.clock, logger: this.log });
     const timeout = options.timeoutMs ?? 120_000;
-    this.downloads = new Agent({ keepAliveTimeout: 30_000, headersTimeout: timeout, bodyTimeout: timeout });
+    this.downloads = new Downloads(timeout);
   }
 
   get callsByKind(): Readonly<Record<string, number>> {
@@ -354,9 +354,9 @@ export class OfficialMailchimpApi implements MailchimpApi {
       { ...guard.options, describeAuthFailure: (status: number) => `the results archive of a batch was refused (${status}): it may have expired` },
       async (): Promise<Readable> => {
         guard.count();
-        const response = await request(target, { method: 'GET', dispatcher: this.downloads, headers: { 'user-agent': 'target-mailchimp' } });
+        const response = await this.downloads.get(target, { 'user-agent': 'target-mailchimp' });
         if (response.statusCode >= 400) {
-          const text = await response.body.text().catch(() => '');
+          const text = await readText(response.body).catch(() => '');
           throw new HttpError({ method: 'GET', url: shown, status: response.statusCode, serviceMessage: serviceMessageFrom(text) });
         }
         return response.body;
@@ -372,9 +372,21 @@ export class OfficialMailchimpApi implements MailchimpApi {
     }
   }
 
-  async close(): Promise<void> {
-    await this.downloads.close();
+  close(): Promise<void> {
+    this.downloads.close();
+    return Promise.resolve();
   }
+}
+
+/** An error answer's body, for its problem document (a few KB at most are kept). */
+async function readText(body: Readable): Promise<string> {
+  const parts: Buffer[] = [];
+  let bytes = 0;
+  for await (const chunk of body) {
+    if (bytes < 65_536) parts.push(chunk as Buffer);
+    bytes += (chunk as Buffer).length;
+  }
+  return Buffer.concat(parts).toString('utf8');
 }
 
 /**

@@ -23,7 +23,6 @@ import { Tally, type RowOutcome } from './outcomes.js';
 import type { TagRules } from './tags.js';
 // --test (connection check): kept apart from the load path.
 import { finishCheck } from '../../cli/check-report.js';
-import { checkTargetConnection } from './check.js';
 
 const NAME = 'target-mailchimp';
 /** How many planned actions a dry run lists on stderr (report_file has them all). */
@@ -50,7 +49,11 @@ export function main(argv: string[] = process.argv): Promise<never> {
       return;
     }
     const config = loadTargetConfig(options.config);
-    if (options.test) return finishCheck(NAME, await checkTargetConnection(config, `${NAME}/${readPackageInfo().version}`));
+    if (options.test) {
+      // Loaded only for --test: its HTTP client (undici) is not needed by a load.
+      const { checkTargetConnection } = await import('./check.js');
+      return finishCheck(NAME, await checkTargetConnection(config, `${NAME}/${readPackageInfo().version}`));
+    }
     const log = createLogger(NAME);
     // Digest and alerts (src/notify): a failure from here on is reported before the exit; dry runs notify nobody.
     const notifier = new TargetNotifier(config, { binary: NAME, log, userAgent: `${NAME}/${readPackageInfo().version}` });
@@ -161,10 +164,11 @@ export async function runLoad({ config, api, log, signal, input, output, notifie
       suppressions,
       onOutcome,
       tally,
-      // Enough people being written for a batch operation at Mailchimp and the next one filling
-      // (each at bulk_batch_size; people with two operations fill more); more would only hold memory.
+      // Enough writes on their way for a batch operation at Mailchimp and the next one filling
+      // (bulk_batch_size operations each; a person with a merge-field and a tag change is two):
+      // more would only hold memory, as Mailchimp runs one batch at a time.
       maxBatchesInFlight: Math.max(config.max_concurrency, Math.ceil((8 * config.bulk_batch_size) / config.batch_size)),
-      maxPeopleWriting: Math.max(config.batch_size, 2 * config.bulk_batch_size),
+      maxWritesInFlight: Math.max(config.batch_size, 2 * config.bulk_batch_size),
       // Only when nothing sent is on its way would nothing free the stalled loader: then send what is queued.
       flushWrites: () => {
         if (!subscribe.idleNow || !queue.idleNow) return;
