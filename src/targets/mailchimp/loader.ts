@@ -56,10 +56,12 @@ export interface LoaderOptions {
   /** Batches in flight at once; reading stdin pauses while this many are being written. */
   maxBatchesInFlight: number;
   /**
-   * People with writes on their way, at most (reading pauses above it): what a run holds in
-   * memory follows the writes it waits for, whatever share of the input changed.
+   * Writes on their way, at most (reading pauses above it), counted in operations: a changed
+   * person's merge-field update and tag change are two, a new person one (two with tags). What a
+   * run holds in memory follows the writes it waits for, whatever share of the input changed and
+   * however many operations each person needs.
    */
-  maxPeopleWriting?: number;
+  maxWritesInFlight?: number;
   /** Asks the writer to send what it holds if nothing it sent is still on its way (the loader waits for room). */
   flushWrites?: () => void;
   /** Settles the next time the writer has nothing on its way (so a stalled loader can flush again). */
@@ -116,8 +118,8 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
   let nextBatchId = 1;
   let current = null as Batch | null;
   let timer = null as { cancel(): void } | null;
-  /** People of the batches in flight whose writes are on their way. */
-  let peopleWriting = 0;
+  /** Writes (operations) of the batches in flight that are on their way. */
+  let writesInFlight = 0;
   /** Batches being written, by id. */
   const inFlight = new Map<number, Promise<void>>();
   /** Which in-flight batch holds a person (the latest one). */
@@ -185,11 +187,12 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
     plan.length = 0;
     members.length = 0;
     if (writes.length === 0) return;
-    peopleWriting += writes.length;
+    const weight = writes.reduce((n, w) => n + operationsOf(w), 0);
+    writesInFlight += weight;
     try {
       for (const outcome of await options.write(writes, batch.dueAt)) record(outcome);
     } finally {
-      peopleWriting -= writes.length;
+      writesInFlight -= weight;
     }
   };
 
@@ -400,7 +403,7 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
   };
 
   const waitForRoom = async (): Promise<void> => {
-    const full = (): boolean => inFlight.size >= options.maxBatchesInFlight || (inFlight.size > 0 && peopleWriting >= (options.maxPeopleWriting ?? Number.POSITIVE_INFINITY));
+    const full = (): boolean => inFlight.size >= options.maxBatchesInFlight || (inFlight.size > 0 && writesInFlight >= (options.maxWritesInFlight ?? Number.POSITIVE_INFINITY));
     while (full() && !fatal) {
       // Batches in flight may be waiting for operations still queued: send them when nothing else will free room.
       options.flushWrites?.();
@@ -501,6 +504,13 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
   if (inputError) throw inputError;
   if (fatal) throw fatal;
   return { tally, plan: dryPlan };
+}
+
+/** The operations a create or an update sends: its merge fields (or the subscribe) and its tags. */
+function operationsOf(write: PlannedWrite): number {
+  if (write.kind === 'create') return write.member.tags.length > 0 ? 2 : 1;
+  if (write.kind !== 'update') return 0;
+  return Math.max(1, (Object.keys(write.mergeFields).length > 0 ? 1 : 0) + (write.tags.length > 0 ? 1 : 0));
 }
 
 /** The outcome a planned write has when nothing is sent (all but create and update; any, in a dry run). */

@@ -440,3 +440,40 @@ describe('loadMembers: reading ahead until the knowledge is chosen', () => {
     expect(calls).toEqual(['lookups 2', 'lookups 1']);
   });
 });
+
+describe('loadMembers: writes on their way are counted in operations', () => {
+  const TAGGED = { staticTags: [], properties: ['plan'] };
+  const planned = (id: string, plan: string) => ({ type: 'RECORD', stream: 'engage', record: { distinct_id: id, mp_reserved_email: `p${id}@acme.io`, mp_reserved_first_name: `New ${id}`, plan } });
+
+  /** An audience where p1..p6 exist with another first name and plan:free. */
+  function audienceOfSix(): Audience {
+    const audience = new Audience(FIELDS, TAGGED);
+    for (let i = 1; i <= 6; i++) audience.remember({ email_address: `p${i}@acme.io`, status: 'subscribed', merge_fields: { FNAME: 'Old' }, tags: [{ name: 'plan:free' }] });
+    return audience;
+  }
+
+  async function batchesOutAtOnce(plan: string): Promise<number> {
+    const feed = new Feed();
+    const stdout = new Stdout();
+    const writer = new ControlledWriter();
+    const run = loadMembers(options(feed, stdout, writer.write, { audience: audienceOfSix(), tagRules: TAGGED, maxBatchesInFlight: 10, maxWritesInFlight: 4, config: { tag_properties: ['plan'] } }));
+    feed.push(SCHEMA, ...[1, 2, 3, 4, 5, 6].map((i) => planned(String(i), plan)));
+    feed.end();
+    const first = await writer.batch(0);
+    // Let the loader read on as far as the limit allows.
+    for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+    const out = writer.batches.length;
+    first.finish();
+    for (let i = 1; i < 3; i++) (await writer.batch(i)).finish();
+    await run;
+    return out;
+  }
+
+  it('two people whose name and plan changed are four operations: the next batch waits for them', async () => {
+    expect(await batchesOutAtOnce('pro')).toBe(1);
+  });
+
+  it('two people whose name alone changed are two operations: the next batch goes out beside them', async () => {
+    expect(await batchesOutAtOnce('free')).toBe(2);
+  });
+});
