@@ -477,3 +477,26 @@ describe('loadMembers: writes on their way are counted in operations', () => {
     expect(await batchesOutAtOnce('free')).toBe(2);
   });
 });
+
+describe('loadMembers: batches still waiting to be planned count as writes to come', () => {
+  it('while the knowledge is being refreshed, reading stops at the limit instead of starting every batch it may hold', async () => {
+    const feed = new Feed();
+    const stdout = new Stdout();
+    const writer = new ControlledWriter();
+    const audience = new Audience(FIELDS);
+    let prepared = 0;
+    let release = (): void => undefined;
+    const refreshed = new Promise<void>((resolve) => (release = resolve));
+    const knowledge = { ...known(audience), prepare: async () => { prepared++; await refreshed; } };
+    const run = loadMembers(options(feed, stdout, writer.write, { audience, knowledge, maxBatchesInFlight: 50, maxWritesInFlight: 4 }));
+    feed.push(SCHEMA, ...Array.from({ length: 20 }, (_, i) => rec(String(i), `p${i}@acme.io`)));
+    feed.end();
+    for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+    // Two batches of two people are four writes to come: the third is not read into a batch yet.
+    expect(prepared).toBe(2);
+    release();
+    for (let i = 0; i < 10; i++) (await writer.batch(i)).finish();
+    const { tally } = await run;
+    expect(tally.created).toBe(20);
+  });
+});
