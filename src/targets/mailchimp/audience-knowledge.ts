@@ -69,8 +69,8 @@ export class AudienceKnowledge implements PlanningKnowledge {
   private lastRefresh = 0;
   private refreshing: Promise<void> | null = null;
   /** What a lookup asks for, and a members page (see Audience.memberFields). */
-  private readonly memberFields: string[];
-  private readonly pageFields: string[];
+  private memberFields: string[];
+  private pageFields: string[];
 
   constructor(private readonly options: KnowledgeOptions) {
     this.limit = pLimit(Math.max(1, options.concurrency));
@@ -107,26 +107,36 @@ export class AudienceKnowledge implements PlanningKnowledge {
   /** Makes sure the plan of these people sees Mailchimp as it is now. */
   async prepare(hashes: readonly string[]): Promise<void> {
     if (this.mode === 'whole') return this.refreshIfDue();
-    const { audience, api, listId } = this.options;
+    const { audience } = this.options;
     const unknown = [...new Set(hashes)].filter((h) => !audience.knows(h));
     this.lookedUp += unknown.length;
     await Promise.all(
       unknown.map((hash) =>
         this.limit(async () => {
-          const member = await api.getMember(listId, hash, this.memberFields);
-          if (member) audience.remember(member);
-          else audience.rememberAbsent(hash);
+          await this.lookUp(hash);
         }),
       ),
     );
   }
 
-  /** Looks one person up again, whatever is known (a create that found them existing). */
+  /** Looks one person up (again, whatever is known: also for a create that found them existing). */
   async lookUp(hash: string): Promise<MemberInfo | undefined> {
-    const member = await this.options.api.getMember(this.options.listId, hash, this.memberFields);
-    if (member) this.options.audience.remember(member);
-    else this.options.audience.rememberAbsent(hash);
+    const { api, listId, audience } = this.options;
+    let member = await api.getMember(listId, hash, this.memberFields);
+    if (member && this.mergeFieldsIgnored([member])) {
+      this.askForEveryMergeField();
+      member = await api.getMember(listId, hash, this.memberFields);
+    }
+    if (member) audience.remember(member);
+    else audience.rememberAbsent(hash);
     return member;
+  }
+
+  private askForEveryMergeField(): void {
+    if (this.memberFields.includes('merge_fields')) return;
+    this.options.log.warn('Mailchimp answered none of the merge fields asked for by name (fields=merge_fields.TAG): asking for every merge field instead');
+    this.memberFields = this.memberFields.filter((f) => !f.startsWith('merge_fields.')).concat('merge_fields');
+    this.pageFields = [...this.memberFields.map((f) => `members.${f}`), 'total_items'];
   }
 
   /** Reads every member, page by page, `concurrency` pages at a time. */
@@ -134,7 +144,11 @@ export class AudienceKnowledge implements PlanningKnowledge {
     const { api, listId, audience, log } = this.options;
     this.readStartedAt = this.now();
     const started = this.readStartedAt;
-    const first = await api.listMembers(listId, { count: this.pageSize, offset: 0, fields: this.pageFields });
+    let first = await api.listMembers(listId, { count: this.pageSize, offset: 0, fields: this.pageFields });
+    if (this.mergeFieldsIgnored(first.members)) {
+      this.askForEveryMergeField();
+      first = await api.listMembers(listId, { count: this.pageSize, offset: 0, fields: this.pageFields });
+    }
     for (const m of first.members) audience.remember(m);
     const total = first.total_items ?? first.members.length;
     const offsets: number[] = [];
@@ -151,6 +165,17 @@ export class AudienceKnowledge implements PlanningKnowledge {
     this.mode = 'whole';
     this.lastRefresh = started;
     log.info(`read the whole audience: ${audience.size} members in ${offsets.length + 1} pages (${Math.round(audience.bytes / 1048576)} MB held), ${((this.now() - started) / 1000).toFixed(1)} s`);
+  }
+
+  /**
+   * Whether a page came back without the merge fields asked for by dot notation: Mailchimp lists
+   * every merge field of a member (empty ones as ""), so a page of members none of whom holds any
+   * of them means the names were not honoured, and every person would look changed.
+   */
+  private mergeFieldsIgnored(members: readonly MemberInfo[]): boolean {
+    const asked = this.memberFields.filter((f) => f.startsWith('merge_fields.')).map((f) => f.slice('merge_fields.'.length));
+    if (asked.length === 0 || members.length === 0) return false;
+    return members.every((m) => !m.merge_fields || asked.every((tag) => !(tag in (m.merge_fields as object))));
   }
 
   private refreshIfDue(): Promise<void> {

@@ -73,6 +73,26 @@ describe('AudienceKnowledge: lookups', () => {
   });
 });
 
+describe('AudienceKnowledge: a server that ignores merge fields asked for by name', () => {
+  it('a lookup is asked again for every merge field, and later lookups ask for them whole', async () => {
+    const scripted = scriptedApi(people(6));
+    const plain = scripted.api.getMember.bind(scripted.api);
+    scripted.api.getMember = async (listId, hash, fields) => {
+      const member = await plain(listId, hash, fields);
+      if (!member || fields?.includes('merge_fields')) return member;
+      const { merge_fields: _dropped, ...rest } = member;
+      return rest;
+    };
+    const audience = new Audience([{ tag: 'FNAME', type: 'text' }], RULES);
+    const knowledge = new AudienceKnowledge({ api: scripted.api, listId: 'L1', audience, total: 6, concurrency: 1, log: capturingLogger() });
+    await knowledge.prepare([subscriberHash('p1@example.org'), subscriberHash('p2@example.org')]);
+    const lookups = scripted.calls.filter((c) => c.kind === 'lookup');
+    expect(lookups).toHaveLength(3);
+    expect(lookups[2]?.fields).toContain('merge_fields');
+    expect(audience.get(subscriberHash('p2@example.org'))?.hasMergeValue('FNAME', 'P2')).toBe(true);
+  });
+});
+
 describe('AudienceKnowledge: the whole audience', () => {
   it('reads every page once, concurrently, and then knows everybody, members or not', async () => {
     const { knowledge, audience, calls, maxInFlight } = knowledgeOf(people(25), { pageSize: 4, concurrency: 2 });
@@ -98,6 +118,26 @@ describe('AudienceKnowledge: the whole audience', () => {
     const plain = new AudienceKnowledge({ api: bare.api, listId: 'L1', audience: new Audience([], { staticTags: [], properties: [] }), total: 5, concurrency: 1, log: capturingLogger(), pageSize: 4 });
     await plain.readWholeAudience();
     expect((bare.calls[0] as MembersQuery).fields).toEqual(['members.id', 'members.status', 'total_items']);
+  });
+
+  it('asks for every merge field when a server leaves out the ones asked for by name, so nobody looks changed', async () => {
+    const scripted = scriptedApi(people(6));
+    const plain = scripted.api.listMembers.bind(scripted.api);
+    // A server that does not honour members.merge_fields.TAG: it drops merge_fields unless asked for whole.
+    scripted.api.listMembers = async (listId, query) => {
+      const page = await plain(listId, query);
+      if (query.fields?.includes('members.merge_fields')) return page;
+      return { ...page, members: page.members.map(({ merge_fields: _dropped, ...rest }) => rest) };
+    };
+    const audience = new Audience([{ tag: 'FNAME', type: 'text' }], RULES);
+    const log = capturingLogger();
+    const knowledge = new AudienceKnowledge({ api: scripted.api, listId: 'L1', audience, total: 6, concurrency: 1, log, pageSize: 4 });
+    await knowledge.readWholeAudience();
+    const pages = scripted.calls.filter((c) => c.kind === 'page') as MembersQuery[];
+    expect(pages.map((p) => p.offset)).toEqual([0, 0, 4]);
+    expect(pages[2]?.fields).toContain('members.merge_fields');
+    expect(audience.get(subscriberHash('p5@example.org'))?.hasMergeValue('FNAME', 'P5')).toBe(true);
+    expect(log.lines.some((l) => l.level === 'warn' && l.message.includes('asking for every merge field'))).toBe(true);
   });
 
   it(`refreshes withdrawn members with since_last_changed at most every ${REFRESH_MS / 1000} s`, async () => {
