@@ -10,6 +10,7 @@ import { createLogger, type Logger } from '../log/logger.js';
 import { redactUrl, registerSecret } from '../log/redact.js';
 import type { RequestBudget } from './budget.js';
 import { interruptibleClock, systemClock, type Clock } from './clock.js';
+import { readLimited } from './body.js';
 import { HttpError, serviceMessageFrom } from './errors.js';
 import { guardedCall } from './guarded-call.js';
 import { DEFAULT_RETRY, parseRetryAfter, type RetryInfo, type RetryOptions } from './retry.js';
@@ -78,27 +79,10 @@ export interface StreamResponse {
   url: string;
 }
 
-const ERROR_BODY_LIMIT = 64 * 1024;
-
 function encodeParams(params: Record<string, QueryValue> | undefined, into: URLSearchParams): void {
   for (const [key, value] of Object.entries(params ?? {})) {
     if (value !== undefined) into.set(key, String(value));
   }
-}
-
-async function readLimited(body: Dispatcher.ResponseData['body']): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of body) {
-      const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
-      if (size < ERROR_BODY_LIMIT) chunks.push(buf.subarray(0, ERROR_BODY_LIMIT - size));
-      size += buf.length;
-    }
-  } catch {
-    // a body that breaks while we read an error is still an error: keep what we have
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 export class HttpClient {

@@ -7,6 +7,7 @@
 import type { Readable } from 'node:stream';
 import ApiClient from '@mailchimp/mailchimp_marketing/src/ApiClient.js';
 import { RemoteError } from '../../errors/index.js';
+import { readLimited } from '../../http/body.js';
 import { RequestBudget } from '../../http/budget.js';
 import { Downloads } from '../../http/download.js';
 import { systemClock, type Clock } from '../../http/clock.js';
@@ -356,7 +357,7 @@ export class OfficialMailchimpApi implements MailchimpApi {
         guard.count();
         const response = await this.downloads.get(target, { 'user-agent': 'target-mailchimp' });
         if (response.statusCode >= 400) {
-          const text = await readText(response.body).catch(() => '');
+          const text = await readLimited(response.body);
           throw new HttpError({ method: 'GET', url: shown, status: response.statusCode, serviceMessage: serviceMessageFrom(text) });
         }
         return response.body;
@@ -376,17 +377,6 @@ export class OfficialMailchimpApi implements MailchimpApi {
     this.downloads.close();
     return Promise.resolve();
   }
-}
-
-/** An error answer's body, for its problem document (a few KB at most are kept). */
-async function readText(body: Readable): Promise<string> {
-  const parts: Buffer[] = [];
-  let bytes = 0;
-  for await (const chunk of body) {
-    if (bytes < 65_536) parts.push(chunk as Buffer);
-    bytes += (chunk as Buffer).length;
-  }
-  return Buffer.concat(parts).toString('utf8');
 }
 
 /**

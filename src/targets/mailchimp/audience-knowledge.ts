@@ -68,16 +68,20 @@ export class AudienceKnowledge implements PlanningKnowledge {
   private readStartedAt = 0;
   private lastRefresh = 0;
   private refreshing: Promise<void> | null = null;
-  /** What a lookup asks for, and a members page (see Audience.memberFields). */
-  private memberFields: string[];
-  private pageFields: string[];
+  /** What a lookup asks for, and a members page (see Audience.memberFields); set by askFor. */
+  private memberFields: string[] = [];
+  private pageFields: string[] = [];
 
   constructor(private readonly options: KnowledgeOptions) {
     this.limit = pLimit(Math.max(1, options.concurrency));
     this.now = options.now ?? Date.now;
     this.pageSize = options.pageSize ?? PAGE_SIZE;
-    this.memberFields = options.audience.memberFields();
-    this.pageFields = [...this.memberFields.map((f) => `members.${f}`), 'total_items'];
+    this.askFor(options.audience.memberFields());
+  }
+
+  private askFor(memberFields: string[]): void {
+    this.memberFields = memberFields;
+    this.pageFields = [...memberFields.map((f) => `members.${f}`), 'total_items'];
   }
 
   /** Counts the audience with a one-member page (the cheapest call that says so). */
@@ -135,8 +139,7 @@ export class AudienceKnowledge implements PlanningKnowledge {
   private askForEveryMergeField(): void {
     if (this.memberFields.includes('merge_fields')) return;
     this.options.log.warn('Mailchimp answered none of the merge fields asked for by name (fields=merge_fields.TAG): asking for every merge field instead');
-    this.memberFields = this.memberFields.filter((f) => !f.startsWith('merge_fields.')).concat('merge_fields');
-    this.pageFields = [...this.memberFields.map((f) => `members.${f}`), 'total_items'];
+    this.askFor(this.memberFields.filter((f) => !f.startsWith('merge_fields.')).concat('merge_fields'));
   }
 
   /** Reads every member, page by page, `concurrency` pages at a time. */

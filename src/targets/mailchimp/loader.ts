@@ -32,7 +32,7 @@ import { desiredMemberKey, planMemberWrites, type DesiredMember, type PlannedWri
 import { SchemaRegistry, validationOptions } from './records.js';
 import { desiredTags, presentTagProperties, type TagRules } from './tags.js';
 import type { WriteContext } from './writer.js';
-import { applyPlan } from './writer.js';
+import { applyPlan, operationsOf } from './writer.js';
 
 export interface LoaderOptions {
   config: TargetConfig;
@@ -516,13 +516,6 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
   if (inputError) throw inputError;
   if (fatal) throw fatal;
   return { tally, plan: dryPlan };
-}
-
-/** The operations a create or an update sends: its merge fields (or the subscribe) and its tags. */
-function operationsOf(write: PlannedWrite): number {
-  if (write.kind === 'create') return write.member.tags.length > 0 ? 2 : 1;
-  if (write.kind !== 'update') return 0;
-  return Math.max(1, (Object.keys(write.mergeFields).length > 0 ? 1 : 0) + (write.tags.length > 0 ? 1 : 0));
 }
 
 /** The outcome a planned write has when nothing is sent (all but create and update; any, in a dry run). */

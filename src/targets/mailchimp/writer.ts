@@ -58,6 +58,13 @@ function activeTags(member: DesiredMember): TagChange[] {
 
 type Update = Extract<PlannedWrite, { kind: 'update' }>;
 
+/** The operations applyPlan sends for a write: a create's subscribe and its tags, an update's merge fields and its tags. */
+export function operationsOf(write: PlannedWrite): number {
+  if (write.kind === 'create') return write.member.tags.length > 0 ? 2 : 1;
+  if (write.kind !== 'update') return 0;
+  return Math.max(1, (Object.keys(write.mergeFields).length > 0 ? 1 : 0) + (write.tags.length > 0 ? 1 : 0));
+}
+
 /** Executes the plan of one batch. Only errors that are not about a single member are thrown. */
 export async function applyPlan(plan: readonly PlannedWrite[], ctx: WriteContext): Promise<RowOutcome[]> {
   const outcomes: RowOutcome[] = [];
