@@ -87,7 +87,12 @@ describe('three runs with membership changes between them', () => {
         [email('xav'), REASONS.notInAudience, ''],
       ].sort(),
     );
-    for (const r of first.rejects) expect(r.stream).toBe('cohort_members');
+    for (const r of first.rejects) {
+      expect(r.stream).toBe('cohort_members');
+      // Readable in a spreadsheet: the key as name=value text, and the cohort by name and id.
+      expect(r.key).toMatch(new RegExp(`^cohort_id=${trial.id}, distinct_id=\\S+$`));
+      expect(r.cohort).toBe(`Trial ends this week (${trial.id})`);
+    }
     // The last state printed is the end of the sweep.
     const last = JSON.parse(first.states[first.states.length - 1] as string) as { bookmarks: Record<string, unknown>; currently_syncing: unknown };
     expect(last.currently_syncing).toBeNull();

@@ -27,7 +27,7 @@ import { configuredStreams, type TargetConfig } from './config.js';
 import type { Suppressions } from './files.js';
 import { DEFAULT_EMAIL_PROPERTIES, findEmail, mailchimpAddress, normaliseEmail } from './members.js';
 import { desiredMergeFields, type MergeMapping } from './merge-fields.js';
-import { REASONS, Tally, type RowOutcome, type RowSource } from './outcomes.js';
+import { REASONS, rowKey, Tally, type RowOutcome, type RowSource } from './outcomes.js';
 import { desiredMemberKey, planMemberWrites, type DesiredMember, type PlannedWrite } from './planner.js';
 import { SchemaRegistry, validationOptions } from './records.js';
 import { desiredTags, presentTagProperties, type TagRules } from './tags.js';
@@ -438,7 +438,7 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
         return;
       }
       tally.read++;
-      const source: RowSource = { line: lineNumber, ...(origin.batch ? { batch: origin.batch } : {}), stream: message.stream, key: JSON.stringify(keyProperties.map((k) => message.record[k] ?? null)) };
+      const source: RowSource = { line: lineNumber, ...(origin.batch ? { batch: origin.batch } : {}), stream: message.stream, key: rowKey(keyProperties, message.record), cohort: cohortLabel(message.record) };
       const pending = await job.member(message.record, source, cohortRow, memberWriteOf);
       if (pending) addCohortWrite(pending.written, lineNumber);
       await waitForRoom();
@@ -477,7 +477,7 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
         }
         const keyProperties = schemas.check(message.stream, message.record, origin);
         tally.read++;
-        const source: RowSource = { line: lineNumber, ...(origin.batch ? { batch: origin.batch } : {}), stream: message.stream, key: JSON.stringify(keyProperties.map((k) => message.record[k] ?? null)) };
+        const source: RowSource = { line: lineNumber, ...(origin.batch ? { batch: origin.batch } : {}), stream: message.stream, key: rowKey(keyProperties, message.record) };
         const member = toMember(message.record, source);
         if (member) addMember(member);
         await decideIfDue();
@@ -516,6 +516,12 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
   if (inputError) throw inputError;
   if (fatal) throw fatal;
   return { tally, plan: dryPlan };
+}
+
+/** A cohort_members record's cohort for the rejects file: `Power users (12)`. */
+function cohortLabel(record: JsonObject): string {
+  const name = typeof record.cohort_name === 'string' ? record.cohort_name : null;
+  return name === null ? `cohort ${String(record.cohort_id ?? '?')}` : `${name} (${String(record.cohort_id ?? '?')})`;
 }
 
 /** The outcome a planned write has when nothing is sent (all but create and update; any, in a dry run). */
