@@ -72,6 +72,12 @@ export class Tally {
   rejected: Record<string, number> = {};
   statesEmitted = 0;
   ignored = 0;
+  /**
+   * What the run found that its user should hear about although it succeeded (a mapped property
+   * no record had, a configured stream the input never had): logged when found, and repeated in
+   * the report and the warning alert.
+   */
+  warnings: string[] = [];
   /** Configured streams whose SCHEMA has no email property (every row of them is rejected). */
   streamsWithoutEmail: string[] = [];
   /** The first write batch that failed for good: where the run stopped (for alerts and the report). */
