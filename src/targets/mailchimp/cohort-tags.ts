@@ -163,6 +163,8 @@ export class CohortTagJob {
   private completeList: Map<number, string | null> | undefined;
   private tags: Promise<Map<string, TagInfo>> | undefined;
   private readonly limit: ReturnType<typeof pLimit>;
+  /** Warnings about cohort_tags entries whose cohorts are gone (from the complete list). */
+  private readonly gone: string[] = [];
   /** Whether any cohort_members record came. */
   private membersSeen = false;
   /** Cohort records seen in this run, by id (the cohorts stream). */
@@ -236,8 +238,13 @@ export class CohortTagJob {
     if (unmatchedCohorts(wanted, context).length === 0) return;
     // Only now is it worth asking Mailchimp: a tag of the old name hints at a rename.
     const tags = await this.tagsByName();
-    const problems = unmatchedCohorts(wanted, { ...context, hasTag: (name) => tags.has(name.trim().toLowerCase()) });
-    throw new ConfigError(`"cohort_tags" names cohorts the project does not have (the cohorts stream listed all ${list.size} of them): stopped before their members were read, and no state after the list was printed`, { details: problems });
+    const unmatched = unmatchedCohorts(wanted, { ...context, hasTag: (name) => tags.has(name.trim().toLowerCase()) });
+    const fatal = unmatched.filter((u) => u.fatal).map((u) => u.problem);
+    if (fatal.length > 0) {
+      throw new ConfigError(`"cohort_tags" names cohorts the project does not have (the cohorts stream listed all ${list.size} of them): stopped before their members were read, and no state after the list was printed`, { details: fatal });
+    }
+    // Cohorts known to be gone: nothing of theirs is left to load.
+    for (const { problem } of unmatched) this.gone.push(problem);
   }
 
   /**
@@ -337,7 +344,7 @@ export class CohortTagJob {
    * project has such a cohort).
    */
   warnings(): string[] {
-    if (this.completeList) return [];
+    if (this.completeList) return [...this.gone];
     if (this.listed.size === 0 && !this.membersSeen) {
       return ['"cohort_tags" is set, but the input had no cohorts or cohort_members records: select both streams in tap-mixpanel\'s catalog, or no cohort becomes a tag'];
     }

@@ -460,11 +460,16 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
 
   /** What only the whole input tells: a configured stream it never had, a mapped property no record had. */
   const endOfInputChecks = (): void => {
-    const warnings = [...presence.finish(), ...mappedCheck.warnings(tally.read)];
+    const presenceFound = presence.finish({ otherWorkDone: cohortInput });
+    for (const note of presenceFound.notes) log.info(note);
+    const warnings = [...presenceFound.warnings, ...mappedCheck.warnings(tally.read)];
     for (const warning of warnings) log.warn(warning);
     tally.warnings.push(...warnings);
+    releaseStates();
   };
 
+  /** Whether the input had cohort streams for the cohort job (work other than the configured streams). */
+  let cohortInput = false;
   let inputError: unknown = null;
   try {
     for await (const { lineNumber, message, origin } of readMessages(options.input, {
@@ -479,6 +484,7 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
         if (holding) releaseStates();
       }
       if (options.cohorts && 'stream' in message && CohortTagJob.handles(message.stream)) {
+        cohortInput = true;
         await handleCohortMessage(message, lineNumber, origin);
         if (fatal || signal.aborted) break;
         continue;

@@ -53,16 +53,27 @@ export class StreamPresence {
   /**
    * At the end of the input: throws when a configured stream never came while others were ignored
    * (the held states are then never printed). Returns warnings for configured streams that never
-   * came in an input that lost nothing by it (nothing was ignored).
+   * came in an input that lost nothing by it (nothing was ignored), or in a run that did other work
+   * (`otherWorkDone`: cohort tags) where no ignored stream is a near miss of a missing one (then
+   * only notes for the log); states are no longer held after that.
    */
-  finish(): string[] {
-    if (this.unseen.size === 0) return [];
+  finish(options: { otherWorkDone?: boolean } = {}): { warnings: string[]; notes: string[] } {
+    if (this.unseen.size === 0) return { warnings: [], notes: [] };
     const missing = [...this.unseen];
+    const names = [...this.ignored.keys()];
+    const lines = missing.map((s) => `"stream" names "${s}", which the input never had (no SCHEMA or RECORD of it): nothing of it was loaded`);
+    // The run did other work (cohort tags) and no ignored stream looks like a misspelt configured
+    // one: a cohort-only pipe with the default "stream", worth a note, not an alert each hour.
+    const typo = missing.some((s) => didYouMean(s, names) !== '');
+    if (options.otherWorkDone === true && !typo) {
+      this.unseen.clear();
+      return { warnings: [], notes: lines };
+    }
     if (this.ignored.size === 0) {
-      return missing.map((s) => `"stream" names "${s}", which the input never had (no SCHEMA or RECORD of it): nothing of it was loaded`);
+      this.unseen.clear();
+      return { warnings: lines, notes: [] };
     }
     const had = [...this.ignored].map(([stream, ignored]) => describeIgnored(stream, ignored)).join(', ');
-    const names = [...this.ignored.keys()];
     throw new ConfigError(`no state was printed: the input never had ${missing.length === 1 ? 'the stream' : 'the streams'} named in "stream", and the records it had were not loaded`, {
       details: [
         ...missing.map((s) => `"stream" names "${s}", which is not in the input${didYouMean(s, names)}`),

@@ -46,10 +46,20 @@ describe('StreamPresence.finish', () => {
   });
 
   it('warns, without failing, when the input had nothing else either', () => {
-    expect(replay(['engage'], []).finish()).toEqual(['"stream" names "engage", which the input never had (no SCHEMA or RECORD of it): nothing of it was loaded']);
+    expect(replay(['engage'], []).finish()).toEqual({ warnings: ['"stream" names "engage", which the input never had (no SCHEMA or RECORD of it): nothing of it was loaded'], notes: [] });
   });
 
   it('says nothing when every configured stream came', () => {
-    expect(replay(['engage'], [['ignore', 'export'], ['seen', 'engage']]).finish()).toEqual([]);
+    expect(replay(['engage'], [['ignore', 'export'], ['seen', 'engage']]).finish()).toEqual({ warnings: [], notes: [] });
+  });
+
+  it('a run that did other work (cohort tags) with the default stream: a note, and the held states go', () => {
+    const presence = replay(['engage'], [['ignore', 'export']]);
+    expect(presence.finish({ otherWorkDone: true })).toEqual({ warnings: [], notes: [expect.stringContaining('"stream" names "engage"')] });
+    expect(presence.holdsStates).toBe(false);
+  });
+
+  it('a run that did other work still fails when an ignored stream is a near miss of a configured one', () => {
+    expect(() => replay(['engag'], [['ignore', 'engage']]).finish({ otherWorkDone: true })).toThrow(ConfigError);
   });
 });
