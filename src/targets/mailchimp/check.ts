@@ -4,7 +4,8 @@
  * on purpose: it reads only the connection keys of the config.
  */
 import { checkLine, describeFailure, type CheckLine } from '../../cli/check-report.js';
-import { HttpClient, type HttpAuth } from '../../http/client.js';
+import { HttpClient } from '../../http/client.js';
+import { mailchimpAuth, mailchimpBaseUrl } from '../../mailchimp/account.js';
 import { HttpError } from '../../http/errors.js';
 
 export interface TargetConnectionConfig {
@@ -26,18 +27,11 @@ const CHECK_RETRY = { maxAttempts: 2, baseDelayMs: 500, maxDelayMs: 2000, maxRet
 
 /** The API root: the override, or https://<dc>.api.mailchimp.com/3.0 (dc from server or the key's suffix). */
 export function checkBaseUrl(config: TargetConnectionConfig): string {
-  if (config.api_base_url) return config.api_base_url.replace(/\/+$/, '');
-  const dc = config.server ?? /-([a-z]+\d+)$/.exec(config.api_key?.trim() ?? '')?.[1];
-  return `https://${dc}.api.mailchimp.com/3.0`;
-}
-
-function authOf(config: TargetConnectionConfig): { auth: HttpAuth; describe: string } {
-  if (config.api_key) return { auth: { type: 'basic', username: 'target-mailchimp', password: config.api_key }, describe: 'api_key (Account > Extras > API keys) and its -usN suffix' };
-  return { auth: { type: 'bearer', token: config.access_token ?? '' }, describe: 'access_token and server' };
+  return mailchimpBaseUrl(config);
 }
 
 export async function checkTargetConnection(config: TargetConnectionConfig, userAgent: string): Promise<CheckLine[]> {
-  const { auth, describe } = authOf(config);
+  const { auth, describe } = mailchimpAuth(config, 'target-mailchimp');
   const timeoutMs = Math.min(config.request_timeout ?? 30, 30) * 1000;
   const client = new HttpClient({
     name: 'Mailchimp',

@@ -1,4 +1,5 @@
 /** target-mailchimp configuration: the schema in src/schemas, cross-key checks, the typed result. */
+import { connectionProblems, mailchimpBaseUrl } from '../../mailchimp/account.js';
 import type { ConfigSpec } from '../../singer/config.js';
 import { loadConfig } from '../../singer/config.js';
 import type { JsonObject } from '../../singer/messages.js';
@@ -50,26 +51,11 @@ export function targetConfigSchema() {
   return loadSchema('target-mailchimp.config.json');
 }
 
-/** The data center is the API key's suffix after its last '-' (…-us6 -> us6). */
-export function dataCenterOf(apiKey: string): string | undefined {
-  const match = /-([a-z]+\d+)$/.exec(apiKey.trim());
-  return match?.[1];
-}
+// The data center of an API key: shared with tap-mailchimp (src/mailchimp).
+export { dataCenterOf } from '../../mailchimp/account.js';
 
 function checkTargetConfig(config: JsonObject): string[] {
-  const problems: string[] = [];
-  const apiKey = config.api_key;
-  if (typeof apiKey === 'string') {
-    if (!dataCenterOf(apiKey) && typeof config.server !== 'string' && typeof config.api_base_url !== 'string') {
-      problems.push('"api_key" does not end with a data center such as -us6: copy the whole key from Account > Extras > API keys');
-    }
-  } else if (typeof config.access_token === 'string') {
-    if (typeof config.server !== 'string' && typeof config.api_base_url !== 'string') {
-      problems.push('"server" is required with access_token: the data center such as us6 (from the OAuth metadata endpoint)');
-    }
-  } else {
-    problems.push('credentials are missing: set "api_key" (Account > Extras > API keys), or "access_token" with "server"');
-  }
+  const problems: string[] = [...connectionProblems(config)];
   const merge = config.merge_fields;
   if (merge && typeof merge === 'object' && !Array.isArray(merge)) {
     for (const tag of Object.keys(merge)) {
@@ -95,9 +81,7 @@ export function loadTargetConfig(sources: readonly string[], env?: NodeJS.Proces
 
 /** The API root: the override, or https://<dc>.api.mailchimp.com/3.0. */
 export function apiBaseUrl(config: TargetConfig): string {
-  if (config.api_base_url) return config.api_base_url.replace(/\/+$/, '');
-  const dc = config.server ?? (config.api_key ? dataCenterOf(config.api_key) : undefined);
-  return `https://${dc}.api.mailchimp.com/3.0`;
+  return mailchimpBaseUrl(config);
 }
 
 /** A setting that may be an array or a comma-separated string, as a clean list. */

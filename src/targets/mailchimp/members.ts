@@ -1,5 +1,4 @@
 /** From a record to a Mailchimp member: the email (normalised), its identity, the merge fields. */
-import { hash } from 'node:crypto';
 import { domainToASCII } from 'node:url';
 import type { JsonObject } from '../../singer/messages.js';
 import { REASONS } from './outcomes.js';
@@ -52,10 +51,8 @@ export function mailchimpAddress(email: string): AddressCheck {
   return { ok: true, email: converted };
 }
 
-/** Mailchimp's member id: MD5 of the lower-cased address. */
-export function subscriberHash(email: string): string {
-  return hash('md5', email.trim().toLowerCase(), 'hex');
-}
+// Mailchimp's member id (MD5 of the lower-cased address): shared with tap-mailchimp.
+export { subscriberHash } from '../../mailchimp/account.js';
 
 export function emailKey(email: string): string {
   return email.trim().toLowerCase();
