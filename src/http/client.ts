@@ -13,7 +13,7 @@ import { interruptibleClock, systemClock, type Clock } from './clock.js';
 import { readLimited } from './body.js';
 import { HttpError, serviceMessageFrom } from './errors.js';
 import { guardedCall } from './guarded-call.js';
-import { DEFAULT_RETRY, parseRetryAfter, type RetryInfo, type RetryOptions } from './retry.js';
+import { DEFAULT_RETRY, parseRetryAfter, type RetryDecision, type RetryInfo, type RetryOptions } from './retry.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 export type QueryValue = string | number | boolean | undefined;
@@ -54,6 +54,10 @@ export interface HttpClientOptions {
   signal?: AbortSignal;
   /** Told of every retry (see RetryCounter). */
   onRetry?: (info: RetryInfo) => void;
+  /** The service's own retry reading where it differs from the table (Mailchimp's bare 403 throttle). */
+  decide?: (err: unknown) => RetryDecision;
+  /** Told of every answer's status and headers (a service's clock from its Date header, for one). */
+  onResponse?: (status: number, headers: Record<string, string | string[] | undefined>) => void;
 }
 
 export interface HttpRequest {
@@ -197,6 +201,7 @@ export class HttpClient {
           this.options.describeAuthFailure?.(status, url) ?? `${this.name} rejected the credentials (${status}) for ${url.host}`,
         ...(this.options.translateError ? { translateError: this.options.translateError } : {}),
         ...(this.options.onRetry ? { onRetry: this.options.onRetry } : {}),
+        ...(this.options.decide ? { decide: this.options.decide } : {}),
       },
       (release) => attempt(url, method, release),
       (err) => this.toHttpError(err, method, url),
@@ -221,6 +226,7 @@ export class HttpClient {
     const started = this.clock.now();
     const response = await request(url, { method, headers, body, dispatcher: this.dispatcher, ...(this.options.signal ? { signal: this.options.signal } : {}) });
     this.log.debug(`${method} ${redactUrl(url)} -> ${response.statusCode}`, { ms: this.clock.now() - started });
+    this.options.onResponse?.(response.statusCode, response.headers);
     if (response.statusCode >= 400) {
       const text = await readLimited(response.body);
       throw new HttpError({

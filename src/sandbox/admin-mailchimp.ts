@@ -87,19 +87,31 @@ async function postAudienceMembers(ctx: RequestContext, params: RouteParams): Pr
   const audience = audienceOf(ctx, params);
   const body = asRecord(await readJsonBody(ctx), 'body');
   if (!Array.isArray(body.members)) throw adminError(400, 'members must be an array');
-  const now = mailchimpTime(ctx.state.clock.now());
-  const inputs = body.members.map((raw: unknown, i: number) => {
-    const input = asRecord(raw, `members[${i}]`);
+  if (body.replace_all === true) checkAdminMembers(body.members);
+  if (body.replace_all === true) audience.clear();
+  const upserted = upsertAdminMembers(audience, body.members, mailchimpTime(ctx.state.clock.now()));
+  sendJson(ctx.res, 200, { list_id: audience.id, upserted, total_items: audience.visibleCount });
+}
+
+function checkAdminMembers(raw: unknown[]): Array<{ input: Record<string, unknown>; email: string; status: MemberStatus }> {
+  return raw.map((item: unknown, i: number) => {
+    const input = asRecord(item, `members[${i}]`);
     if (typeof input.email_address !== 'string' || input.email_address === '') throw adminError(400, `members[${i}].email_address is required`);
     const status = input.status ?? 'subscribed';
     if (!(MEMBER_STATUSES as readonly unknown[]).includes(status)) throw adminError(400, `members[${i}].status must be one of ${MEMBER_STATUSES.join(', ')}`);
     return { input, email: input.email_address, status: status as MemberStatus };
   });
-  if (body.replace_all === true) audience.clear();
+}
+
+/**
+ * Adds members to an audience, or replaces the one with the same address in its place, as given
+ * (`{email_address, status?, merge_fields?, tags?, last_changed?, compliance_locked?, forgotten?}`).
+ */
+export function upsertAdminMembers(audience: Audience, raw: unknown[], now: string): number {
+  const inputs = checkAdminMembers(raw);
   for (const { input, email, status } of inputs) {
     const lastChanged = typeof input.last_changed === 'string' ? input.last_changed : now;
     const tags = Array.isArray(input.tags) ? input.tags.filter((t: unknown): t is string => typeof t === 'string') : [];
-    // An address already in the audience is replaced in its place.
     audience.create({
       email,
       status,
@@ -112,7 +124,7 @@ async function postAudienceMembers(ctx: RequestContext, params: RouteParams): Pr
       tags,
     });
   }
-  sendJson(ctx.res, 200, { list_id: audience.id, upserted: inputs.length, total_items: audience.visibleCount });
+  return inputs.length;
 }
 
 /**

@@ -3,6 +3,7 @@
  * request log, the clock, run-time settings and reset. Not part of either emulated service.
  * Cohort changes have their own routes (mixpanel/cohort-admin.ts).
  */
+import { AUDIENCE_ADMIN_ROUTES } from './admin-audiences.js';
 import { formatDay, parseDay } from './calendar.js';
 import { sandboxClientConfigs } from './configs.js';
 import type { RequestContext } from './context.js';
@@ -32,6 +33,7 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
   { method: 'GET', path: '/__admin/seed', handle: (ctx) => sendJson(ctx.res, 200, describeSeed(ctx.state.config)) },
   { method: 'GET', path: '/__admin/configs', handle: getConfigs },
   ...MAILCHIMP_ADMIN_ROUTES,
+  ...AUDIENCE_ADMIN_ROUTES,
   { method: 'GET', path: '/__admin/requests', handle: getRequests },
   { method: 'GET', path: '/__admin/requests/summary', handle: getRequestSummary },
   { method: 'DELETE', path: '/__admin/requests', handle: deleteRequests },
@@ -70,11 +72,12 @@ function getRequestSummary(ctx: RequestContext): void {
   if (family !== null && !(FAMILIES as readonly string[]).includes(family)) {
     throw adminError(400, `family must be one of ${FAMILIES.join(', ')}`);
   }
-  sendJson(ctx.res, 200, ctx.state.requestLog.summary((family as Family | null) ?? undefined));
+  sendJson(ctx.res, 200, { ...ctx.state.requestLog.summary((family as Family | null) ?? undefined), mailchimp_peak_in_flight: ctx.state.peakInflight });
 }
 
 function deleteRequests(ctx: RequestContext): void {
   ctx.state.requestLog.clear();
+  ctx.state.peakInflight = 0;
   sendEmpty(ctx.res, 204);
 }
 

@@ -4,7 +4,7 @@
  * (Not a Singer binary: its stdout is for people and scripts.)
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { sandboxClientConfigs } from './configs.js';
+import { sandboxClientConfigs, sandboxMailchimpTapConfig } from './configs.js';
 import type { SandboxOptions } from './options.js';
 import { startSandbox } from './server.js';
 
@@ -206,7 +206,7 @@ export async function runSandboxCli(argv: readonly string[]): Promise<void> {
   }
   const configs = sandboxClientConfigs(sandbox, { auth: args.tapAuth });
   if (args.json) {
-    console.log(JSON.stringify({ url: sandbox.url, dataRange: sandbox.dataRange, ...configs, notify: sandbox.notify }));
+    console.log(JSON.stringify({ url: sandbox.url, dataRange: sandbox.dataRange, ...configs, mailchimpTap: sandboxMailchimpTapConfig(sandbox), notify: sandbox.notify }));
   } else {
     console.log(`Sandbox listening on ${sandbox.url}`);
     console.log(`  Mixpanel export:  ${sandbox.url}/api/2.0/export    query: ${sandbox.url}/api/2.0/engage`);
@@ -220,6 +220,8 @@ export async function runSandboxCli(argv: readonly string[]): Promise<void> {
     console.log(JSON.stringify(configs.tap, null, 2));
     console.log('\nTarget config (target-mailchimp --config):');
     console.log(JSON.stringify(configs.target, null, 2));
+    console.log('\nMailchimp tap config (tap-mailchimp --config):');
+    console.log(JSON.stringify(sandboxMailchimpTapConfig(sandbox), null, 2));
     console.log('\nPress Ctrl+C to stop.');
   }
   const stop = (signal: NodeJS.Signals) => {

@@ -60,3 +60,8 @@ export function sandboxClientConfigs(
     target: { api_key: mailchimp.apiKey, list_id: mailchimp.listId, api_base_url: `${sandbox.url}/3.0`, status_if_new: 'subscribed' },
   };
 }
+
+/** A tap-mailchimp config for a running sandbox: its API key and URL (every audience is read). */
+export function sandboxMailchimpTapConfig(sandbox: SandboxEndpoint): { api_key: string; api_base_url: string } {
+  return { api_key: sandbox.credentials.mailchimp.apiKey, api_base_url: `${sandbox.url}/3.0` };
+}

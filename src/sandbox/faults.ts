@@ -22,7 +22,8 @@
  * For the mailchimp family, `status` answers a problem document (`bare: true`: no body at all,
  * as Mailchimp's throttle sometimes answers a bare 403).
  *
- * `when` narrows a rule: `min_days` (export windows spanning at least that many days),
+ * `when` narrows a rule: `query` (parameters with these exact values, e.g. {"offset": "2000"}),
+ * `min_days` (export windows spanning at least that many days),
  * `where_lacks` (the `where` parameter does not contain this text, e.g. `properties["time"]`),
  * `path` (exact path), `path_prefix` (path starts with it, e.g. `/3.0/lists/`), `method`
  * (e.g. `POST`). Batch operations match by their method and their full path (`/3.0/lists/...`).
@@ -65,7 +66,7 @@ export interface FaultRule {
   after_lines?: number;
   /** Mailchimp `status` faults: answer with no body. */
   bare?: boolean;
-  when?: { min_days?: number; where_lacks?: string; path?: string; path_prefix?: string; method?: string };
+  when?: { min_days?: number; where_lacks?: string; path?: string; path_prefix?: string; method?: string; query?: Record<string, string> };
 }
 
 /** Kinds that exist only for the Mailchimp family. */
@@ -73,7 +74,7 @@ const MAILCHIMP_KINDS: readonly FaultKind[] = ['lose_answer', 'batch_operation_s
 
 const FAMILIES: readonly Family[] = ['export', 'query', 'mailchimp'];
 const RULE_KEYS = new Set(['kind', 'family', 'times', 'status', 'retry_after_s', 'message', 'ms', 'after_bytes', 'after_lines', 'bare', 'when']);
-const WHEN_KEYS = ['min_days', 'where_lacks', 'path', 'path_prefix', 'method'];
+const WHEN_KEYS = ['min_days', 'where_lacks', 'path', 'path_prefix', 'method', 'query'];
 
 function count(value: unknown, name: string, min = 0): number | undefined {
   if (value === undefined) return undefined;
@@ -138,8 +139,20 @@ export function parseFaultRule(raw: unknown, name: string): FaultRule {
       if (typeof w.method !== 'string' || !/^[A-Za-z]+$/.test(w.method)) throw new Error(`${name}.when.method must be an HTTP method such as POST`);
       rule.when.method = w.method.toUpperCase();
     }
+    if (w.query !== undefined) rule.when.query = parseQueryCondition(w.query, `${name}.when.query`);
   }
   return rule;
+}
+
+/** `when.query`: parameters the request must carry with exactly these values, e.g. {"offset": "2000"}. */
+function parseQueryCondition(value: unknown, name: string): Record<string, string> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error(`${name} must be an object of parameter -> value`);
+  const out: Record<string, string> = {};
+  for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
+    if (typeof v !== 'string' && typeof v !== 'number') throw new Error(`${name}.${key} must be a string or a number`);
+    out[key] = String(v);
+  }
+  return out;
 }
 
 export function parseFaultRules(raw: unknown, name = 'faults'): FaultRule[] {
@@ -173,6 +186,7 @@ function matches(rule: FaultRule, target: FaultTarget, family: Family): boolean 
     if (from === null || to === null || to - from + 1 < when.min_days) return false;
   }
   if (when.where_lacks !== undefined && (target.query.get('where') ?? '').includes(when.where_lacks)) return false;
+  if (when.query !== undefined && Object.entries(when.query).some(([key, value]) => target.query.get(key) !== value)) return false;
   return true;
 }
 

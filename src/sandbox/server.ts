@@ -29,7 +29,7 @@ import { injectFaults } from './faults.js';
 import { rateLimit } from './limits.js';
 import { HttpError, RouteTable, delay, paramsObject, sendError, sendJson } from './http.js';
 import { MAILCHIMP_ROUTES, RESULTS_ROUTES, loseAnswerIfAsked, s3NotFound } from './mailchimp/routes.js';
-import { connectionCap, mailchimpAuth, mailchimpErrorResponse, mailchimpMethodNotAllowed, mailchimpNotFound } from './mailchimp/problems.js';
+import { connectionCap, mailchimpAuth, mailchimpErrorResponse, mailchimpMethodNotAllowed, mailchimpNotFound, serverDate } from './mailchimp/problems.js';
 import { mixpanelAuth } from './mixpanel/auth.js';
 import { mixpanelNotFound, mixpanelStatusError } from './mixpanel/errors.js';
 import { handleExport } from './mixpanel/export.js';
@@ -113,7 +113,7 @@ function families(state: SandboxState): FamilyDefinition[] {
       name: 'mailchimp',
       matches: (p) => p === '/3.0' || p.startsWith('/3.0/'),
       routes: new RouteTable(MAILCHIMP_ROUTES),
-      hooks: [mailchimpAuth(state), connectionCap(state), injectFaults('mailchimp'), latency('mailchimp')],
+      hooks: [serverDate(state), mailchimpAuth(state), connectionCap(state), injectFaults('mailchimp'), latency('mailchimp')],
       notFound: mailchimpNotFound,
       methodNotAllowed: mailchimpMethodNotAllowed,
       toResponse: mailchimpErrorResponse,

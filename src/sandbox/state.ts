@@ -13,6 +13,7 @@ import { generateProfile, profileDistinctId } from './data/profiles.js';
 import type { GeneratedProfile } from './data/profiles.js';
 import { AutomationLog } from './mailchimp/automations.js';
 import { BatchRunner } from './mailchimp/batch-runner.js';
+import { interestCategories, marketingPermissions } from './mailchimp/groups.js';
 import { BatchQueue } from './mailchimp/batches.js';
 import type { BatchSettings } from './mailchimp/batches.js';
 import { Audience, buildGeneratedBase } from './mailchimp/store.js';
@@ -62,6 +63,8 @@ export class SandboxState {
   readonly requestLog = new RequestLog();
   /** In-flight requests per Mailchimp API key (the 10-connection cap). */
   readonly inflight = new Map<string, number>();
+  /** The most Mailchimp requests of one key in flight at once since the request log was cleared. */
+  peakInflight = 0;
   /** Aborted when the sandbox closes, so pending delays end at once. */
   readonly closing = new AbortController();
   settings: RuntimeSettings;
@@ -126,6 +129,7 @@ export class SandboxState {
     this.profileUpdates = new Map();
     this.cohorts.reset();
     this.requestLog.clear();
+    this.peakInflight = 0;
     this.notify.reset();
     this.seedAudiences();
   }
@@ -198,6 +202,8 @@ export class SandboxState {
       this.generatedBase ??= buildGeneratedBase(config.mailchimp.audienceSize, { seed: config.seed, referenceMs: config.startNowMs });
     }
     const audience = Audience.fromSeed(config.mailchimp.listId, mergeFields, seed, createdMs, this.generatedBase ?? undefined);
+    audience.interestCategories = interestCategories(audience.id);
+    audience.marketingPermissions = marketingPermissions(audience.id);
     this.audiences = new Map([[config.mailchimp.listId, audience]]);
   }
 }

@@ -9,7 +9,7 @@ import { audienceOf, automationSink, invalidParameter, noContent, nowMs, ok, pag
 import { addMember, archiveMember, batchSubscribe, findMember, forgetMember, patchMember, updateMemberTags, upsertMember } from './members.js';
 import { toApiList, toApiMember, toApiMergeField } from './serialize.js';
 import { MEMBER_STATUSES } from './store.js';
-import type { Audience, MemberFilter, MemberStatus } from './store.js';
+import type { Audience, MemberFilter, MemberSort, MemberSortField, MemberStatus } from './store.js';
 
 const LIST = '/3.0/lists/{list_id}';
 const MEMBER = `${LIST}/members/{hash}`;
@@ -93,6 +93,18 @@ export function memberDocuments(audience: Audience, positions: readonly number[]
   return out;
 }
 
+const SORT_FIELDS: readonly MemberSortField[] = ['timestamp_opt', 'timestamp_signup', 'last_changed'];
+
+/** sort_field and sort_dir (ASC unless DESC); without sort_field the audience's own order. */
+function parseSort(call: ApiCall): MemberSort | undefined {
+  const field = call.query.get('sort_field');
+  const dir = call.query.get('sort_dir');
+  if (dir && dir !== 'ASC' && dir !== 'DESC') throw invalidParameter('sort_dir', 'sort_dir must be one of: ASC, DESC');
+  if (!field) return undefined;
+  if (!(SORT_FIELDS as readonly string[]).includes(field)) throw invalidParameter('sort_field', `sort_field must be one of: ${SORT_FIELDS.join(', ')}`);
+  return { field: field as MemberSortField, dir: dir === 'DESC' ? 'DESC' : 'ASC' };
+}
+
 function getMembers(call: ApiCall, params: RouteParams): ApiAnswer {
   const audience = audienceOf(call, params);
   const { count, offset } = paging(call);
@@ -106,7 +118,8 @@ function getMembers(call: ApiCall, params: RouteParams): ApiAnswer {
   if (since !== undefined) filter.sinceMs = since;
   const before = parseInstantParam(call, 'before_last_changed');
   if (before !== undefined) filter.beforeMs = before;
-  const { total, positions } = audience.select(filter, offset, count);
+  const sort = parseSort(call);
+  const { total, positions } = sort ? audience.selectSorted(filter, sort, offset, count) : audience.select(filter, offset, count);
   return projected(call, { members: memberDocuments(audience, positions), list_id: audience.id, total_items: total, _links: [] });
 }
 

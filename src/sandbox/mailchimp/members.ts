@@ -12,6 +12,7 @@
  *      skip_merge_validation;
  *   6. archived members stay archived (their other fields still update).
  */
+import { applyGroupChanges, GroupInputError } from './groups.js';
 import { mailchimpTime, memberKey, subscriberHash } from './store.js';
 import type { Audience, MemberRecord, MemberStatus } from './store.js';
 import { INVALID_MERGE_FIELDS_MESSAGE, emailProblem, validateMergeFields } from './validation.js';
@@ -128,6 +129,18 @@ interface MemberChanges {
   status: MemberStatus | undefined;
   mergeFields: Record<string, unknown>;
   extras: Record<string, unknown>;
+  /** For interests and marketing permissions (the audience's groups.ts definitions). */
+  audience?: Audience;
+}
+
+/** Interests and marketing permissions of a write; an id the audience does not have is refused. */
+function applyGroups(audience: Audience, member: MemberRecord, extras: Record<string, unknown>): boolean {
+  try {
+    return applyGroupChanges(audience, member, extras);
+  } catch (err) {
+    if (err instanceof GroupInputError) throw invalidResource(err.field, err.message);
+    throw err;
+  }
 }
 
 function applyChanges(member: MemberRecord, changes: MemberChanges, now: string): void {
@@ -156,6 +169,7 @@ function applyChanges(member: MemberRecord, changes: MemberChanges, now: string)
     member.vip = changes.extras.vip;
     changed = true;
   }
+  if (changes.audience && applyGroups(changes.audience, member, changes.extras)) changed = true;
   if (changed) member.last_changed = now;
 }
 
@@ -168,7 +182,7 @@ function createMember(
   now: string,
   tags: readonly string[] = [],
 ): MemberRecord {
-  return audience.create({
+  const member = audience.create({
     email,
     status,
     mergeFields: fields,
@@ -179,6 +193,8 @@ function createMember(
     lastChanged: now,
     tags,
   });
+  if (applyGroups(audience, member, input)) audience.save(member);
+  return member;
 }
 
 function reportTags(options: WriteOptions, member: MemberRecord, tags: readonly string[]): void {
@@ -190,6 +206,12 @@ function tagNames(value: unknown): string[] {
   return value
     .map((tag: unknown) => (typeof tag === 'string' ? tag : tag && typeof tag === 'object' ? (tag as { name?: unknown }).name : undefined))
     .filter((name): name is string => typeof name === 'string' && name.trim() !== '');
+}
+
+/** Batch subscribe's member items have no marketing_permissions in the spec: Mailchimp ignores them there. */
+function withoutPermissions(input: Record<string, unknown>): Record<string, unknown> {
+  const { marketing_permissions: _ignored, ...rest } = input;
+  return rest;
 }
 
 /** Called for every tag a write adds that would start a tag-triggered automation (automations.ts). */
@@ -252,7 +274,7 @@ export function batchSubscribe(audience: Audience, body: unknown, options: Write
         const status = parseStatus(input.status, 'status');
         const mergeFields = checkMergeFields(audience, input.merge_fields, false);
         checkStatusChange(existing, status);
-        applyChanges(existing, { status, mergeFields, extras: input }, now);
+        applyChanges(existing, { status, mergeFields, extras: withoutPermissions(input), audience }, now);
         const tags = tagNames(input.tags);
         if (syncTags && Array.isArray(input.tags)) {
           for (const tag of [...existing.tags]) if (!tags.some((t) => t.toLowerCase() === tag.name.toLowerCase())) audience.setTag(existing, tag.name, false, now);
@@ -266,7 +288,7 @@ export function batchSubscribe(audience: Audience, body: unknown, options: Write
         if (status === undefined) throw invalidResource('status', 'Status is required for new members');
         const mergeFields = checkMergeFields(audience, input.merge_fields, !options.skipMergeValidation);
         const tags = tagNames(input.tags);
-        const member = createMember(audience, email, status, mergeFields, input, now, tags);
+        const member = createMember(audience, email, status, mergeFields, withoutPermissions(input), now, tags);
         reportTags(options, member, member.tags.map((t) => t.name));
         outcome.created.push(member);
       }
@@ -298,7 +320,7 @@ export function upsertMember(audience: Audience, reference: string, body: unknow
   if (existing) {
     const mergeFields = checkMergeFields(audience, input.merge_fields, false);
     checkStatusChange(existing, status);
-    applyChanges(existing, { status, mergeFields, extras: input }, now);
+    applyChanges(existing, { status, mergeFields, extras: input, audience }, now);
     audience.save(existing);
     return existing;
   }
@@ -336,7 +358,7 @@ export function patchMember(audience: Audience, reference: string, body: unknown
   const status = parseStatus(input.status, 'status');
   const mergeFields = checkMergeFields(audience, input.merge_fields, false);
   checkStatusChange(member, status);
-  applyChanges(member, { status, mergeFields, extras: input }, mailchimpTime(nowMs));
+  applyChanges(member, { status, mergeFields, extras: input, audience }, mailchimpTime(nowMs));
   audience.save(member);
   return member;
 }

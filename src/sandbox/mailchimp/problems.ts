@@ -39,6 +39,14 @@ export function mailchimpErrorResponse(err: unknown): HttpError {
 
 export const MAX_CONNECTIONS_PER_KEY = 10;
 
+/** Mailchimp's Date header, by the sandbox clock (a pinned clock is the service's clock). */
+export function serverDate(state: SandboxState): Hook {
+  return async (ctx, next) => {
+    ctx.res.setHeader('Date', new Date(state.clock.now()).toUTCString());
+    return next();
+  };
+}
+
 /** HTTP Basic with any user name and the key as password, or a Bearer token equal to the key. */
 export function mailchimpAuth(state: SandboxState): Hook {
   return async (ctx, next) => {
@@ -63,6 +71,8 @@ export function connectionCap(state: SandboxState): Hook {
     const key = ctx.principal?.id ?? '';
     const count = (state.inflight.get(key) ?? 0) + 1;
     state.inflight.set(key, count);
+    // The most requests in flight at once since the request log was last cleared (tests assert on it).
+    if (count > state.peakInflight) state.peakInflight = count;
     ctx.res.once('close', () => {
       const remaining = (state.inflight.get(key) ?? 1) - 1;
       if (remaining <= 0) state.inflight.delete(key);

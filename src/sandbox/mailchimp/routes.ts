@@ -8,6 +8,7 @@ import type { Route } from '../http.js';
 import { sendEmpty, sendJson } from '../http.js';
 import type { ApiAnswer, ApiCall, ApiRoute } from './api.js';
 import { BATCH_API_ROUTES } from './batch-routes.js';
+import { GROUP_API_ROUTES } from './group-routes.js';
 import { MEMBER_API_ROUTES } from './member-routes.js';
 import { jsonParseProblem } from './problems.js';
 import { SEGMENT_API_ROUTES } from './segment-routes.js';
@@ -59,6 +60,6 @@ function toHttpRoute(route: ApiRoute): Route<RequestContext> {
   };
 }
 
-export const MAILCHIMP_API_ROUTES: readonly ApiRoute[] = [...MEMBER_API_ROUTES, ...SEGMENT_API_ROUTES, ...BATCH_API_ROUTES];
+export const MAILCHIMP_API_ROUTES: readonly ApiRoute[] = [...MEMBER_API_ROUTES, ...GROUP_API_ROUTES, ...SEGMENT_API_ROUTES, ...BATCH_API_ROUTES];
 
 export const MAILCHIMP_ROUTES: ReadonlyArray<Route<RequestContext>> = MAILCHIMP_API_ROUTES.map(toHttpRoute);

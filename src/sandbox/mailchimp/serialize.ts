@@ -2,6 +2,7 @@
  * The Mailchimp API's JSON shapes for members, lists, merge fields and tags, and the
  * `fields` / `exclude_fields` projection every GET accepts.
  */
+import { memberInterests, memberPermissions } from './groups.js';
 import type { Audience, MemberRecord, MemberStatus } from './store.js';
 import type { MergeFieldDefinition } from './validation.js';
 
@@ -25,7 +26,7 @@ export function toApiMember(member: MemberRecord, audience: Audience): Record<st
     sms_subscription_status: '',
     sms_subscription_last_updated: '',
     merge_fields: mergeFields,
-    interests: {},
+    interests: memberInterests(audience, member),
     stats: { avg_open_rate: 0, avg_click_rate: 0 },
     ip_signup: member.ip_signup,
     timestamp_signup: member.timestamp_signup,
@@ -37,7 +38,7 @@ export function toApiMember(member: MemberRecord, audience: Audience): Record<st
     vip: member.vip,
     email_client: '',
     location: { latitude: 0, longitude: 0, gmtoff: 0, dstoff: 0, country_code: '', timezone: '', region: '' },
-    marketing_permissions: [],
+    marketing_permissions: memberPermissions(audience, member),
     source: member.source,
     tags_count: member.tags.length,
     // The member document carries at most 50 tags; the member tags endpoint has them all.
@@ -81,7 +82,7 @@ export function toApiList(audience: Audience): Record<string, unknown> {
     visibility: 'prv',
     double_optin: false,
     has_welcome: false,
-    marketing_permissions: false,
+    marketing_permissions: audience.marketingPermissions.length > 0,
     modules: [],
     stats: {
       member_count: count('subscribed'),

@@ -17,6 +17,7 @@ import { hash as digest } from 'node:crypto';
 import type { MemberStatus, SeedMember } from '../data/audience.js';
 import { GENERATED_TAGS, generatedEmail, generatedMember } from '../data/generated-audience.js';
 import type { GeneratedAudienceContext, GeneratedMember } from '../data/generated-audience.js';
+import type { InterestCategoryDefinition, MarketingPermissionDefinition } from './groups.js';
 import type { MergeFieldDefinition } from './validation.js';
 
 export type { MemberStatus } from '../data/audience.js';
@@ -52,6 +53,10 @@ export interface MemberRecord {
   complianceLocked: boolean;
   /** Permanently deleted: invisible, and cannot be re-imported. */
   forgotten: boolean;
+  /** Interest id -> member in it, where a write set it (others: groups.ts's default). */
+  interests?: Record<string, boolean>;
+  /** Marketing permission id -> enabled, where a write set it (others: groups.ts's default). */
+  marketing_permissions?: Record<string, boolean>;
 }
 
 export function subscriberHash(email: string): string {
@@ -145,6 +150,14 @@ export interface MemberFilter {
   includeForgotten?: boolean;
 }
 
+/** The API's sort_field values; last_changed is kept in the arrays, the others need the records. */
+export type MemberSortField = 'last_changed' | 'timestamp_opt' | 'timestamp_signup';
+
+export interface MemberSort {
+  field: MemberSortField;
+  dir: 'ASC' | 'DESC';
+}
+
 /**
  * The generated part of an audience, computed once per process (reset copies it): per generated
  * member its hash prefix, status code, last_changed and generated tags.
@@ -186,6 +199,8 @@ interface GeneratedDelta {
   forgotten?: boolean;
   /** date_added of tags whose date differs from the member's generated date. */
   tagDates?: Record<number, string>;
+  interests?: Record<string, boolean>;
+  marketing_permissions?: Record<string, boolean>;
 }
 
 function prefix32(hexHash: string): number {
@@ -241,6 +256,12 @@ export class Audience {
   private readonly statusCounts = new Int32Array(8);
   /** Set once seeding is done: from then on saves mark members as written. */
   private tracking = false;
+  /** Bumped by every change of a member, so a sorted listing can be reused until one. */
+  private version = 0;
+  private sorted: { key: string; version: number; positions: Uint32Array } | null = null;
+  /** The audience's groups and GDPR marketing permissions (groups.ts). */
+  interestCategories: InterestCategoryDefinition[] = [];
+  marketingPermissions: MarketingPermissionDefinition[] = [];
 
   constructor(
     readonly id: string,
@@ -317,6 +338,57 @@ export class Audience {
     return { total, positions };
   }
 
+  /**
+   * As select, in the order of a sort field (ties by position). The whole sorted listing is kept
+   * until a member changes, so paging through it (or probing it at many offsets) sorts once.
+   */
+  selectSorted(filter: MemberFilter, sort: MemberSort, offset: number, count: number): { total: number; positions: number[] } {
+    const key = JSON.stringify({ ...filter, statuses: filter.statuses ? [...filter.statuses] : undefined, sort });
+    if (!this.sorted || this.sorted.key !== key || this.sorted.version !== this.version) {
+      const all = Uint32Array.from(this.select(filter, 0, Number.MAX_SAFE_INTEGER).positions);
+      this.sorted = { key, version: this.version, positions: this.sortPositions(all, sort) };
+    }
+    const { positions } = this.sorted;
+    return { total: positions.length, positions: Array.from(positions.subarray(offset, offset + count)) };
+  }
+
+  private sortPositions(positions: Uint32Array, sort: MemberSort): Uint32Array {
+    const sortKey = (p: number): number => {
+      if (sort.field === 'last_changed') return this.changedSec[p] as number;
+      const value = this.recordAt(p)?.[sort.field] ?? '';
+      const ms = Date.parse(value);
+      return Number.isNaN(ms) ? -1 : Math.floor(ms / 1000);
+    };
+    // One numeric key per member (seconds * 2^22 + position) sorts a million members in a blink.
+    const keys = new Float64Array(positions.length);
+    let packed = true;
+    for (let i = 0; i < positions.length; i++) {
+      const p = positions[i] as number;
+      const k = sortKey(p);
+      if (p >= 4_194_304 || k < 0 || k >= 2_147_483_648) packed = false;
+      keys[i] = k * 4_194_304 + p;
+    }
+    let order: Uint32Array;
+    if (packed) {
+      keys.sort();
+      order = Uint32Array.from(keys, (k) => k % 4_194_304);
+    } else {
+      order = Uint32Array.from(positions).sort((a, b) => sortKey(a) - sortKey(b) || a - b);
+    }
+    return sort.dir === 'DESC' ? order.reverse() : order;
+  }
+
+  /** Seeded members, created ones, and generated members the API or the admin API wrote. */
+  *membersWithRecords(): Generator<MemberRecord> {
+    for (let p = 0; p < this.size; p++) {
+      if (this.statusCode[p] === VACANT) continue;
+      if (this.records.has(p) || typeof this.deltas[p - this.generatedStart] === 'string') {
+        const record = this.recordAt(p);
+        if (record) yield record;
+      }
+    }
+  }
+
   /** The member at a position (a fresh copy for generated members), or undefined for a vacant one. */
   recordAt(position: number): MemberRecord | undefined {
     if (position < 0 || position >= this.size || this.statusCode[position] === VACANT) return undefined;
@@ -369,6 +441,7 @@ export class Audience {
   save(record: MemberRecord): void {
     const p = record.position;
     if (p < 0 || p >= this.size) throw new Error(`save: no member at position ${p}`);
+    this.version++;
     const code = record.forgotten ? FORGOTTEN : STATUS_CODE[record.status];
     this.setStatusCode(p, code);
     this.changedSec[p] = secondsOf(record.last_changed);
@@ -400,6 +473,7 @@ export class Audience {
 
   /** Removes every member (the admin API's replace_all); tags stay defined, with no members. */
   clear(): void {
+    this.version++;
     this.size = 0;
     this.statusCode.fill(0);
     this.flags.fill(0);
@@ -467,6 +541,7 @@ export class Audience {
   deleteTag(id: number): void {
     const entry = this.tagsById.get(id);
     if (!entry) return;
+    this.version++;
     for (const p of this.tagPositions(id)) {
       const explicit = this.records.get(p);
       if (explicit) explicit.tags = explicit.tags.filter((t) => t.id !== id);
@@ -680,6 +755,8 @@ export class Audience {
       unsubscribe_reason: delta?.unsubscribe_reason ?? unsubscribeReasonFor(base.status, base.complianceLocked),
       complianceLocked,
       forgotten: delta?.forgotten ?? false,
+      ...(delta?.interests ? { interests: { ...delta.interests } } : {}),
+      ...(delta?.marketing_permissions ? { marketing_permissions: { ...delta.marketing_permissions } } : {}),
     };
     this.bases.set(record, base);
     return record;
@@ -728,6 +805,14 @@ export class Audience {
     }
     if (record.forgotten) {
       delta.forgotten = true;
+      changed = true;
+    }
+    if (record.interests && Object.keys(record.interests).length > 0) {
+      delta.interests = { ...record.interests };
+      changed = true;
+    }
+    if (record.marketing_permissions && Object.keys(record.marketing_permissions).length > 0) {
+      delta.marketing_permissions = { ...record.marketing_permissions };
       changed = true;
     }
     const baseDate = mailchimpTime(base.lastChangedMs);

@@ -1,0 +1,4 @@
+#!/usr/bin/env node
+import { main } from "../dist/taps/mailchimp/main.js";
+
+main(process.argv);

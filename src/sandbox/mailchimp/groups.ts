@@ -1,0 +1,150 @@
+/**
+ * An audience's interest categories with their interests (Mailchimp's "groups"), and its GDPR
+ * marketing permissions, with the API's shapes (specs/mailchimp: interest-categories,
+ * interests; a member's `interests` and `marketing_permissions`).
+ *
+ * Ids are 10 hex digits derived from the audience and the name, so two sandboxes with the same
+ * options agree. A member's value for an interest or a permission is what a write set (the
+ * member's `interests` / `marketing_permissions`), else a default: for a seeded or created
+ * member a fixed function of its subscriber hash (about 40% in each interest, 60% consenting),
+ * for a generated one false (so a million of them cost nothing).
+ */
+import { hash } from 'node:crypto';
+import type { Audience, MemberRecord } from './store.js';
+
+export type InterestCategoryType = 'checkboxes' | 'dropdown' | 'radio' | 'hidden';
+
+export interface InterestDefinition {
+  id: string;
+  name: string;
+  display_order: number;
+}
+
+export interface InterestCategoryDefinition {
+  id: string;
+  title: string;
+  type: InterestCategoryType;
+  display_order: number;
+  interests: InterestDefinition[];
+}
+
+export interface MarketingPermissionDefinition {
+  marketing_permission_id: string;
+  text: string;
+}
+
+export interface GroupSpec {
+  title: string;
+  type?: InterestCategoryType;
+  interests: readonly string[];
+}
+
+export const DEFAULT_GROUPS: readonly GroupSpec[] = [
+  { title: 'Topics', type: 'checkboxes', interests: ['Product news', 'Events', 'Tips and tutorials'] },
+  { title: 'How often', type: 'radio', interests: ['Weekly', 'Monthly'] },
+];
+
+export const DEFAULT_PERMISSIONS: readonly string[] = ['Email', 'Direct Mail', 'Customized Online Advertising'];
+
+function idFor(...parts: string[]): string {
+  return hash('md5', parts.join('\u0000'), 'hex').slice(0, 10);
+}
+
+export function interestCategories(listId: string, specs: readonly GroupSpec[] = DEFAULT_GROUPS): InterestCategoryDefinition[] {
+  return specs.map((spec, i) => ({
+    id: idFor(listId, 'category', spec.title),
+    title: spec.title,
+    type: spec.type ?? 'checkboxes',
+    display_order: i,
+    interests: spec.interests.map((name, j) => ({ id: idFor(listId, 'interest', spec.title, name), name, display_order: j + 1 })),
+  }));
+}
+
+export function marketingPermissions(listId: string, texts: readonly string[] = DEFAULT_PERMISSIONS): MarketingPermissionDefinition[] {
+  return texts.map((text) => ({ marketing_permission_id: idFor(listId, 'permission', text), text }));
+}
+
+/** A stable pseudo-random share in [0, 256) for (member, thing). */
+function share(member: MemberRecord, thing: string): number {
+  return parseInt(hash('md5', `${member.id}:${thing}`, 'hex').slice(0, 2), 16);
+}
+
+function isGenerated(audience: Audience, member: MemberRecord): boolean {
+  const { start, count } = audience.generated;
+  return member.position >= start && member.position < start + count;
+}
+
+/** The member's interests as the API shows them: every interest of the audience, true or false. */
+export function memberInterests(audience: Audience, member: MemberRecord): Record<string, boolean> {
+  const out: Record<string, boolean> = {};
+  const generated = isGenerated(audience, member);
+  for (const category of audience.interestCategories) {
+    for (const interest of category.interests) {
+      out[interest.id] = member.interests?.[interest.id] ?? (!generated && share(member, interest.id) < 102);
+    }
+  }
+  return out;
+}
+
+export function memberPermissions(audience: Audience, member: MemberRecord): Array<{ marketing_permission_id: string; text: string; enabled: boolean }> {
+  const generated = isGenerated(audience, member);
+  return audience.marketingPermissions.map((p) => ({
+    ...p,
+    enabled: member.marketing_permissions?.[p.marketing_permission_id] ?? (!generated && share(member, p.marketing_permission_id) < 154),
+  }));
+}
+
+export function findCategory(audience: Audience, categoryId: string): InterestCategoryDefinition | undefined {
+  return audience.interestCategories.find((c) => c.id === categoryId);
+}
+
+/** Subscribed members in each interest (generated members are in none unless a write put them there). */
+export function interestSubscriberCounts(audience: Audience): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const member of audience.membersWithRecords()) {
+    if (member.status !== 'subscribed' || member.forgotten) continue;
+    for (const [id, inIt] of Object.entries(memberInterests(audience, member))) if (inIt) counts.set(id, (counts.get(id) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/**
+ * Applies `{interest_id: bool}` / `[{marketing_permission_id, enabled}]` from a write; ids the
+ * audience does not have are refused as the API does. True when anything changed.
+ */
+export function applyGroupChanges(audience: Audience, member: MemberRecord, input: { interests?: unknown; marketing_permissions?: unknown }): boolean {
+  let changed = false;
+  const interestIds = new Set(audience.interestCategories.flatMap((c) => c.interests.map((i) => i.id)));
+  if (input.interests !== undefined && input.interests !== null && typeof input.interests === 'object' && !Array.isArray(input.interests)) {
+    const current = memberInterests(audience, member);
+    for (const [id, value] of Object.entries(input.interests as Record<string, unknown>)) {
+      if (!interestIds.has(id)) throw new GroupInputError('interests', `Invalid interest ID: '${id}'`);
+      if (typeof value !== 'boolean') throw new GroupInputError('interests', `Interest ${id} must be true or false`);
+      if (current[id] !== value) changed = true;
+      (member.interests ??= {})[id] = value;
+    }
+  }
+  if (Array.isArray(input.marketing_permissions)) {
+    const current = new Map(memberPermissions(audience, member).map((p) => [p.marketing_permission_id, p.enabled]));
+    for (const raw of input.marketing_permissions as unknown[]) {
+      const item = (raw ?? {}) as { marketing_permission_id?: unknown; enabled?: unknown };
+      const id = String(item.marketing_permission_id ?? '');
+      if (!current.has(id)) throw new GroupInputError('marketing_permissions', `Invalid marketing permission ID: '${id}'`);
+      if (typeof item.enabled !== 'boolean') throw new GroupInputError('marketing_permissions', `Marketing permission ${id} needs "enabled": true or false`);
+      if (current.get(id) !== item.enabled) changed = true;
+      (member.marketing_permissions ??= {})[id] = item.enabled;
+    }
+  }
+  return changed;
+}
+
+/** A write that names an interest or a permission the audience does not have. */
+export class GroupInputError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'GroupInputError';
+  }
+}
