@@ -26,7 +26,7 @@ export interface RunOptions {
 }
 
 /** Runs bin/<name>.js to completion (killed after timeoutMs) and captures everything. */
-export function runBinary(name: 'tap-mixpanel' | 'target-mailchimp', args: string[], options: RunOptions = {}): Promise<RunResult> {
+export function runBinary(name: 'tap-mixpanel' | 'tap-mailchimp' | 'target-mailchimp', args: string[], options: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(BIN_DIR, `${name}.js`), ...args], {
       env: { ...process.env, LOG_LEVEL: 'info', ...options.env },

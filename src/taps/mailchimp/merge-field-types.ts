@@ -92,7 +92,9 @@ export function isoDate(value: string, dateFormat: string | undefined): string |
   const day = Number(parts.d);
   if (parts.y.length !== 4 || month < 1 || month > 12 || day < 1 || day > 31) return undefined;
   const date = `${parts.y}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
-  return Number.isNaN(Date.parse(`${date}T00:00:00Z`)) ? undefined : date;
+  // Date.parse rolls 2024-02-30 over into March: a real date reads back the same.
+  const ms = Date.parse(`${date}T00:00:00Z`);
+  return !Number.isNaN(ms) && new Date(ms).toISOString().slice(0, 10) === date ? date : undefined;
 }
 
 export interface ValueProblem {

@@ -14,11 +14,12 @@
  * The design:
  * 1. Two passes, because the API does not say whether an unfiltered listing includes archived
  *    members: "all" (archived ones dropped if listed) and status=archived.
- * 2. Each pass's window is cut into slices of about `sliceMembers` members, at the last_changed
- *    values of every sliceMembers-th member (one count=1 call each, sort_field=last_changed:
- *    used only to place cuts, so a sort that is not stable costs balance, never correctness).
- *    A window of at most sliceMembers members is one slice, and its first page is the planning
- *    call: a typical incremental run costs one call per pass.
+ * 2. The window is cut into slices of about `sliceMembers` members, at the last_changed values
+ *    of every sliceMembers-th member of each pass (one count=1 call each, sort_field=
+ *    last_changed: used only to place cuts, so a sort that is not what it says costs balance,
+ *    never correctness); both passes are cut at the same points. A window of at most
+ *    sliceMembers members in each pass is one slice, and its first page is the planning call:
+ *    a typical incremental run costs one call per pass.
  * 3. A slice is paged by offset, pages of all slices in flight together. When a slice's pages
  *    are in, it is checked (slice-read.ts): distinct members received = the largest
  *    total_items reported proves that nobody was skipped. If members left meanwhile, the slice
@@ -110,33 +111,44 @@ export class WindowPager {
     }
   }
 
-  /** Slices of both passes; a pass that fits one slice keeps its first page as that slice's page 0. */
+  /**
+   * Slices of both passes, cut at the same last_changed values (the cuts of both passes
+   * together), so that the point up to which both are read moves at every cut. A window that
+   * needs no cut is one slice per pass, whose first page is the planning call.
+   */
   private async plan(): Promise<void> {
-    const planned = await Promise.all(PASSES.map((pass) => this.planPass(pass)));
-    this.slices = planned.flat();
+    const { pageSize, sliceMembers } = this.options;
+    const firsts = await Promise.all(PASSES.map((pass) => this.source.page(pass, this.window, 0, pageSize)));
+    const cuts = (await Promise.all(PASSES.map((pass, i) => this.cuts(pass, firsts[i]?.total_items ?? 0)))).flat();
+    const ranges = slicesAt(this.window, cuts);
+    if (ranges.length === 1) {
+      this.slices = PASSES.map((pass, i) => {
+        const first = firsts[i] as MembersPage;
+        const slice = new SliceRead(pass, this.window, first.total_items);
+        slice.takeOffset(pageSize);
+        this.ready.push({ slice, attempt: slice.attempt, page: first });
+        return slice;
+      });
+      return;
+    }
+    const totals = firsts.map((f) => f.total_items);
+    this.options.log.info(`${this.options.label}: ${totals[0] ?? 0} members not archived and ${totals[1] ?? 0} archived in ${describeRange(this.window)}, read in ${ranges.length} slices`);
+    this.slices = PASSES.flatMap((pass) => ranges.map((range) => new SliceRead(pass, range, Math.min(sliceMembers, totals[PASSES.indexOf(pass)] ?? 0))));
   }
 
-  private async planPass(pass: Pass): Promise<SliceRead[]> {
-    const { pageSize, sliceMembers } = this.options;
-    const first = await this.source.page(pass, this.window, 0, pageSize);
-    const total = first.total_items;
-    if (total <= sliceMembers) {
-      const slice = new SliceRead(pass, this.window, total);
-      slice.takeOffset(pageSize);
-      this.ready.push({ slice, attempt: slice.attempt, page: first });
-      return [slice];
-    }
-    const probes = await Promise.all(quantileOffsets(total, sliceMembers).map((offset) => this.source.probe(pass, this.window, offset)));
-    const cuts = probes.map((p) => (p.lastChanged === undefined ? NaN : Date.parse(p.lastChanged)));
-    const ranges = slicesAt(this.window, cuts);
-    this.options.log.info(`${this.options.label}: ${total} members (${pass === 'all' ? 'not archived' : 'archived'}) in ${describeRange(this.window)}, read in ${ranges.length} slices`);
-    return ranges.map((range) => new SliceRead(pass, range, sliceMembers));
+  /** The last_changed values that cut a pass of `total` members into slices of about sliceMembers. */
+  private async cuts(pass: Pass, total: number): Promise<number[]> {
+    if (total <= this.options.sliceMembers) return [];
+    const probes = await Promise.all(quantileOffsets(total, this.options.sliceMembers).map((offset) => this.source.probe(pass, this.window, offset)));
+    return probes.map((p) => (p.lastChanged === undefined ? NaN : Date.parse(p.lastChanged)));
   }
 
   /** Asks for pages, earliest slices first, while fewer than `concurrency` are outstanding. */
   private fill(): void {
     const limit = Math.max(1, this.options.concurrency);
-    for (const slice of this.slices) {
+    // By time, both passes together: the point read through moves as early as it can.
+    const byTime = [...this.slices].sort((a, b) => (a.range.from ?? -Infinity) - (b.range.from ?? -Infinity));
+    for (const slice of byTime) {
       while (this.pending.size + this.ready.length < limit) {
         const offset = slice.takeOffset(this.options.pageSize);
         if (offset === undefined) break;
