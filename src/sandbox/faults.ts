@@ -2,7 +2,7 @@
  * Fault injection: rules set at start (options.faults) or at run time (POST /__admin/settings
  * {"faults": [...]}, which replaces the list). Each request of a family takes the first rule that
  * matches it and has uses left (`times`; absent = every matching request), and the rule's fault
- * is applied to it:
+ * is applied to it, unless the rule still lets some through first (`skip`: N):
  *
  *   status            answer at once with `status` (default 503; 429 adds Retry-After `retry_after_s`)
  *   latency           wait `ms` before answering (a slow first byte)
@@ -58,6 +58,8 @@ export interface FaultRule {
   family: Family;
   /** Matching requests this rule still applies to; undefined = all. */
   times?: number;
+  /** Matching requests let through untouched before the rule applies (a fault mid-way through a run). */
+  skip?: number;
   status?: number;
   retry_after_s?: number;
   message?: string;
@@ -73,7 +75,7 @@ export interface FaultRule {
 const MAILCHIMP_KINDS: readonly FaultKind[] = ['lose_answer', 'batch_operation_status'];
 
 const FAMILIES: readonly Family[] = ['export', 'query', 'mailchimp'];
-const RULE_KEYS = new Set(['kind', 'family', 'times', 'status', 'retry_after_s', 'message', 'ms', 'after_bytes', 'after_lines', 'bare', 'when']);
+const RULE_KEYS = new Set(['kind', 'family', 'times', 'skip', 'status', 'retry_after_s', 'message', 'ms', 'after_bytes', 'after_lines', 'bare', 'when']);
 const WHEN_KEYS = ['min_days', 'where_lacks', 'path', 'path_prefix', 'method', 'query'];
 
 function count(value: unknown, name: string, min = 0): number | undefined {
@@ -95,6 +97,8 @@ export function parseFaultRule(raw: unknown, name: string): FaultRule {
   const rule: FaultRule = { kind: o.kind as FaultKind, family: family as Family };
   const times = count(o.times, `${name}.times`);
   if (times !== undefined) rule.times = times;
+  const skip = count(o.skip, `${name}.skip`);
+  if (skip !== undefined) rule.skip = skip;
   const status = count(o.status, `${name}.status`, 400);
   if (status !== undefined) {
     if (status > 599) throw new Error(`${name}.status must be 400..599`);
@@ -194,6 +198,13 @@ function requestTarget(ctx: RequestContext): FaultTarget {
   return { method: ctx.method, pathname: ctx.url.pathname.replace(/\/+$/, ''), query: ctx.query };
 }
 
+/** A matching request the rule lets through because it still has some to skip (and counts it). */
+function skipped(rule: FaultRule): boolean {
+  if (rule.skip === undefined || rule.skip <= 0) return false;
+  rule.skip--;
+  return true;
+}
+
 function useRule(state: SandboxState, rule: FaultRule): void {
   if (rule.times !== undefined) rule.times--;
   state.faultsApplied[rule.kind] = (state.faultsApplied[rule.kind] ?? 0) + 1;
@@ -205,7 +216,7 @@ function useRule(state: SandboxState, rule: FaultRule): void {
  */
 export function takeOperationFault(state: SandboxState, target: FaultTarget): HttpError | null {
   const rule = state.settings.faults.find((r) => r.kind === 'batch_operation_status' && matches(r, target, 'mailchimp'));
-  if (!rule) return null;
+  if (!rule || skipped(rule)) return null;
   useRule(state, rule);
   return mailchimpFaultAnswer(rule);
 }
@@ -322,7 +333,7 @@ export function injectFaults(family: Family): Hook {
     if (rules.length === 0 || !ctx.route) return next();
     const target = requestTarget(ctx);
     const rule = rules.find((r) => r.kind !== 'batch_operation_status' && matches(r, target, family));
-    if (!rule) return next();
+    if (!rule || skipped(rule)) return next();
     useRule(ctx.state, rule);
     if (ctx.logEntry) ctx.logEntry.fault = rule.kind;
     if (rule.kind === 'status') {
