@@ -15,9 +15,23 @@ export interface Measured {
   recordLines: number;
   /** Peak RSS in MB, or null where /proc is not available. */
   peakRssMb: number | null;
+  /** CPU time of the process (user + system, the last reading before it exited), or null without /proc. */
+  cpuSeconds: number | null;
   stderrTail: string;
   /** The last complete stdout line (a target's final state, for example). */
   lastLine: string;
+}
+
+/** utime + stime of a process in seconds (/proc/<pid>/stat fields 14 and 15, in clock ticks of 1/100 s on Linux). */
+function cpuSecondsOf(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
 }
 
 function vmHwmKb(pid: number): number | null {
@@ -44,11 +58,14 @@ export function runMeasured(command: string, args: string[], options: { env?: No
     let lastLine = '';
     let current: Buffer[] = [];
     let peakKb: number | null = null;
+    let cpu: number | null = null;
     const stderr: string[] = [];
 
     const poll = setInterval(() => {
       const kb = child.pid === undefined ? null : vmHwmKb(child.pid);
       if (kb !== null) peakKb = Math.max(peakKb ?? 0, kb);
+      const seconds = child.pid === undefined ? null : cpuSecondsOf(child.pid);
+      if (seconds !== null) cpu = seconds;
     }, 20);
 
     child.stdout.on('data', (chunk: Buffer) => {
@@ -95,6 +112,7 @@ export function runMeasured(command: string, args: string[], options: { env?: No
         stdoutLines,
         recordLines,
         peakRssMb: peakKb === null ? null : peakKb / 1024,
+        cpuSeconds: cpu,
         stderrTail: stderr.join('').slice(-4000),
         lastLine,
       });

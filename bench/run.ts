@@ -1,6 +1,7 @@
 /**
  * make bench: tap export throughput, target load throughput and line splitting, printed as tables.
- *   node dist-bench/run.js [--only tap|target|lines] [--events N] [--members N] [--repeat N] [--line-mb 25,50,100]
+ *   node dist-bench/run.js [--only tap|target|lines|mailchimp-tap] [--events N] [--members N] [--repeat N] [--line-mb 25,50,100]
+ *     (mailchimp-tap: tap-mailchimp reading a generated audience of --members, default 1,000,000)
  *   node dist-bench/run.js --only sandbox [--members N] [--operations N] [--batch-rate N]   (not in the default run)
  *   node dist-bench/run.js --only scale [--members N] [--delta-sizes 10000,100000,1000000] [--cohort-members N]
  *                          [--before DIR] [--before-members N] [--builds after,before] [--batch-rate N] [--repeat N]
@@ -12,13 +13,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchTapExport } from './tap-export.js';
+import { benchMailchimpTap } from './tap-mailchimp-scale.js';
 import { benchLineSplitting } from './lines.js';
 import { benchSandboxScale } from './sandbox-scale.js';
 import { benchTargetLoad } from './target-load.js';
 import { benchTargetScale, SCALE_ROWS, type ScaleRow } from './target-scale.js';
 
 interface Args {
-  only: 'tap' | 'target' | 'lines' | 'sandbox' | 'scale' | null;
+  only: 'tap' | 'target' | 'lines' | 'sandbox' | 'scale' | 'mailchimp-tap' | null;
   lineMb: number[];
   events: number;
   members: number | null;
@@ -33,7 +35,7 @@ interface Args {
   rows: ScaleRow[];
 }
 
-const ONLY = ['tap', 'target', 'lines', 'sandbox', 'scale'] as const;
+const ONLY = ['tap', 'target', 'lines', 'sandbox', 'scale', 'mailchimp-tap'] as const;
 
 function parseArgs(argv: string[]): Args {
   const args: Args = { only: null, lineMb: [25, 50, 100], events: 1_000_000, members: null, repeat: null, operations: 500_000, batchRate: null, deltaSizes: null, cohortMembers: 100_000, before: null, beforeMembers: null, builds: ['after', 'before'], rows: [...SCALE_ROWS] };
@@ -120,6 +122,7 @@ async function main(): Promise<void> {
     if (args.only === null || args.only === 'tap') await benchTapExport({ root, work, events: args.events, repeat: args.repeat ?? 2 });
     if (args.only === null || args.only === 'target') await benchTargetLoad({ root, work, members: args.members ?? 100_000, latencyMs: 50, batchSize: 500, maxConcurrency: 5 });
     if (args.only === null || args.only === 'lines') await benchLineSplitting({ root, sizesMb: args.lineMb });
+    if (args.only === null || args.only === 'mailchimp-tap') await benchMailchimpTap({ root, work, members: args.only === null ? 1_000_000 : (args.members ?? 1_000_000) });
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -43,7 +43,7 @@ export function meltanoKind(prop: JsonSchema): MeltanoKind {
   return 'string';
 }
 
-const WORDS: Record<string, string> = { id: 'ID', api: 'API', url: 'URL', eu: 'EU', uri: 'URI', mp: 'Mixpanel' };
+const WORDS: Record<string, string> = { id: 'ID', ids: 'IDs', api: 'API', url: 'URL', eu: 'EU', uri: 'URI', mp: 'Mixpanel' };
 
 /** "service_account_secret" -> "Service Account Secret"; a schema `title` wins. */
 export function settingLabel(name: string, prop: JsonSchema): string {
@@ -124,6 +124,7 @@ export interface PluginSettingsFile {
 export const PLUGIN_SETTINGS_FILES: readonly PluginSettingsFile[] = [
   { file: 'meltano/tap-mixpanel.yml', location: { kind: 'definition' }, section: 'settings', schema: 'tap-mixpanel.config.json' },
   { file: 'meltano/target-mailchimp.yml', location: { kind: 'definition' }, section: 'settings', schema: 'target-mailchimp.config.json' },
+  { file: 'meltano/tap-mailchimp.yml', location: { kind: 'definition' }, section: 'settings', schema: 'tap-mailchimp.config.json' },
   { file: 'meltano/meltano.yml', location: { kind: 'project', pluginType: 'extractors', plugin: 'tap-mixpanel' }, section: 'tap-mixpanel', schema: 'tap-mixpanel.config.json' },
   { file: 'meltano/meltano.yml', location: { kind: 'project', pluginType: 'loaders', plugin: 'target-mailchimp' }, section: 'target-mailchimp', schema: 'target-mailchimp.config.json' },
 ];

@@ -5,7 +5,9 @@
  * went (the sandbox's SMTP sink, Twilio endpoint and webhook receiver). The same pipe keeps the
  * Mixpanel cohort "Power users" as a Mailchimp tag (cohort_tags): between the runs the demo
  * changes who is in the cohort through the sandbox's admin API, and each run says who gained and
- * who lost the tag. Files are left in .demo/.
+ * who lost the tag. A third part (mailchimp-part.ts) reads the audience back out with
+ * tap-mailchimp, twice, and shows the second run reading exactly the members changed in Mailchimp
+ * between the two. Files are left in .demo/.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -14,6 +16,7 @@ import { sandboxClientConfigs } from '../sandbox/configs.js';
 import { sandboxNotifyConfig } from '../sandbox/notify/configs.js';
 import type { ReceivedEmail, ReceivedSms, ReceivedWebhook } from '../sandbox/notify/store.js';
 import type { CohortSummary } from '../targets/mailchimp/cohort-tags.js';
+import { mailchimpTapPart } from './mailchimp-part.js';
 import { runPipeline, type PipelineResult } from './pipeline.js';
 
 const DIR = join(process.cwd(), '.demo');
@@ -173,7 +176,8 @@ async function main(): Promise<void> {
     const first = await run('Run 1: first sync', ['--config', tapPath], ['--config', targetPath], sandbox, listId);
     await changeCohort(sandbox, listId);
     const second = await run('Run 2: incremental, from the saved state', ['--config', tapPath, '--state', join(DIR, 'state.json')], ['--config', targetPath], sandbox, listId);
-    const ok = [first, second].every((r) => r.tap.code === 0 && r.target.code === 0);
+    const tapOk = await mailchimpTapPart(sandbox, DIR, listId);
+    const ok = [first, second].every((r) => r.tap.code === 0 && r.target.code === 0) && tapOk;
     out(ok ? 'Demo finished: both runs exited 0. Point the configs at real credentials to do the same with your own project.' : 'Demo FAILED: see the lines above.');
     process.exitCode = ok ? 0 : 1;
   } finally {

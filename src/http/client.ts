@@ -83,6 +83,16 @@ export interface StreamResponse {
   url: string;
 }
 
+/**
+ * A whole body as text: its chunks joined once, then decoded once (undici's text() decodes as
+ * it goes, which cost a tap reading members pages of 1.4 MB more CPU than parsing them).
+ */
+async function bodyText(body: Dispatcher.ResponseData['body']): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of body) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 function encodeParams(params: Record<string, QueryValue> | undefined, into: URLSearchParams): void {
   for (const [key, value] of Object.entries(params ?? {})) {
     if (value !== undefined) into.set(key, String(value));
@@ -141,7 +151,7 @@ export class HttpClient {
   async json<T>(req: HttpRequest): Promise<T> {
     return this.withRetry(req, async (url, method) => {
       const response = await this.send(req, url, method);
-      const text = await response.body.text();
+      const text = await bodyText(response.body);
       try {
         return JSON.parse(text) as T;
       } catch (err) {

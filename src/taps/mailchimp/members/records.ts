@@ -9,9 +9,13 @@ import type { RawMember, RawMergeField } from '../raw.js';
 
 const TIMESTAMPS = ['timestamp_signup', 'timestamp_opt', 'last_changed', 'sms_subscription_last_updated'] as const;
 
+const MAILCHIMP_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+00:00$/;
+
 /** Mailchimp's 2024-05-01T12:34:56+00:00 as 2024-05-01T12:34:56.000Z; "" and unreadable values as null. */
 export function utcTimestamp(value: unknown): string | null {
   if (typeof value !== 'string' || value.trim() === '') return null;
+  // Mailchimp's usual shape, a few of them in every member: rewritten without parsing a date.
+  if (MAILCHIMP_UTC.test(value)) return `${value.slice(0, 19)}.000Z`;
   const ms = Date.parse(value);
   return Number.isNaN(ms) ? null : new Date(ms).toISOString();
 }
