@@ -6,4 +6,5 @@ const schema = (name) => JSON.parse(readFileSync(`src/schemas/${name}`, 'utf8'))
 let readme = readFileSync('README.md', 'utf8');
 readme = replaceSection(readme, 'tap-config', settingsTable(schema('tap-mixpanel.config.json')));
 readme = replaceSection(readme, 'target-config', settingsTable(schema('target-mailchimp.config.json')));
+readme = replaceSection(readme, 'tap-mailchimp-config', settingsTable(schema('tap-mailchimp.config.json')));
 writeFileSync('README.md', readme);

@@ -4,11 +4,12 @@
  *
  * A block is named by its file, the heading it sits under and its position there:
  * `README.md > Quick start with your own accounts [2]`. A block "runs a binary" when it names
- * tap-mixpanel, target-mailchimp (as commands or bin/*.js) or a script of the recipes (*.sh).
+ * tap-mixpanel, tap-mailchimp, target-mailchimp (as commands or bin/*.js) or a script of the
+ * recipes (*.sh).
  *
  * The workspace (a temp dir) holds:
  * - `bin/` -> the repository's bin/ (the README runs `bin/tap-mixpanel.js`);
- * - a PATH directory with `tap-mixpanel` and `target-mailchimp` (symlinks to bin/*.js, as
+ * - a PATH directory with `tap-mixpanel`, `tap-mailchimp` and `target-mailchimp` (symlinks to bin/*.js, as
  *   `npm install -g` or `npm link` makes them) and `target-postgres`, a stand-in Singer target
  *   for the backfill recipe (it appends each RECORD to the JSONL file named by `path` in its
  *   `--config` file and prints each STATE value, as a warehouse target does);
@@ -58,7 +59,7 @@ export function fencedBlocks(file: string): DocBlock[] {
   return blocks;
 }
 
-const RUNS_A_BINARY = /(^|[\s/|;&(])(tap-mixpanel|target-mailchimp)(\.js)?(\s|$)|\.\/[\w-]+\.sh\b|\bsync\.sh\b/m;
+const RUNS_A_BINARY = /(^|[\s/|;&(])(tap-mixpanel|tap-mailchimp|target-mailchimp)(\.js)?(\s|$)|\.\/[\w-]+\.sh\b|\bsync\.sh\b/m;
 
 export function runsBinary(block: DocBlock): boolean {
   return RUNS_A_BINARY.test(block.text);
@@ -132,7 +133,7 @@ export class Workspace {
     this.home = join(root, 'home');
     for (const d of [this.dir, this.pathDir, this.home]) mkdirSync(d, { recursive: true });
     symlinkSync(BIN_DIR, join(this.dir, 'bin'));
-    for (const name of ['tap-mixpanel', 'target-mailchimp']) symlinkSync(join(BIN_DIR, `${name}.js`), join(this.pathDir, name));
+    for (const name of ['tap-mixpanel', 'tap-mailchimp', 'target-mailchimp']) symlinkSync(join(BIN_DIR, `${name}.js`), join(this.pathDir, name));
     // CommonJS: the PATH directory has no package.json, so node reads the script as CommonJS.
     writeFileSync(join(this.pathDir, 'target-postgres'), TARGET_POSTGRES_STANDIN);
     chmodSync(join(this.pathDir, 'target-postgres'), 0o755);
@@ -177,5 +178,5 @@ export class Workspace {
 
 /** Lines in which one of our binaries reported an error (runCli's one line), in any text. */
 export function errorLines(text: string): string[] {
-  return text.split('\n').filter((line) => /\b(tap-mixpanel|target-mailchimp): (error|internal error):/.test(line));
+  return text.split('\n').filter((line) => /\b(tap-mixpanel|tap-mailchimp|target-mailchimp): (error|internal error):/.test(line));
 }

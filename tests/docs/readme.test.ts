@@ -35,6 +35,7 @@ import { StreamSelection, type Catalog } from '../../src/singer/catalog.js';
 import { parseStateText, type SingerState } from '../../src/singer/state.js';
 import { getJson, postJson } from '../integration/harness.js';
 import { blockById, cronCommand, errorLines, fencedBlocks, REPO_ROOT, runsBinary, Workspace, type DocBlock, type ShellResult } from './blocks.js';
+import { README_BLOCKS_RUN_ELSEWHERE } from './tap-mailchimp-blocks.js';
 
 const QUICK = 'README.md > Quick start with your own accounts';
 const CRON = 'README.md > Pipelines, cron, orchestrators';
@@ -56,6 +57,7 @@ const COHORT_SETTINGS = 'README.md > Settings [0]';
 
 /** Blocks that run a binary but cannot run here, each with the reason. */
 const EXCLUDED: Record<string, string> = {
+  ...README_BLOCKS_RUN_ELSEWHERE,
   [`${COHORTS} [1]`]: 'YAML for meltano.yml, not a command (Meltano is not installed here); tests/integration/meltano-cohorts.test.ts runs the example project that has it',
 };
 

@@ -24,6 +24,7 @@ import { parseStateText, type SingerState } from '../../src/singer/state.js';
 import { countKeys, eventKey, exportedKey, type TruthEvent } from '../integration/export-truth.js';
 import { getJson, groundTruthEvents, postJson } from '../integration/harness.js';
 import { blockById, cronCommand, errorLines, fencedBlocks, REPO_ROOT, runsBinary, scriptName, Workspace, type DocBlock, type ShellResult } from './blocks.js';
+import { RECIPE_BLOCKS_RUN_ELSEWHERE } from './tap-mailchimp-blocks.js';
 
 const R = 'docs/recipes.md';
 const P = 'pipelinewise/README.md';
@@ -50,6 +51,7 @@ const COHORT_SETTINGS = `${R} > Cohorts as Mailchimp tags, from cron [1]`;
 
 /** Blocks that run a binary but cannot run here, each with the reason. */
 const EXCLUDED: Record<string, string> = {
+  ...RECIPE_BLOCKS_RUN_ELSEWHERE,
   [`${R} > Install [0]`]: 'npm install -g from the registry: the tests run the binaries of this checkout instead (blocks.ts)',
   [`${R} > Meltano (3.x and 4.x) [0]`]: 'Meltano is not installed here (PyPI is unreachable); tests/integration/meltano-project.test.ts runs the example project as Meltano would',
   [`${R} > Meltano (3.x and 4.x) [1]`]: 'Meltano is not installed here (PyPI is unreachable)',

@@ -1,7 +1,8 @@
 /**
  * `make demo` as a user runs it (node dist/demo/main.js, in a fresh directory): both runs exit 0,
  * and the cohort it keeps as a tag changes between them as the demo changed it in Mixpanel
- * (two people enter, three leave), which each run reports in one line.
+ * (two people enter, three leave), which each run reports in one line; then tap-mailchimp's part
+ * reads exactly the members the demo changed in Mailchimp.
  */
 import { describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
@@ -41,5 +42,9 @@ describe('make demo', () => {
     expect(second?.[2]).toBe((first?.[2] ?? 0) + 2 - 3);
     expect(stdout).toMatch(/2 people enter cohort "Power users" \(.+\), 3 leave it \(.+\)/);
     expect(existsSync(join(cwd, '.demo', 'report.json'))).toBe(true);
+    // Part 3: tap-mailchimp reads the audience out twice; the second run reads exactly the four changed members.
+    expect(stdout).toMatch(/Run 1: \d+ members \(subscribed \d+/);
+    expect(stdout).toContain('Run 2 read 4 members, those changed since run 1');
+    expect(stdout).toContain('tap-mailchimp: both runs exited 0; run 2 read exactly the members changed in Mailchimp.');
   }, 120_000);
 });

@@ -76,6 +76,17 @@ export const TAP_TYPES: Record<string, TapTypeProperties> = {
     catalogArgument: '--catalog',
     defaultReplicationMethod: 'LOG_BASED',
   },
+  /**
+   * Not in PipelineWise 0.76.7: the entry pipelinewise/README.md ("Mailchimp audiences with
+   * PipelineWise") asks a user to add to tap_properties.py, beside "tap-mailchimp" in the tap
+   * schema's type enum (TAP_TYPE_ENUM below, which refuses it at import).
+   */
+  'tap-mailchimp': {
+    configExtras: () => ({}),
+    tapStreamIdPattern: '{{table_name}}',
+    catalogArgument: '--catalog',
+    defaultReplicationMethod: 'FULL_TABLE',
+  },
   /** What PipelineWise uses for a type it has no entry for. */
   DEFAULT: {
     configExtras: () => ({}),
@@ -84,6 +95,15 @@ export const TAP_TYPES: Record<string, TapTypeProperties> = {
     defaultReplicationMethod: 'LOG_BASED',
   },
 };
+
+/**
+ * The `type` enum of PipelineWise's tap YAML schema (cli/schemas/tap.json, as read from its
+ * repository): `import` refuses a YAML of any other type. tap-mailchimp is not in it.
+ */
+export const TAP_TYPE_ENUM: readonly string[] = [
+  'tap-postgres', 'tap-mongodb', 'tap-mysql', 'tap-oracle', 'tap-adwords', 'tap-zendesk', 'tap-kafka', 'tap-s3-csv', 'tap-snowflake',
+  'tap-salesforce', 'tap-jira', 'tap-zuora', 'tap-google-analytics', 'tap-github', 'tap-shopify', 'tap-slack', 'tap-mixpanel', 'tap-twilio',
+];
 
 export function tapType(type: string): TapTypeProperties {
   return TAP_TYPES[type] ?? (TAP_TYPES.DEFAULT as TapTypeProperties);

@@ -17,7 +17,7 @@ import { builtinModules } from 'node:module';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { sandboxClientConfigs } from '../../src/sandbox/configs.js';
+import { sandboxClientConfigs, sandboxMailchimpTapConfig } from '../../src/sandbox/configs.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import { parseSingerOutput, tempDir, writeJson, type RunResult } from '../integration/harness.js';
 
@@ -128,8 +128,14 @@ describe('npm pack', () => {
       'README.md',
       'LICENSE',
       'bin/tap-mixpanel.js',
+      'bin/tap-mailchimp.js',
       'bin/target-mailchimp.js',
       'dist/taps/mixpanel/main.js',
+      'dist/taps/mailchimp/main.js',
+      'dist/schemas/tap-mailchimp.config.json',
+      'dist/schemas/streams/mailchimp/list_members.json',
+      'meltano/tap-mailchimp.yml',
+      'mailchimp-tap-config.example.json',
       'dist/targets/mailchimp/main.js',
       'dist/schemas/tap-mixpanel.config.json',
       'dist/schemas/target-mailchimp.config.json',
@@ -192,13 +198,13 @@ describe('the installed package', () => {
     expect([...undeclared]).toEqual([]);
   });
 
-  it.each(['tap-mixpanel', 'target-mailchimp'])('%s --version prints the package version', async (name) => {
+  it.each(['tap-mixpanel', 'tap-mailchimp', 'target-mailchimp'])('%s --version prints the package version', async (name) => {
     const result = await run(join(binDir, name), ['--version']);
     expect(result.code).toBe(0);
     expect(result.stdout.trim()).toBe(pkg.version);
   });
 
-  it.each(['tap-mixpanel', 'target-mailchimp'])('%s --about --format json lists its settings', async (name) => {
+  it.each(['tap-mixpanel', 'tap-mailchimp', 'target-mailchimp'])('%s --about --format json lists its settings', async (name) => {
     const result = await run(join(binDir, name), ['--about', '--format', 'json']);
     expect(result.code).toBe(0);
     const about = JSON.parse(result.stdout) as { name: string; version: string; settings: Array<{ name: string }> };
@@ -224,6 +230,14 @@ describe('the installed package', () => {
       const messages = parseSingerOutput(result.stdout);
       expect(messages.filter((m) => m.type === 'RECORD').length).toBeGreaterThan(40);
       expect(messages.some((m) => m.type === 'STATE')).toBe(true);
+    });
+
+    it('tap-mailchimp reads the audience from the sandbox', async () => {
+      const config = writeJson(dir, 'tap-mailchimp.json', sandboxMailchimpTapConfig(sandbox));
+      const result = await run(join(binDir, 'tap-mailchimp'), ['--config', config, '--select', 'list_members']);
+      expect(result.stderr).not.toMatch(/internal error|Cannot find (module|package)/);
+      expect(result.code).toBe(0);
+      expect(parseSingerOutput(result.stdout).filter((m) => m.type === 'RECORD').length).toBeGreaterThan(40);
     });
 
     it('tap-mixpanel | target-mailchimp, both installed, load people and print the state', async () => {

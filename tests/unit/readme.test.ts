@@ -18,6 +18,7 @@ describe('README configuration reference', () => {
   it.each([
     ['tap-config', 'tap-mixpanel.config.json'],
     ['target-config', 'target-mailchimp.config.json'],
+    ['tap-mailchimp-config', 'tap-mailchimp.config.json'],
   ])('%s matches %s (run `npm run readme` after changing a schema)', (name, schema) => {
     expect(section(name)).toBe(settingsTable(loadSchema(schema)));
   });

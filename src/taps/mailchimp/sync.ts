@@ -82,7 +82,7 @@ async function syncStream(plan: StreamPlan, options: MailchimpSyncOptions, state
   const { writer, log, signal } = options;
   if (replication.note) log[replication.note.level](`${stream.name}: ${replication.note.text}`);
   const schema = selection.selectedSchema();
-  const filter = makeRecordFilter(schema, entry.schema, false);
+  const filter = makeRecordFilter(schema, entry.schema, stream.asksOnlyForSelected === true);
   state.setCurrentlySyncing(stream.name);
   await writer.writeSchema(stream.name, schema, entry.key_properties ?? stream.keyProperties, replication.key ? [replication.key] : undefined);
   const streamProgress = progress.startStream(stream.name);

@@ -133,7 +133,8 @@ export class WindowPager {
     }
     const totals = firsts.map((f) => f.total_items);
     this.options.log.info(`${this.options.label}: ${totals[0] ?? 0} members not archived and ${totals[1] ?? 0} archived in ${describeRange(this.window)}, read in ${ranges.length} slices`);
-    this.slices = PASSES.flatMap((pass) => ranges.map((range) => new SliceRead(pass, range, Math.min(sliceMembers, totals[PASSES.indexOf(pass)] ?? 0))));
+    // Pages asked for before a slice's first answer says its size: as many as an average slice holds.
+    this.slices = PASSES.flatMap((pass) => ranges.map((range) => new SliceRead(pass, range, Math.min(sliceMembers, Math.ceil((totals[PASSES.indexOf(pass)] ?? 0) / ranges.length)))));
   }
 
   /** The last_changed values that cut a pass of `total` members into slices of about sliceMembers. */
@@ -191,6 +192,8 @@ export class WindowPager {
       const index = this.slices.indexOf(slice);
       const parts = halves.map((range) => new SliceRead(slice.pass, range, undefined, { emitted: slice.emitted, depth: slice.depth + 1 }));
       this.slices.splice(index, 1, ...parts);
+      // The halves hold the ids now; the slice they replace lets go of its hold.
+      slice.emitted.release();
       return;
     }
     if (slice.attempt > this.maxAttempts) {

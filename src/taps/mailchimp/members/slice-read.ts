@@ -21,9 +21,28 @@ export type Pass = 'all' | 'archived';
 
 export type SliceVerdict = 'complete' | 'again';
 
+/**
+ * The ids a slice emitted, shared with its halves when it is cut; let go (cleared) once the last
+ * slice holding them is complete, so memory follows the slices being read, not the audience.
+ */
+export class EmittedIds {
+  readonly ids = new Set<string>();
+  private holders = 0;
+
+  hold(): this {
+    this.holders++;
+    return this;
+  }
+
+  release(): void {
+    this.holders--;
+    if (this.holders <= 0) this.ids.clear();
+  }
+}
+
 export class SliceRead {
   /** Members emitted by any attempt of this slice (shared with the halves when it is split). */
-  readonly emitted: Set<string>;
+  readonly emitted: EmittedIds;
   attempt = 1;
   /** How many times the slice's ancestors were split. */
   readonly depth: number;
@@ -40,9 +59,9 @@ export class SliceRead {
     readonly range: TimeRange,
     /** Members the planning expects in the slice; undefined: unknown until its first page comes. */
     private readonly estimate: number | undefined,
-    options: { emitted?: Set<string>; depth?: number } = {},
+    options: { emitted?: EmittedIds; depth?: number } = {},
   ) {
-    this.emitted = options.emitted ?? new Set();
+    this.emitted = (options.emitted ?? new EmittedIds()).hold();
     this.depth = options.depth ?? 0;
   }
 
@@ -68,8 +87,8 @@ export class SliceRead {
       this.received.add(id);
       const changed = parseInstant(member.last_changed);
       if (changed !== undefined && (this.lowestSeen === undefined || changed < this.lowestSeen)) this.lowestSeen = changed;
-      if (this.emitted.has(id) || !belongsToPass(this.pass, member) || !inRange(this.range, member.last_changed)) continue;
-      this.emitted.add(id);
+      if (this.emitted.ids.has(id) || !belongsToPass(this.pass, member) || !inRange(this.range, member.last_changed)) continue;
+      this.emitted.ids.add(id);
       emit.push(member);
     }
     return emit;
@@ -93,6 +112,7 @@ export class SliceRead {
     if (this.received.size >= this.maxTotal) {
       this.complete = true;
       this.received = new Set();
+      this.emitted.release();
       return 'complete';
     }
     this.attempt++;

@@ -164,6 +164,7 @@ export const listMembersStream: MailchimpStreamDefinition = {
   replicationKey: LAST_CHANGED,
   validReplicationKeys: [LAST_CHANGED],
   selectedByDefault: true,
+  asksOnlyForSelected: true,
   baseSchema: () => loadSchema('streams/mailchimp/list_members.json'),
   sync: syncListMembers,
 };

@@ -43,6 +43,12 @@ export interface MailchimpStreamDefinition {
   replicationKey?: string;
   validReplicationKeys?: string[];
   selectedByDefault: boolean;
+  /**
+   * Mailchimp is asked for the selected fields only (`fields`), so a record holds no property the
+   * schema does not know: the engine then need not copy every record to prune it when everything
+   * is selected.
+   */
+  asksOnlyForSelected?: boolean;
   /** The schema without calling Mailchimp (used when no catalog is given). */
   baseSchema(): JsonSchema;
   sync(context: MailchimpSyncContext): AsyncGenerator<StreamOutput>;

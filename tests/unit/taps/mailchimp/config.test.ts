@@ -1,5 +1,5 @@
 /** tap-mailchimp's configuration and resume state, as tables. */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
@@ -75,6 +75,14 @@ describe('loadMailchimpTapConfig', () => {
 
   it('names a near miss of a variable', () => {
     expect(problemsOf(KEY, { TAP_MAILCHIMP_LIST_ID: 'a1b2c3d4e5' })).toEqual(['unknown variable TAP_MAILCHIMP_LIST_ID: did you mean TAP_MAILCHIMP_LIST_IDS (setting "list_ids")?']);
+  });
+
+  it('the Meltano definition declares only capabilities the binary has', async () => {
+    const { MAILCHIMP_TAP_CAPABILITIES } = await import('../../../../src/taps/mailchimp/main.js');
+    const yaml = readFileSync(new URL('../../../../meltano/tap-mailchimp.yml', import.meta.url), 'utf8');
+    const declared = [...(/^capabilities:\n((?:- \S+\n)+)/m.exec(yaml)?.[1] ?? '').matchAll(/^- (\S+)$/gm)].map((m) => m[1]);
+    expect(declared.length).toBeGreaterThan(0);
+    for (const c of declared) expect(MAILCHIMP_TAP_CAPABILITIES).toContain(c);
   });
 
   it('the stream names of the config checks are the streams', () => {

@@ -189,6 +189,9 @@ describe('WindowPager: nobody skipped, nobody twice, while members change', () =
     expect(result.emitted.sort()).toEqual(members.filter((m) => m.changed >= 900_002).map((m) => m.id).sort());
   });
 
+});
+
+describe('WindowPager: progress, concurrency and failures', () => {
   it('every progress point leaves nobody unread before it, and they only move forward', async () => {
     const fake = new FakeAudience(audience(95, { archivedEvery: 5 }), { archivedInAll: true });
     fake.before(8, () => fake.change('m0040'));
