@@ -4,6 +4,7 @@
  * from the state that returns exactly them, what a tag-only change does, FULL_TABLE, several
  * audiences with a bookmark each, discovery typing, `fields`, --test, --about and bad input.
  */
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Catalog } from '../../src/singer/catalog.js';
 import type { SingerMessage } from '../../src/singer/messages.js';
@@ -209,6 +210,42 @@ describe('what the tap asks Mailchimp for', () => {
     expect(pages.length).toBeGreaterThan(0);
     for (const page of pages) expect(page.query.fields).toBe('members.email_address,members.id,members.last_changed,members.status,total_items');
     expect(Object.keys(recordsOf(run, 'list_members')[0] ?? {}).sort()).toEqual(['email_address', 'id', 'last_changed', 'list_id', 'status']);
+  });
+});
+
+/**
+ * The spec's query parameters of a GET, by the sandbox's route template of its path
+ * (tests/fixtures/mailchimp-get-parameters.json: taken from Mailchimp's Marketing API 3.0.85 spec).
+ */
+function specParameters(route: string): Record<string, { enum?: unknown[]; maximum?: number }> | undefined {
+  const spec = JSON.parse(readFileSync(new URL('../fixtures/mailchimp-get-parameters.json', import.meta.url), 'utf8')) as {
+    paths: Record<string, Record<string, { enum?: unknown[]; maximum?: number }>>;
+  };
+  const path = route.replace(/^\/3\.0/, '').replace('{list_id}', '{listId}').replace('{hash}', '{subscriberHash}').replace('{category_id}', '{interestCategoryId}').replace('{segment_id}', '{segmentId}');
+  return spec.paths[path];
+}
+
+describe('requests valid against the Marketing API spec', () => {
+  it('every path, query parameter, enum value and count of a whole run is one the spec declares', async () => {
+    await world.clearRequests();
+    await world.advance(2 * MINUTE);
+    const run = await world.run(['--config', config]);
+    expect(run.code).toBe(0);
+    const problems: string[] = [];
+    for (const request of await world.requests()) {
+      const parameters = specParameters(request.route ?? request.path);
+      if (!parameters) {
+        problems.push(`${request.path}: not in the spec`);
+        continue;
+      }
+      for (const [name, value] of Object.entries(request.query)) {
+        const schema = parameters[name];
+        if (!schema) problems.push(`${request.route}: ${name} is not a parameter`);
+        else if (schema.enum && !schema.enum.includes(value)) problems.push(`${request.route}: ${name}=${value} is not one of ${schema.enum.join(', ')}`);
+        else if (schema.maximum !== undefined && Number(value) > schema.maximum) problems.push(`${request.route}: ${name}=${value} > ${schema.maximum}`);
+      }
+    }
+    expect(problems).toEqual([]);
   });
 });
 
