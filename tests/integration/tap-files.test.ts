@@ -46,6 +46,19 @@ function file(name: string, text: string): string {
   return path;
 }
 
+/** Requests of one family the sandbox received since the last clear, as "METHOD path". */
+async function requestsOf(family: 'export' | 'query'): Promise<string[]> {
+  return (await getJson<{ requests: Array<{ method: string; path: string }> }>(`${sandbox.url}/__admin/requests?family=${family}`)).requests.map((r) => `${r.method} ${r.path}`);
+}
+
+async function mixpanelRequests(): Promise<string[]> {
+  return [...(await requestsOf('export')), ...(await requestsOf('query'))];
+}
+
+async function clearRequests(): Promise<void> {
+  await fetch(`${sandbox.url}/__admin/requests`, { method: 'DELETE' });
+}
+
 async function tap(args: string[]): Promise<{ code: number | null; stderr: string; messages: SingerMessage[] }> {
   const result = await runBinary('tap-mixpanel', ['--config', configPath, ...args]);
   return { code: result.code, stderr: result.stderr, messages: result.code === 0 ? parseSingerOutput(result.stdout) : [] };
@@ -100,11 +113,6 @@ describe('tap-mixpanel --state: what targets leave behind', () => {
     expect(recordsOf(run.messages, 'export').length).toBeGreaterThan(0);
   });
 
-  async function mixpanelRequests(): Promise<string[]> {
-    const of = async (family: string) => (await getJson<{ requests: Array<{ method: string; path: string }> }>(`${sandbox.url}/__admin/requests?family=${family}`)).requests;
-    return [...(await of('export')), ...(await of('query'))].map((r) => `${r.method} ${r.path}`);
-  }
-
   const postgresState = { currently_syncing: null, bookmarks: { 'public-customers': { replication_key: 'updated_at', replication_key_value: '2024-01-02T00:00:00+00:00' } } };
   it.each<[string, string, string]>([
     ['an object without bookmarks', '{"foo": 1}\n', 'has no "bookmarks" (its keys: "foo"), so it is not a state this tap wrote'],
@@ -114,7 +122,7 @@ describe('tap-mixpanel --state: what targets leave behind', () => {
     ['a Meltano state backend file', '{"completed": {"singer_state": {"bookmarks": {}}}, "partial": {}}', 'is a Meltano state backend file'],
   ])('exits 3 on %s, naming the key, before any request to Mixpanel', async (_case, text, message) => {
     const path = file('elsewhere-state.json', text);
-    await fetch(`${sandbox.url}/__admin/requests`, { method: 'DELETE' });
+    await clearRequests();
     // No catalog: every stream would be read, engage and export included.
     const result = await runBinary('tap-mixpanel', ['--config', configPath, '--state', path]);
     expect(result.code).toBe(3);
@@ -162,15 +170,27 @@ describe('tap-mixpanel config and catalog files', () => {
 });
 
 describe('tap-mixpanel --select', () => {
-  it('with --discover prints a catalog that selects only the named streams', async () => {
+  it('with --discover prints a catalog that selects only the named streams, learning properties only for those', async () => {
+    await clearRequests();
     const result = await runBinary('tap-mixpanel', ['--config', configPath, '--discover', '--select', 'engage,cohorts']);
     expect(result.code).toBe(0);
+    // No event sample for an export stream nobody selected; engage's properties are still learned.
+    expect(await requestsOf('export')).toEqual([]);
+    expect(await requestsOf('query')).toContain('GET /api/2.0/engage/properties');
     const catalog = JSON.parse(result.stdout) as { streams: Array<{ tap_stream_id: string; metadata: Array<{ breadcrumb: string[]; metadata: { selected?: boolean } }> }> };
     const selected = catalog.streams.filter((s) => s.metadata.find((m) => m.breadcrumb.length === 0)?.metadata.selected === true).map((s) => s.tap_stream_id);
     expect(selected).toEqual(['engage', 'cohorts']);
     expect(catalog.streams).toHaveLength(7);
     const synced = await tap(['--catalog', file('selected.json', result.stdout)]);
     expect(new Set(synced.messages.filter((m) => m.type === 'SCHEMA').map((m) => (m as { stream: string }).stream))).toEqual(new Set(['engage', 'cohorts']));
+  });
+
+  it('with --discover --select export samples events to type their properties', async () => {
+    await clearRequests();
+    const result = await runBinary('tap-mixpanel', ['--config', configPath, '--discover', '--select', 'export']);
+    expect(result.code).toBe(0);
+    expect((await requestsOf('export')).length).toBeGreaterThan(0);
+    expect(await requestsOf('query')).not.toContain('GET /api/2.0/engage/properties');
   });
 
   it('without a catalog syncs only the named streams', async () => {
