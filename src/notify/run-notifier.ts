@@ -58,10 +58,13 @@ export class RunNotifier {
     );
   }
 
-  /** After a run that succeeded: one warning listing every problem, or nothing. */
-  async finished(run: { recordsByStream: ReadonlyMap<string, number>; complete: boolean; service: string }): Promise<ChannelResult[]> {
+  /**
+   * After a run that succeeded: one warning listing every problem, or nothing. `problems`: what the
+   * run itself found (already logged when it was found), sent first.
+   */
+  async finished(run: { recordsByStream: ReadonlyMap<string, number>; complete: boolean; service: string; problems?: readonly string[] }): Promise<ChannelResult[]> {
     const { config } = this.options;
-    const problems = runProblems({
+    const found = runProblems({
       expectedStreams: listOf(config.alert_empty_streams),
       recordsByStream: run.recordsByStream,
       retries: this.retries,
@@ -69,8 +72,9 @@ export class RunNotifier {
       service: run.service,
       complete: run.complete,
     });
+    for (const problem of found) this.options.log.warn(problem);
+    const problems = [...(run.problems ?? []), ...found];
     if (problems.length === 0) return [];
-    for (const problem of problems) this.options.log.warn(problem);
     if (!this.enabled) return [];
     return notify(this.channels, composeWarning({ ...this.snapshot(), problems }), {
       log: this.options.log,

@@ -21,6 +21,8 @@ export interface RequestLogEntry {
   status: number | null;
   duration_ms: number | null;
   request_bytes: number;
+  /** The client's User-Agent header, when it sent one. */
+  user_agent?: string;
   /** Mailchimp writes: members in the body (batch size, or 1; operations for /batches). */
   members?: number;
   /** True when the client went away before the response finished (or a fault cut it). */

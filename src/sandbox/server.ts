@@ -180,6 +180,7 @@ async function handleRequest(state: SandboxState, all: readonly FamilyDefinition
           status: null,
           duration_ms: null,
           request_bytes: Number(req.headers['content-length'] ?? 0) || 0,
+          ...(req.headers['user-agent'] ? { user_agent: req.headers['user-agent'] } : {}),
         });
   const ctx = new RequestContext(req, res, state, family.name, logEntry);
   if (logEntry) {

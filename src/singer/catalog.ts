@@ -40,6 +40,13 @@ export interface Catalog {
 
 export type ReplicationMethod = 'FULL_TABLE' | 'INCREMENTAL';
 
+/** A catalog's replication settings for one stream, before the tap decides (replication.ts). */
+export interface ReplicationRequest {
+  /** Upper-cased, `_` for `-`: FULL_TABLE, INCREMENTAL, LOG_BASED (PipelineWise's default), or whatever else was written. */
+  method?: string;
+  key?: string;
+}
+
 export interface StreamMetadataSpec {
   schema: JsonSchema;
   keyProperties: string[];
@@ -120,10 +127,13 @@ export class StreamSelection {
     return this.byBreadcrumb.get('')?.[key];
   }
 
-  /** The user's replication choice: metadata (PipelineWise) first, then top-level keys (Meltano). */
-  replication(): { method?: ReplicationMethod; key?: string } {
-    const forced = normaliseMethod(this.streamMetadata('forced-replication-method'));
-    const method = forced ?? normaliseMethod(this.streamMetadata('replication-method')) ?? normaliseMethod(this.entry.replication_method);
+  /**
+   * What the catalog asks for: stream metadata first (PipelineWise, Meltano's `metadata`), then
+   * the top-level keys (older catalogs). The method is upper-cased with `_` for `-` and otherwise
+   * as written (LOG_BASED, or a typo); resolveReplication decides what the stream runs.
+   */
+  replication(): ReplicationRequest {
+    const method = methodName(this.streamMetadata('replication-method')) ?? methodName(this.entry.replication_method);
     const key = this.streamMetadata('replication-key') ?? this.entry.replication_key;
     return { ...(method ? { method } : {}), ...(typeof key === 'string' && key !== '' ? { key } : {}) };
   }
@@ -149,10 +159,9 @@ function pruneSchema(schema: JsonSchema, at: Breadcrumb, selection: StreamSelect
   return { ...schema, properties };
 }
 
-function normaliseMethod(value: unknown): ReplicationMethod | undefined {
-  if (typeof value !== 'string') return undefined;
-  const upper = value.toUpperCase().replace(/-/g, '_');
-  return upper === 'FULL_TABLE' || upper === 'INCREMENTAL' ? upper : undefined;
+function methodName(value: unknown): string | undefined {
+  if (typeof value !== 'string' || value.trim() === '') return undefined;
+  return value.trim().toUpperCase().replace(/-/g, '_');
 }
 
 /**

@@ -1,8 +1,11 @@
 /**
  * Configuration shared by both binaries: `--config FILE` repeatable (later files win) and
  * `--config ENV` (variables such as TAP_MIXPANEL_API_SECRET), validated against a JSON Schema.
- * Every problem becomes one readable line naming the key and how to fix it. Keys the schema
- * does not know are ignored (orchestrators add their own) with a debug line. Scalars given as
+ * Every problem becomes one readable line naming the key and how to fix it. A key the schema
+ * does not know but that is close to one it does (`dryrun`, `Dry_Run`, `date_windows_size`) is
+ * a problem like any other: ignoring it would run without the setting the user meant (a dry run
+ * that writes). Keys far from every known key are accepted, because orchestrators add their own,
+ * and named in one warning line. Scalars given as
  * strings ("30", "true") are converted to their schema type, as configs written for the Python
  * Singer connectors often hold them so. Values of
  * properties marked `"secret": true` are registered with the redactor before anything is logged.
@@ -15,6 +18,7 @@ import { DateTime } from 'luxon';
 import { ConfigError } from '../errors/index.js';
 import { createLogger } from '../log/logger.js';
 import { registerSecret } from '../log/redact.js';
+import { closestName } from '../util/near-miss.js';
 import { JsonSyntaxError, parseJsonText, stripBom } from './json-file.js';
 import type { JsonObject, JsonSchema } from './messages.js';
 
@@ -118,8 +122,25 @@ function firstType(schema: JsonSchema): string | undefined {
   return Array.isArray(schema.type) ? schema.type.find((t) => t !== 'null') : schema.type;
 }
 
+/**
+ * `PREFIX_...` variables that name no key: a near miss of a key's variable is a problem (the
+ * setting would silently not apply); others are logged at debug level (Meltano sets variables of
+ * its own, such as TAP_MIXPANEL__SELECT, under the same prefix).
+ */
+function checkEnvNames(spec: ConfigSpec, env: NodeJS.ProcessEnv, problems: string[]): void {
+  const keys = Object.keys(spec.schema.properties ?? {});
+  const names = new Set(keys.map((key) => envName(spec.envPrefix, key)));
+  for (const name of Object.keys(env)) {
+    if (!name.startsWith(spec.envPrefix) || names.has(name) || name.startsWith(spec.envPrefix + '_')) continue;
+    const key = closestName(name.slice(spec.envPrefix.length).toLowerCase(), keys);
+    if (key !== undefined) problems.push(`unknown variable ${name}: did you mean ${envName(spec.envPrefix, key)} (setting "${key}")?`);
+    else log.debug('ignoring a variable that names no setting', { name });
+  }
+}
+
 /** Reads `PREFIX_KEY` variables for the schema's keys, converting each to its schema type. */
 export function configFromEnv(spec: ConfigSpec, env: NodeJS.ProcessEnv, problems: string[]): JsonObject {
+  checkEnvNames(spec, env, problems);
   const config: JsonObject = {};
   for (const [key, prop] of Object.entries(spec.schema.properties ?? {})) {
     const name = envName(spec.envPrefix, key);
@@ -191,6 +212,34 @@ function readConfigFile(path: string): JsonObject {
 }
 
 /**
+ * Keys the schema does not declare: one problem per near miss of a declared key (and nothing else
+ * is checked for it), one warning line naming the others, which are left alone.
+ */
+export function checkUnknownKeys(config: JsonObject, schema: JsonSchema): { problems: string[]; meant: Set<string> } {
+  const known = Object.keys(schema.properties ?? {});
+  const problems: string[] = [];
+  const meantKeys = new Set<string>();
+  const foreign: string[] = [];
+  for (const key of Object.keys(config)) {
+    if (known.includes(key)) continue;
+    const meant = closestName(key, known);
+    if (meant === undefined) {
+      foreign.push(key);
+      continue;
+    }
+    meantKeys.add(meant);
+    // The value was meant for a secret setting: keep it out of every line from here on.
+    if (propertySchema(schema, meant)?.secret === true && config[key] !== undefined) registerSecret(String(config[key]));
+    const already = config[meant] !== undefined ? ` (both are set: remove "${key}")` : '';
+    problems.push(`unknown key "${key}": did you mean "${meant}"?${already}`);
+  }
+  if (foreign.length > 0) {
+    log.warn(`ignoring ${foreign.length === 1 ? 'a key' : 'keys'} that no setting has: ${foreign.map((k) => `"${k}"`).join(', ')} (an orchestrator's own, or a setting misspelt: --about lists the settings)`);
+  }
+  return { problems, meant: meantKeys };
+}
+
+/**
  * Loads, merges and validates configuration. Throws ConfigError with one detail line per
  * problem. Returns the config with schema defaults applied.
  */
@@ -208,14 +257,14 @@ export function loadConfig<T>(sources: readonly string[], spec: ConfigSpec, env:
   for (const [key, prop] of Object.entries(spec.schema.properties ?? {})) {
     if (prop.secret === true && config[key] !== undefined) registerSecret(String(config[key]));
   }
-  const known = new Set(Object.keys(spec.schema.properties ?? {}));
-  for (const key of Object.keys(config)) {
-    if (!known.has(key)) log.debug('ignoring unknown config key', { key });
-  }
+  const unknown = checkUnknownKeys(config, spec.schema);
+  problems.push(...unknown.problems);
   const validate = createValidator().compile(spec.schema);
   if (!validate(config)) {
     const seen = new Set<string>();
     for (const error of validate.errors ?? []) {
+      // "x is required" says nothing new when the unknown key above was meant to be x.
+      if (error.keyword === 'required' && unknown.meant.has((error.params as { missingProperty: string }).missingProperty)) continue;
       const line = describeProblem(error, spec.schema, config);
       if (!seen.has(line)) {
         seen.add(line);

@@ -91,7 +91,7 @@ export interface ShellResult {
   stderr: string;
 }
 
-const TARGET_POSTGRES_STANDIN = `#!/usr/bin/env node
+export const TARGET_POSTGRES_STANDIN = `#!/usr/bin/env node
 // Stand-in for a warehouse Singer target: RECORDs appended to config.path, STATE values printed.
 const { appendFileSync, readFileSync } = require('node:fs');
 const at = process.argv.indexOf('--config');
@@ -119,7 +119,8 @@ process.stdin.on('end', () => process.exit(0));
 export class Workspace {
   readonly dir: string;
   private readonly pathDir: string;
-  private readonly home: string;
+  /** HOME of the blocks' bash. */
+  readonly home: string;
 
   constructor(
     prefix: string,

@@ -56,7 +56,10 @@ const EXCLUDED: Record<string, string> = {
   [`${R} > Meltano (3.x and 4.x) [2]`]: 'Meltano is not installed here (PyPI is unreachable); tests/integration/meltano-cohorts.test.ts runs the example project\'s cohort settings as Meltano would',
   [`${R} > PipelineWise [0]`]: 'PipelineWise is not installed here',
   [`${R} > Airflow (BashOperator) [0]`]: 'Airflow is not installed here; the command it runs, sync.sh, is run by the cron recipe',
-  [`${P} > Extract Mixpanel into the warehouse with PipelineWise [0]`]: 'PipelineWise is not installed here',
+  [`${P} > Extract Mixpanel into the warehouse with PipelineWise [0]`]: 'npm install -g from the registry: the tests run the binaries of this checkout instead (blocks.ts)',
+  [`${P} > Extract Mixpanel into the warehouse with PipelineWise [1]`]: 'run by tests/docs/pipelinewise.test.ts, which then runs the tap from the path the block links, as PipelineWise does',
+  [`${P} > Extract Mixpanel into the warehouse with PipelineWise [2]`]:
+    'PipelineWise is not installed here; tests/docs/pipelinewise.test.ts does what its import and run_tap do (from PipelineWise 0.76.7\'s source) with pipelinewise/tap_mixpanel.yml',
 };
 
 const FILES = [R, P];

@@ -40,6 +40,7 @@ export interface RejectRow {
   reason: string;
   field: string;
   detail: string;
+  cohort: string;
 }
 
 export interface TargetRun {

@@ -1,8 +1,10 @@
 /**
  * The compiled tap reading what users and other programs hand it: state files as targets leave
  * them, states it cannot use (another tap's, another program's file, a typo in a stream name:
- * exit 3 before any request to Mixpanel), Meltano's state envelope, files with a BOM, a config with a syntax error next to a secret, a catalog for another
- * tap, and Mixpanel retiring the undocumented legacy endpoints (404), against the sandbox.
+ * exit 3 before any request to Mixpanel), Meltano's state envelope, files with a BOM, a config
+ * with a syntax error next to a secret, a catalog for another tap, catalog replication methods
+ * the tap does not have (a typo, PipelineWise's LOG_BASED), and Mixpanel retiring the
+ * undocumented legacy endpoints (404), against the sandbox.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { writeFileSync } from 'node:fs';
@@ -166,6 +168,31 @@ describe('tap-mixpanel config and catalog files', () => {
     expect(run.stderr).toContain('selects streams this tap does not have, which are ignored: users, orders');
     expect(run.stderr).toContain("selects none of this tap's streams");
     expect(run.messages.filter((m) => m.type === 'RECORD')).toEqual([]);
+  });
+
+  it('exits 3 naming the stream, the value and the methods it has for a replication-method that does not exist, before writing anything', async () => {
+    const path = writeJson(dir, 'catalog-typo.json', {
+      streams: [
+        { tap_stream_id: 'export', schema: {}, metadata: [{ breadcrumb: [], metadata: { selected: true, 'replication-method': 'INCREMENTAL' } }] },
+        { tap_stream_id: 'engage', schema: {}, metadata: [{ breadcrumb: [], metadata: { selected: true, 'replication-method': 'INCREMENTL' } }] },
+      ],
+    });
+    const result = await runBinary('tap-mixpanel', ['--config', configPath, '--catalog', path]);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain('stream engage asks for replication-method "INCREMENTL", which is not a replication method: use FULL_TABLE or INCREMENTAL');
+    expect(result.stdout).toBe('');
+  });
+
+  it('runs LOG_BASED (what PipelineWise writes by default) as the stream\'s default, saying so in one info line', async () => {
+    const path = writeJson(dir, 'catalog-log-based.json', {
+      streams: [{ tap_stream_id: 'cohorts', schema: {}, metadata: [{ breadcrumb: [], metadata: { selected: true, 'replication-method': 'LOG_BASED' } }] }],
+    });
+    const run = await tap(['--catalog', path]);
+    expect(run.code).toBe(0);
+    expect(run.stderr.split('\n').filter((l) => l.includes('replication-method'))).toEqual([
+      expect.stringMatching(/ INFO +tap-mixpanel cohorts: replication-method LOG_BASED \(PipelineWise's default\) asks for a change log, which this source does not have: using the stream's default, FULL_TABLE$/),
+    ]);
+    expect(recordsOf(run.messages, 'cohorts').length).toBeGreaterThan(0);
   });
 });
 

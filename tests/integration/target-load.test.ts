@@ -172,7 +172,9 @@ describe('a first run: every record ends as created, updated, unchanged, skipped
 
     // The rejects file names the line and the reason of each rejected row.
     const csv = readFileSync(join(dir, 'rejects.csv'), 'utf8').trim().split('\n');
-    expect(csv[0]).toBe('line,stream,key,email,reason,field,detail');
+    expect(csv[0]).toBe('line,stream,key,email,reason,field,detail,cohort');
+    // The key as plain text: the distinct_id, not JSON.
+    expect(csv.find((l) => l.startsWith('12,'))).toMatch(/^12,engage,u11,noname@acme.io,/);
     expect(csv.slice(1).map((l) => l.split(',').slice(0, 2).join(',')).sort()).toEqual(['12,engage', '13,engage', '14,engage', '15,engage']);
     expect(csv.find((l) => l.startsWith('12,'))).toContain(`${REASONS.requiredMissing},FNAME`);
 

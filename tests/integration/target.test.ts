@@ -124,9 +124,22 @@ describe('target-mailchimp state release', () => {
   it('ignores streams it is not configured for', async () => {
     const other = JSON.stringify({ type: 'SCHEMA', stream: 'export', key_properties: [], schema: { type: 'object', properties: {} } });
     const otherRecord = JSON.stringify({ type: 'RECORD', stream: 'export', record: { mp_reserved_email: 'ignored@acme.io' } });
-    const result = await runBinary('target-mailchimp', ['--config', configPath], { stdin: [other, otherRecord, stateLine(9)].join('\n') });
+    const input = [other, otherRecord, stateLine(8), SCHEMA, record('i1', 'loaded@acme.io'), stateLine(9)].join('\n');
+    const result = await runBinary('target-mailchimp', ['--config', configPath], { stdin: input });
     expect(result.code).toBe(0);
-    expect(result.stdout.trim()).toBe('{"bookmarks":{"engage":{"replication_key_value":9}}}');
+    // State 8 waited for engage to come (records of another stream had gone by), then went out.
+    expect(result.stdout.trim().split('\n')).toEqual(['{"bookmarks":{"engage":{"replication_key_value":8}}}', '{"bookmarks":{"engage":{"replication_key_value":9}}}']);
     expect(await memberStatus('ignored@acme.io')).toBeUndefined();
+    expect(await memberStatus('loaded@acme.io')).toBe('subscribed');
+  });
+
+  it('fails, printing no state, when the input has only streams it is not configured for', async () => {
+    const other = JSON.stringify({ type: 'SCHEMA', stream: 'export', key_properties: [], schema: { type: 'object', properties: {} } });
+    const otherRecord = JSON.stringify({ type: 'RECORD', stream: 'export', record: { mp_reserved_email: 'ignored@acme.io' } });
+    const result = await runBinary('target-mailchimp', ['--config', configPath], { stdin: [other, otherRecord, stateLine(9)].join('\n') });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain('"stream" names "engage", which is not in the input');
+    expect(result.stderr).toContain('the input had "export" (1 record)');
   });
 });

@@ -202,7 +202,7 @@ describe('PipelineWise example', () => {
     return keys;
   }
 
-  it('db_conn uses only settings the tap knows (it becomes config.json as is)', () => {
+  it('db_conn uses only settings the tap knows (PipelineWise writes it into config.json)', () => {
     const known = Object.keys(loadSchema('tap-mixpanel.config.json').properties ?? {});
     const keys = blockKeys(tapYaml, 'db_conn');
     expect(keys.length).toBeGreaterThan(5);

@@ -8,6 +8,7 @@
 import { DateTime } from 'luxon';
 import { makeRecordFilter, StreamSelection, type Catalog, type CatalogEntry } from '../../singer/catalog.js';
 import type { Logger } from '../../log/logger.js';
+import { resolveReplication, type ResolvedReplication } from '../../singer/replication.js';
 import { StateStore, type SingerState } from '../../singer/state.js';
 import type { SingerWriter } from '../../singer/writer.js';
 import type { MixpanelClient } from './client.js';
@@ -51,6 +52,34 @@ export function orderStreams(currentlySyncing: string | null, streams: readonly 
   return [...first, ...ordered.filter((s) => !first.includes(s))];
 }
 
+/** A selected stream of this run: its catalog entry and the replication it runs. */
+export interface StreamPlan {
+  stream: StreamDefinition;
+  entry: CatalogEntry;
+  selection: StreamSelection;
+  replication: ResolvedReplication;
+}
+
+/**
+ * The selected streams in run order. Replication settings are resolved here, for every stream
+ * before the first is read, so a catalog asking for a method that does not exist fails the run
+ * before it writes anything.
+ */
+export function planStreams(config: TapConfig, catalog: Catalog | undefined, currentlySyncing: string | null, log: Logger): StreamPlan[] {
+  const plans: StreamPlan[] = [];
+  for (const stream of orderStreams(currentlySyncing)) {
+    const entry = catalog ? catalog.streams.find((e) => e.tap_stream_id === stream.name) : catalogEntry(stream, stream.baseSchema(config));
+    if (!entry) continue;
+    const selection = new StreamSelection(entry);
+    if (!selection.streamSelected) {
+      log.debug(`${stream.name}: not selected`);
+      continue;
+    }
+    plans.push({ stream, entry, selection, replication: resolveReplication(stream, selection.replication()) });
+  }
+  return plans;
+}
+
 export async function runSync(options: SyncOptions): Promise<SyncSummary> {
   const { config, writer, log, signal } = options;
   const state = new StateStore(options.state);
@@ -60,28 +89,16 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
   const shared = new RunMemo();
   const runVersion = time.runStartedAt.toMillis();
 
-  for (const stream of orderStreams(state.currentlySyncing)) {
-    const entry: CatalogEntry | undefined = options.catalog
-      ? options.catalog.streams.find((e) => e.tap_stream_id === stream.name)
-      : catalogEntry(stream, stream.baseSchema(config));
-    if (!entry) continue;
-    const selection = new StreamSelection(entry);
-    if (!selection.streamSelected) {
-      log.debug(`${stream.name}: not selected`);
-      continue;
-    }
+  for (const { stream, entry, selection, replication } of planStreams(config, options.catalog, state.currentlySyncing, log)) {
     if (signal.aborted) {
       summary.interrupted = true;
       break;
     }
-    const replication = selection.replication();
-    const method = stream.forcedReplicationMethod ?? replication.method ?? stream.replicationMethod;
+    const { method, key: replicationKey } = replication;
+    if (replication.note) log[replication.note.level](`${stream.name}: ${replication.note.text}`);
     const schema = selection.selectedSchema();
     const keepUnknown = stream.dynamicProperties && config.select_properties_by_default && entry.schema.additionalProperties !== false;
     const filter = makeRecordFilter(schema, entry.schema, keepUnknown);
-
-    // Streams that are FULL_TABLE by default name their key when the catalog asks for INCREMENTAL.
-    const replicationKey = stream.replicationKey ?? (method === 'INCREMENTAL' ? (replication.key ?? stream.validReplicationKeys?.[0]) : undefined);
 
     state.setCurrentlySyncing(stream.name);
     await writer.writeSchema(stream.name, schema, entry.key_properties ?? stream.keyProperties, replicationKey ? [replicationKey] : undefined);
@@ -97,7 +114,7 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
       log,
       signal,
       time,
-      replication: { method, ...(replication.key ? { key: replication.key } : {}) },
+      replication: { method, ...(replicationKey ? { key: replicationKey } : {}) },
       progress: (label) => streamProgress.reading(label),
       selectedProperties: new Set(Object.keys(schema.properties ?? {})),
       ...(version === undefined ? {} : { tableVersion: version }),

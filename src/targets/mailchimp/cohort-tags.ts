@@ -23,6 +23,7 @@
  * so the cost follows the cohort, not the audience.
  */
 import pLimit from 'p-limit';
+import { ConfigError } from '../../errors/index.js';
 import type { Logger } from '../../log/logger.js';
 import type { JsonObject } from '../../singer/messages.js';
 import type { MailchimpApi, MergeField, TagInfo } from './api.js';
@@ -30,7 +31,8 @@ import { Audience } from './audience.js';
 import type { PlanningKnowledge } from './audience-knowledge.js';
 import type { OperationQueue } from './batch-queue.js';
 import type { SubscribeQueue } from './subscribe-queue.js';
-import type { CohortRegistry } from './cohort-registry.js';
+import { unmatchedCohorts } from './cohort-choice.js';
+import type { CohortEntry, CohortRegistry } from './cohort-registry.js';
 import { listSetting, type NewMemberStatus, type TargetConfig } from './config.js';
 import { HashSet } from './hash-set.js';
 import { findEmail, mailchimpAddress, normaliseEmail, subscriberHash } from './members.js';
@@ -43,6 +45,8 @@ export const COHORT_MEMBERS_STREAM = 'cohort_members';
 const TAG_LENGTH = 100;
 
 export interface CohortTagSettings {
+  /** The ids and names cohort_tags chooses (not "*"): each must name a cohort of a complete list. */
+  wanted?: readonly string[];
   selected(id: number, name: string | null): boolean;
   tagFor(id: number, name: string | null): string;
   addMissing: boolean;
@@ -58,6 +62,7 @@ export function cohortTagSettings(config: Pick<TargetConfig, 'cohort_tags' | 'co
   const lower = new Set(wanted.map((w) => w.toLowerCase()));
   const names = new Map(Object.entries(config.cohort_tag_names ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
   return {
+    wanted: wanted.filter((w) => w !== '*'),
     selected: (id, name) => all || lower.has(String(id)) || (name !== null && lower.has(name.toLowerCase())),
     tagFor: (id, name) => {
       const explicit = names.get(String(id)) ?? (name !== null ? names.get(name.toLowerCase()) : undefined);
@@ -158,6 +163,10 @@ export class CohortTagJob {
   private completeList: Map<number, string | null> | undefined;
   private tags: Promise<Map<string, TagInfo>> | undefined;
   private readonly limit: ReturnType<typeof pLimit>;
+  /** Warnings about cohort_tags entries whose cohorts are gone (from the complete list). */
+  private readonly gone: string[] = [];
+  /** Whether any cohort_members record came. */
+  private membersSeen = false;
   /** Cohort records seen in this run, by id (the cohorts stream). */
   private readonly listed = new Map<number, string | null>();
   private readonly fieldsByTag: ReadonlyMap<string, MergeField>;
@@ -191,6 +200,7 @@ export class CohortTagJob {
    * the job takes add up to the records it reads.
    */
   chooses(record: JsonObject): boolean {
+    this.membersSeen = true;
     const id = Number(record.cohort_id);
     if (!Number.isInteger(id)) return true; // taken, and rejected for it
     if (this.runs.has(id)) return true;
@@ -202,6 +212,7 @@ export class CohortTagJob {
   async cohortsComplete(version: number): Promise<void> {
     this.completeList = this.lists.get(version) ?? new Map();
     const present = this.completeList;
+    await this.checkChosen(present);
     for (const id of this.o.registry.ids()) {
       if (present.has(id)) continue;
       const entry = this.o.registry.get(id);
@@ -213,6 +224,27 @@ export class CohortTagJob {
       await this.clearDeletedTag(id, entry.tag);
       if (!this.o.dryRun) this.o.registry.delete(id);
     }
+  }
+
+  /**
+   * Every cohort cohort_tags names must be in the complete list: one that is not (renamed, deleted,
+   * misspelt) would stop syncing in silence, so the run stops here, before the states after the
+   * list (the members' bookmarks) are printed.
+   */
+  private async checkChosen(list: ReadonlyMap<number, string | null>): Promise<void> {
+    const wanted = this.o.settings.wanted ?? [];
+    const remembered = new Map(this.o.registry.ids().map((id) => [id, this.o.registry.get(id) as CohortEntry]));
+    const context = { list, remembered, tagFor: (name: string) => this.o.settings.tagFor(Number.NaN, name), hasTag: () => false };
+    if (unmatchedCohorts(wanted, context).length === 0) return;
+    // Only now is it worth asking Mailchimp: a tag of the old name hints at a rename.
+    const tags = await this.tagsByName();
+    const unmatched = unmatchedCohorts(wanted, { ...context, hasTag: (name) => tags.has(name.trim().toLowerCase()) });
+    const fatal = unmatched.filter((u) => u.fatal).map((u) => u.problem);
+    if (fatal.length > 0) {
+      throw new ConfigError(`"cohort_tags" names cohorts the project does not have (the cohorts stream listed all ${list.size} of them): stopped before their members were read, and no state after the list was printed`, { details: fatal });
+    }
+    // Cohorts known to be gone: nothing of theirs is left to load.
+    for (const { problem } of unmatched) this.gone.push(problem);
   }
 
   /**
@@ -304,6 +336,23 @@ export class CohortTagJob {
       }
     }
     return { written: Promise.all(writes).then(() => undefined) };
+  }
+
+  /**
+   * At the end of the input, when no complete cohort list came to check cohort_tags against: what
+   * it names that this run never saw (a warning, not an error: the run cannot tell whether the
+   * project has such a cohort).
+   */
+  warnings(): string[] {
+    if (this.completeList) return [...this.gone];
+    if (this.listed.size === 0 && !this.membersSeen) {
+      return ['"cohort_tags" is set, but the input had no cohorts or cohort_members records: select both streams in tap-mixpanel\'s catalog, or no cohort becomes a tag'];
+    }
+    const seen: Array<[number, string | null]> = [...this.listed, ...[...this.runs.values()].map((run): [number, string | null] => [run.id, run.name])];
+    const matched = (entry: string): boolean => seen.some(([id, name]) => String(id) === entry || name?.trim().toLowerCase() === entry.trim().toLowerCase());
+    return (this.o.settings.wanted ?? [])
+      .filter((entry) => !matched(entry))
+      .map((entry) => `"cohort_tags" names "${entry}", which no cohort in this input matched (without the cohorts stream's complete list, the run cannot tell whether the project has it: select the cohorts stream too)`);
   }
 
   /** At the end of the input: records which tag each cohort has now, and what this run did. */

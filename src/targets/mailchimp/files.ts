@@ -33,7 +33,7 @@ import { ConfigError, InputError } from '../../errors/index.js';
 import { stripBom } from '../../singer/json-file.js';
 import type { Outcome, RowOutcome } from './outcomes.js';
 
-export const REJECT_COLUMNS = ['line', 'stream', 'key', 'email', 'reason', 'field', 'detail'] as const;
+export const REJECT_COLUMNS = ['line', 'stream', 'key', 'email', 'reason', 'field', 'detail', 'cohort'] as const;
 
 /** Appends rejected rows to a CSV file as they happen. */
 export class RejectsFile {
@@ -61,7 +61,7 @@ export class RejectsFile {
   add(row: RowOutcome): void {
     this.rows++;
     const line = row.source.batch ? `${row.source.line} (${row.source.batch.url} line ${row.source.batch.line})` : row.source.line;
-    this.csv.write([line, ...[row.source.stream, row.source.key, row.email ?? '', row.reason ?? '', row.field ?? '', row.detail ?? ''].map(neutraliseCell)]);
+    this.csv.write([line, ...[row.source.stream, row.source.key, row.email ?? '', row.reason ?? '', row.field ?? '', row.detail ?? '', row.source.cohort ?? ''].map(neutraliseCell)]);
   }
 
   async close(): Promise<void> {

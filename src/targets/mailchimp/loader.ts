@@ -27,8 +27,10 @@ import { configuredStreams, type TargetConfig } from './config.js';
 import type { Suppressions } from './files.js';
 import { DEFAULT_EMAIL_PROPERTIES, findEmail, mailchimpAddress, normaliseEmail } from './members.js';
 import { desiredMergeFields, type MergeMapping } from './merge-fields.js';
-import { REASONS, Tally, type RowOutcome, type RowSource } from './outcomes.js';
+import { REASONS, rowKey, Tally, type RowOutcome, type RowSource } from './outcomes.js';
+import { MappedPropertyCheck, mappedProperties } from './mapped-properties.js';
 import { desiredMemberKey, planMemberWrites, type DesiredMember, type PlannedWrite } from './planner.js';
+import { StreamPresence } from './stream-presence.js';
 import { SchemaRegistry, validationOptions } from './records.js';
 import { desiredTags, presentTagProperties, type TagRules } from './tags.js';
 import type { WriteContext } from './writer.js';
@@ -103,6 +105,9 @@ export function planWriter(ctx: WriteContext): (plan: readonly PlannedWrite[], d
 export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
   const { config, output, log, signal, audience } = options;
   const streams = configuredStreams(config);
+  // A stream name that matches nothing, or a property no SCHEMA has, must not pass in silence.
+  const presence = new StreamPresence(streams);
+  const mappedCheck = new MappedPropertyCheck(mappedProperties(config));
   const schemas = new SchemaRegistry(validationOptions(config));
   const tally = options.tally ?? new Tally();
   const dryPlan: PlannedWrite[] = [];
@@ -133,7 +138,7 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
   let releasing: Promise<void> = Promise.resolve();
 
   const releaseStates = (): void => {
-    if (config.dry_run) return;
+    if (config.dry_run || presence.holdsStates) return;
     let latest: string | undefined;
     while (heldStates.length > 0 && (heldStates[0] as { after: number }).after <= doneUpTo) latest = heldStates.shift()?.text;
     if (latest === undefined) return;
@@ -438,7 +443,7 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
         return;
       }
       tally.read++;
-      const source: RowSource = { line: lineNumber, ...(origin.batch ? { batch: origin.batch } : {}), stream: message.stream, key: JSON.stringify(keyProperties.map((k) => message.record[k] ?? null)) };
+      const source: RowSource = { line: lineNumber, ...(origin.batch ? { batch: origin.batch } : {}), stream: message.stream, key: rowKey(keyProperties, message.record), cohort: cohortLabel(message.record) };
       const pending = await job.member(message.record, source, cohortRow, memberWriteOf);
       if (pending) addCohortWrite(pending.written, lineNumber);
       await waitForRoom();
@@ -453,6 +458,18 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
     }
   };
 
+  /** What only the whole input tells: a configured stream it never had, a mapped property no record had. */
+  const endOfInputChecks = (): void => {
+    const presenceFound = presence.finish({ otherWorkDone: cohortInput });
+    for (const note of presenceFound.notes) log.info(note);
+    const warnings = [...presenceFound.warnings, ...mappedCheck.warnings(tally.read)];
+    for (const warning of warnings) log.warn(warning);
+    tally.warnings.push(...warnings);
+    releaseStates();
+  };
+
+  /** Whether the input had cohort streams for the cohort job (work other than the configured streams). */
+  let cohortInput = false;
   let inputError: unknown = null;
   try {
     for await (const { lineNumber, message, origin } of readMessages(options.input, {
@@ -460,7 +477,14 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
       readBatch: (stream) => streams.has(stream) || (options.cohorts !== undefined && CohortTagJob.handles(stream)),
     })) {
       if (signal.aborted) break;
+      if ('stream' in message && streams.has(message.stream)) {
+        const holding = presence.holdsStates;
+        presence.seen(message.stream);
+        // The states held while it was missing cover records that were not lost after all.
+        if (holding) releaseStates();
+      }
       if (options.cohorts && 'stream' in message && CohortTagJob.handles(message.stream)) {
+        cohortInput = true;
         await handleCohortMessage(message, lineNumber, origin);
         if (fatal || signal.aborted) break;
         continue;
@@ -468,16 +492,19 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
       if (message.type === 'SCHEMA') {
         if (streams.has(message.stream)) {
           schemas.register(message, lineNumber);
+          mappedCheck.schema(message.stream, message.schema.properties ?? {}, lineNumber);
           checkEmailProperty(message.stream, message.schema.properties ?? {}, lineNumber);
         }
       } else if (message.type === 'RECORD') {
         if (!streams.has(message.stream)) {
           tally.ignored++;
+          presence.ignore(message.stream);
           continue;
         }
         const keyProperties = schemas.check(message.stream, message.record, origin);
+        mappedCheck.record(message.record);
         tally.read++;
-        const source: RowSource = { line: lineNumber, ...(origin.batch ? { batch: origin.batch } : {}), stream: message.stream, key: JSON.stringify(keyProperties.map((k) => message.record[k] ?? null)) };
+        const source: RowSource = { line: lineNumber, ...(origin.batch ? { batch: origin.batch } : {}), stream: message.stream, key: rowKey(keyProperties, message.record) };
         const member = toMember(message.record, source);
         if (member) addMember(member);
         await decideIfDue();
@@ -487,12 +514,20 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
         closeCohortUnit();
         heldStates.push({ text: message.text ?? JSON.stringify(message.value), after: current ? current.id : nextBatchId - 1 });
         releaseStates();
+      } else if (message.type === 'BATCH' && !streams.has(message.stream)) {
+        // Its files are not read (readBatch): a stream the target does not load.
+        presence.ignore(message.stream, 'batch');
       }
       if (fatal || signal.aborted) break;
     }
+    if (!signal.aborted && !fatal) endOfInputChecks();
   } catch (err) {
-    // Stopping on a signal may end stdin abruptly; anything else is bad input.
+    // Stopping on a signal may end stdin abruptly; anything else is bad input (or a setting that
+    // matches nothing in it).
     if (!signal.aborted) inputError = err;
+  }
+  if (presence.holdsStates && heldStates.length > 0 && inputError === null) {
+    log.warn(`${heldStates.length} states not printed: "stream" names ${[...streams].map((s) => `"${s}"`).join(', ')}, not all of which the input had before it stopped`);
   }
   if (signal.aborted && !fatal) log.info('stopping: writing what was read, then printing the state that covers it');
   // Bad input stops the reading, not the writing: records read before the bad line are written
@@ -516,6 +551,12 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
   if (inputError) throw inputError;
   if (fatal) throw fatal;
   return { tally, plan: dryPlan };
+}
+
+/** A cohort_members record's cohort for the rejects file: `Power users (12)`. */
+function cohortLabel(record: JsonObject): string {
+  const name = typeof record.cohort_name === 'string' ? record.cohort_name : null;
+  return name === null ? `cohort ${String(record.cohort_id ?? '?')}` : `${name} (${String(record.cohort_id ?? '?')})`;
 }
 
 /** The outcome a planned write has when nothing is sent (all but create and update; any, in a dry run). */

@@ -36,6 +36,10 @@ const EXAMPLES = `Examples:
 
 stdout carries only the state values received (each printed after Mailchimp confirmed the records before it).`;
 
+/** Said when stdin is a terminal: a user who ran the target alone would otherwise wait without a word. */
+export const TERMINAL_INPUT_HINT =
+  'reading Singer messages from the terminal: pipe a tap into target-mailchimp (tap-mixpanel --config tap.json | target-mailchimp --config target.json > state.json), or type them and end with Ctrl-D';
+
 export function main(argv: string[] = process.argv): Promise<never> {
   keepHeapNearLiveSize();
   return runCli(NAME, async ({ signal, onFailure }) => {
@@ -66,6 +70,7 @@ export function main(argv: string[] = process.argv): Promise<never> {
       onRetry: notifier.retries.observe,
     });
     signal.addEventListener('abort', () => process.stdin.destroy(), { once: true });
+    if (process.stdin.isTTY) log.warn(TERMINAL_INPUT_HINT);
     await runLoad({ config, api, log, signal, input: process.stdin, output: notifier.watch(new WatchedLineWriter(process.stdout)), notifier });
   });
 }
@@ -184,7 +189,13 @@ export async function runLoad({ config, api, log, signal, input, output, notifie
       write: planWriter({ api, listId: config.list_id, statusIfNew: config.status_if_new, mode: config.mode, audience, knowledge, queue, subscribe, tagRules, suppressions, log }),
     });
     await queue.drain();
-    if (cohorts) cohortSummaries = cohorts.finish();
+    if (cohorts) {
+      cohortSummaries = cohorts.finish();
+      for (const warning of cohorts.warnings()) {
+        log.warn(warning);
+        tally.warnings.push(warning);
+      }
+    }
   } catch (err) {
     failure = err;
     throw err;
@@ -266,6 +277,7 @@ function report(config: TargetConfig, list: ListInfo, tally: Tally, calls: numbe
     skipped: tally.skipped,
     rejected: tally.rejected,
     ignored_records: tally.ignored,
+    warnings: tally.warnings,
     streams_without_email_property: tally.streamsWithoutEmail,
     states_printed: tally.statesEmitted,
     api_calls: calls,

@@ -4,6 +4,7 @@
  */
 import { DateTime } from 'luxon';
 import type { JsonObject } from '../../singer/messages.js';
+import { didYouMean } from '../../util/near-miss.js';
 import type { MergeField } from './api.js';
 import type { TargetConfig } from './config.js';
 import { defaultMergeFields } from './members.js';
@@ -36,7 +37,7 @@ export function buildMergeMappings(config: Pick<TargetConfig, 'merge_fields'>, f
   const problems: string[] = [];
   for (const [tag, property] of Object.entries(configured)) {
     if (!byTag.has(tag)) {
-      problems.push(`"merge_fields.${tag}": the audience has no merge field ${tag} (it has ${[...byTag.keys()].join(', ') || 'none'})`);
+      problems.push(`"merge_fields.${tag}": the audience has no merge field ${tag} (it has ${[...byTag.keys()].join(', ') || 'none'})${didYouMean(tag, byTag.keys())}`);
     } else if (property !== null) {
       mappings.push({ tag, source: property, read: readProperty(property) });
     }

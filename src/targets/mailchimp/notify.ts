@@ -237,7 +237,7 @@ export class TargetNotifier extends RunNotifier {
       });
       results.push(...(await notify(channels, message, { log: this.log, timeoutMs: notifyTimeoutMs(this.config), userAgent: this.userAgent })));
     }
-    results.push(...(await this.finished({ recordsByStream: this.recordsByStream, complete: options.complete, service: 'Mailchimp' })));
+    results.push(...(await this.finished({ recordsByStream: this.recordsByStream, complete: options.complete, service: 'Mailchimp', problems: this.tally.warnings })));
     return results;
   }
 }

@@ -13,8 +13,24 @@ export interface RowSource {
   /** For a record of a BATCH message (line is the BATCH message's): its file and line. */
   batch?: BatchPosition;
   stream: string;
-  /** The record's key properties as JSON, e.g. ["u123"]. */
+  /** The record's key as text a spreadsheet shows as it is: `u123`, or `cohort_id=1, distinct_id=u123` (rowKey). */
   key: string;
+  /** For a cohort_members row: the cohort, as `Power users (12)`. */
+  cohort?: string;
+}
+
+function keyValueText(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
+/**
+ * A record's key as plain text for the rejects file and logs: the value of a single key property
+ * as it is, or `name=value` pairs for a compound key (JSON inside a CSV cell reads badly).
+ */
+export function rowKey(keyProperties: readonly string[], record: Readonly<Record<string, unknown>>): string {
+  if (keyProperties.length === 1) return keyValueText(record[keyProperties[0] as string]);
+  return keyProperties.map((k) => `${k}=${keyValueText(record[k])}`).join(', ');
 }
 
 export interface RowOutcome {
@@ -56,6 +72,12 @@ export class Tally {
   rejected: Record<string, number> = {};
   statesEmitted = 0;
   ignored = 0;
+  /**
+   * What the run found that its user should hear about although it succeeded (a mapped property
+   * no record had, a configured stream the input never had): logged when found, and repeated in
+   * the report and the warning alert.
+   */
+  warnings: string[] = [];
   /** Configured streams whose SCHEMA has no email property (every row of them is rejected). */
   streamsWithoutEmail: string[] = [];
   /** The first write batch that failed for good: where the run stopped (for alerts and the report). */

@@ -170,13 +170,16 @@ describe('StreamSelection.replication', () => {
     ],
     ['method names in any case and with dashes', { 'replication-method': 'full-table' }, {}, { method: 'FULL_TABLE' }],
     ['lower-case top-level method', {}, { replication_method: 'incremental' }, { method: 'INCREMENTAL' }],
-    ['an unknown method is ignored', { 'replication-method': 'LOG_BASED' }, {}, {}],
+    ['LOG_BASED (PipelineWise\'s default) is passed on as written', { 'replication-method': 'LOG_BASED' }, { replication_method: 'FULL_TABLE' }, { method: 'LOG_BASED' }],
+    ['spaces around the method are ignored', { 'replication-method': ' incremental ' }, {}, { method: 'INCREMENTAL' }],
+    ['an unknown method is passed on as written (replication.ts refuses it)', { 'replication-method': 'log-base' }, {}, { method: 'LOG_BASE' }],
     ['an empty key is ignored', {}, { replication_key: '' }, {}],
+    ['an empty method is ignored', { 'replication-method': '' }, { replication_method: 'FULL_TABLE' }, { method: 'FULL_TABLE' }],
     [
-      'forced-replication-method wins over the user\'s choice',
+      'forced-replication-method in the catalog is discovery\'s note, not a request',
       { 'forced-replication-method': 'INCREMENTAL', 'replication-method': 'FULL_TABLE' },
-      { replication_method: 'FULL_TABLE' },
-      { method: 'INCREMENTAL' },
+      {},
+      { method: 'FULL_TABLE' },
     ],
   ])('%s', (_case, md, topLevel, expected) => {
     expect(new StreamSelection(entry([stream({ selected: true, ...md })], topLevel)).replication()).toEqual(expected);

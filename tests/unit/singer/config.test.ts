@@ -91,19 +91,41 @@ describe('loadConfig from files', () => {
     expect(load([configFile({ ...VALID, ...given })])).toMatchObject(expected);
   });
 
-  it('ignores keys the schema does not know (orchestrators add their own), noting them at debug level', () => {
+  it('accepts keys far from every known key (orchestrators add their own), naming them in one warning line', () => {
     const lines: string[] = [];
-    configureLogging({ level: 'debug', sink: { write: (line) => void lines.push(line) } });
+    configureLogging({ level: 'info', sink: { write: (line) => void lines.push(line) } });
     try {
       const config = load([configFile({ ...VALID, batch_size_rows: 100, validate_records: false })]);
       expect(config).toMatchObject(VALID);
     } finally {
       configureLogging({ level: 'info', sink: { write: (line) => void process.stderr.write(line) } });
     }
-    expect(lines.filter((l) => l.includes('ignoring unknown config key')).map((l) => /key=(\S+)/.exec(l)?.[1])).toEqual([
-      'batch_size_rows',
-      'validate_records',
-    ]);
+    const warnings = lines.filter((l) => l.includes('that no setting has'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('"batch_size_rows", "validate_records"');
+  });
+
+  it.each<[string, JsonObject, string]>([
+    ['a key without its underscore', { windowdays: 7 }, 'unknown key "windowdays": did you mean "window_days"?'],
+    ['a key in another case', { Window_Days: 7 }, 'unknown key "Window_Days": did you mean "window_days"?'],
+    ['a key with dashes', { 'window-days': 7 }, 'unknown key "window-days": did you mean "window_days"?'],
+    ['a plural', { windows_days: 7 }, 'unknown key "windows_days": did you mean "window_days"?'],
+    ['a typing slip', { window_dyas: 7 }, 'unknown key "window_dyas": did you mean "window_days"?'],
+    ['a singular for a plural key', { event: ['a'] }, 'unknown key "event": did you mean "events"?'],
+    ['a near miss next to the key itself', { window_days: 7, windowdays: 8 }, 'unknown key "windowdays": did you mean "window_days"? (both are set: remove "windowdays")'],
+  ])('refuses %s, naming the key it is close to', (_case, given, problem) => {
+    const err = loadError([configFile({ ...VALID, ...given })]);
+    expect(err.details).toEqual([problem]);
+  });
+
+  it('says only "did you mean" for a required key spelt wrong, not also that the key is missing', () => {
+    const err = loadError([configFile({ start_date: '2024-01-01', 'api-secret': SECRET })]);
+    expect(err.details).toEqual(['unknown key "api-secret": did you mean "api_secret"?']);
+  });
+
+  it('keeps the value of a near miss of a secret key out of every line', () => {
+    loadError([configFile({ ...VALID, apisecret: 'another-secret-5678' })]);
+    expect(redact('value another-secret-5678')).not.toContain('another-secret-5678');
   });
 
   it('refuses to run without any --config', () => {
@@ -207,8 +229,13 @@ describe('loadConfig from the environment (--config ENV)', () => {
   const ENV = { TAP_TEST_API_SECRET: SECRET, TAP_TEST_START_DATE: '2024-01-01' };
 
   it('reads PREFIX_KEY variables for the schema keys and ignores the others', () => {
-    const config = load([ENV_SOURCE], { ...ENV, TAP_TEST_UNKNOWN: 'x', OTHER_LABEL: 'y' });
+    const config = load([ENV_SOURCE], { ...ENV, TAP_TEST_UNKNOWN: 'x', TAP_TEST__SELECT: '[]', OTHER_LABEL: 'y' });
     expect(config).toEqual({ api_secret: SECRET, start_date: '2024-01-01', window_days: 30, enabled: true, region: 'us' });
+  });
+
+  it('refuses a variable that is a near miss of a setting\'s variable', () => {
+    const err = loadError([ENV_SOURCE], { ...ENV, TAP_TEST_WINDOWDAYS: '7' });
+    expect(err.details).toEqual(['unknown variable TAP_TEST_WINDOWDAYS: did you mean TAP_TEST_WINDOW_DAYS (setting "window_days")?']);
   });
 
   it('lets ENV win over a file given before it, and a file given after ENV win over ENV', () => {

@@ -64,6 +64,12 @@ describe('buildMergeMappings', () => {
     expect(mappings.map((m) => m.tag)).toEqual(['FNAME']);
   });
 
+  it('an unknown tag close to one the audience has names it', () => {
+    expect(buildMergeMappings({ merge_fields: { PLNA: 'plan' } }, [FNAME, PLAN]).problems).toEqual([
+      '"merge_fields.PLNA": the audience has no merge field PLNA (it has FNAME, PLAN): did you mean "PLAN"?',
+    ]);
+  });
+
   it('an unknown tag on an audience without merge fields says "none"', () => {
     expect(buildMergeMappings({ merge_fields: { COMPANY: 'company' } }, []).problems).toEqual([
       '"merge_fields.COMPANY": the audience has no merge field COMPANY (it has none)',

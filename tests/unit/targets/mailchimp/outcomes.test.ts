@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { HttpError } from '../../../../src/http/errors.js';
-import { classifyMemberError, httpErrorText, REASONS, Tally, type RowOutcome } from '../../../../src/targets/mailchimp/outcomes.js';
+import { classifyMemberError, httpErrorText, REASONS, rowKey, Tally, type RowOutcome } from '../../../../src/targets/mailchimp/outcomes.js';
 
 // The texts below are Mailchimp's own, as the sandbox (src/sandbox/mailchimp/members.ts, validation.ts) returns them.
 describe('classifyMemberError', () => {
@@ -113,5 +113,18 @@ describe('Tally', () => {
   it('starts at zero', () => {
     const tally = new Tally();
     expect([tally.accounted, tally.skippedTotal, tally.rejectedTotal, tally.read]).toEqual([0, 0, 0, 0]);
+  });
+});
+
+describe('rowKey: a record key as text a spreadsheet shows as it is', () => {
+  it.each<[string, string[], Record<string, unknown>, string]>([
+    ['one key property', ['distinct_id'], { distinct_id: 'u123' }, 'u123'],
+    ['a number', ['id'], { id: 42 }, '42'],
+    ['a missing value', ['distinct_id'], {}, ''],
+    ['a compound key', ['cohort_id', 'distinct_id'], { cohort_id: 7, distinct_id: 'u1' }, 'cohort_id=7, distinct_id=u1'],
+    ['no key properties', [], { a: 1 }, ''],
+    ['an object value', ['k'], { k: { a: 1 } }, '{"a":1}'],
+  ])('%s', (_case, keys, record, expected) => {
+    expect(rowKey(keys, record)).toBe(expected);
   });
 });
