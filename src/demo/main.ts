@@ -7,7 +7,7 @@
  * changes who is in the cohort through the sandbox's admin API, and each run says who gained and
  * who lost the tag. Files are left in .demo/.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { startSandbox, type Sandbox } from '../sandbox/server.js';
 import { sandboxClientConfigs } from '../sandbox/configs.js';
@@ -18,6 +18,8 @@ import { runPipeline, type PipelineResult } from './pipeline.js';
 
 const DIR = join(process.cwd(), '.demo');
 const REPORT = join(DIR, 'report.json');
+const STATE = join(DIR, 'state.json');
+const STATE_NEXT = join(DIR, 'state.next.json');
 /** The cohort the demo keeps as a tag (the sandbox's cohort 1). */
 const COHORT = { id: 1, name: 'Power users' };
 const out = (line = '') => void process.stdout.write(line + '\n');
@@ -128,12 +130,35 @@ function lastStateLine(result: PipelineResult): string | undefined {
   return result.target.stdout.trim().split('\n').filter((l) => l !== '').pop();
 }
 
+/** A path as the user would type it, from the directory they ran the demo in. */
+const shown = (arg: string) => (arg.startsWith('/') ? relative(process.cwd(), arg) : arg);
+
+/**
+ * The run as shell commands that are safe to copy, the README's pattern: the target writes to a
+ * new file, which replaces the state only when both sides succeeded and it holds a state. Never
+ * `--state X ... > X`: the shell empties X before the tap reads it.
+ */
+function showCommand(tapArgs: string[], targetArgs: string[]): void {
+  const next = shown(STATE_NEXT);
+  out('   $ set -o pipefail');
+  out(`   $ tap-mixpanel ${tapArgs.map(shown).join(' ')} \\`);
+  out(`       | target-mailchimp ${targetArgs.map(shown).join(' ')} > ${next} \\`);
+  out(`       && test -s ${next} && mv ${next} ${shown(STATE)}`);
+}
+
+/** What the printed command does with the target's output: state.next.json, moved over state.json on success. */
+function keepState(result: PipelineResult): string | undefined {
+  writeFileSync(STATE_NEXT, result.target.stdout);
+  const ok = result.tap.code === 0 && result.target.code === 0 && result.target.stdout.trim() !== '';
+  if (ok) renameSync(STATE_NEXT, STATE);
+  return ok ? lastStateLine(result) : undefined;
+}
+
 async function run(label: string, tapArgs: string[], targetArgs: string[], sandbox: Sandbox, listId: string): Promise<PipelineResult> {
   const before = await audience(sandbox, listId);
   const sentBefore = await delivered(sandbox);
   out(`== ${label}`);
-  out(`   $ tap-mixpanel ${tapArgs.map((a) => (a.startsWith('/') ? relative(process.cwd(), a) : a)).join(' ')} \\`);
-  out(`       | target-mailchimp ${targetArgs.map((a) => (a.startsWith('/') ? relative(process.cwd(), a) : a)).join(' ')} > .demo/state.json`);
+  showCommand(tapArgs, targetArgs);
   const result = await runPipeline({ tapArgs, targetArgs, onLog: showLog });
   const after = await audience(sandbox, listId);
   const records = [...result.counts.records.entries()].map(([s, n]) => `${s} ${n}`).join(', ') || 'none';
@@ -143,11 +168,10 @@ async function run(label: string, tapArgs: string[], targetArgs: string[], sandb
   const statusAfter = byStatus(after);
   const statuses = [...new Set([...statusBefore.keys(), ...statusAfter.keys()])].sort();
   out(`   By status: ${statuses.map((s) => `${s} ${statusBefore.get(s) ?? 0} -> ${statusAfter.get(s) ?? 0}`).join(', ')}`);
-  const state = lastStateLine(result);
-  if (state) writeFileSync(join(DIR, 'state.json'), state + '\n');
+  const state = keepState(result);
   showCohorts();
   showDelivered(sentBefore, await delivered(sandbox));
-  out(`   Exit codes: tap ${result.tap.code}, target ${result.target.code}; state saved: ${state ? `${state.slice(0, 110)}${state.length > 110 ? '...' : ''}` : '(none)'}`);
+  out(`   Exit codes: tap ${result.tap.code}, target ${result.target.code}; state saved: ${state ? `${state.slice(0, 110)}${state.length > 110 ? '...' : ''}` : `(none: ${shown(STATE)} kept as it was)`}`);
   out();
   return result;
 }
@@ -172,7 +196,7 @@ async function main(): Promise<void> {
     const listId = String(target.list_id);
     const first = await run('Run 1: first sync', ['--config', tapPath], ['--config', targetPath], sandbox, listId);
     await changeCohort(sandbox, listId);
-    const second = await run('Run 2: incremental, from the saved state', ['--config', tapPath, '--state', join(DIR, 'state.json')], ['--config', targetPath], sandbox, listId);
+    const second = await run('Run 2: incremental, from the saved state', ['--config', tapPath, '--state', STATE], ['--config', targetPath], sandbox, listId);
     const ok = [first, second].every((r) => r.tap.code === 0 && r.target.code === 0);
     out(ok ? 'Demo finished: both runs exited 0. Point the configs at real credentials to do the same with your own project.' : 'Demo FAILED: see the lines above.');
     process.exitCode = ok ? 0 : 1;

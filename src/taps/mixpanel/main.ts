@@ -125,7 +125,7 @@ export function main(argv: string[] = process.argv): Promise<never> {
     const client = new MixpanelClient(config, { userAgent: `${NAME}/${version}`, signal, onRetry: notifier.retries.observe });
     try {
       if (options.discover) {
-        const discovered = await discover(config, { client, log });
+        const discovered = await discover(config, { client, log, ...(select ? { only: select } : {}) });
         process.stdout.write(JSON.stringify(select ? selectStreams(discovered, select) : discovered, null, 2) + '\n');
         return;
       }
