@@ -1,7 +1,7 @@
 /**
- * `make demo`: starts the sandbox (emulated Mixpanel and Mailchimp on 127.0.0.1), runs
- * tap-mixpanel | target-mailchimp against it twice (a first full run, then an incremental run
- * from the saved state), and prints what happened, including where the digest of new people
+ * `make demo`: starts the sandbox (emulated Mixpanel and Mailchimp on 127.0.0.1), makes a
+ * catalog of the streams the target uses (as the README's Quick start does), runs
+ * tap-mixpanel | target-mailchimp against it twice (a first run, then a run from the saved state), and prints what happened, including where the digest of new people
  * went (the sandbox's SMTP sink, Twilio endpoint and webhook receiver). The same pipe keeps the
  * Mixpanel cohort "Power users" as a Mailchimp tag (cohort_tags): between the runs the demo
  * changes who is in the cohort through the sandbox's admin API, and each run says who gained and
@@ -14,7 +14,7 @@ import { sandboxClientConfigs } from '../sandbox/configs.js';
 import { sandboxNotifyConfig } from '../sandbox/notify/configs.js';
 import type { ReceivedEmail, ReceivedSms, ReceivedWebhook } from '../sandbox/notify/store.js';
 import type { CohortSummary } from '../targets/mailchimp/cohort-tags.js';
-import { runPipeline, type PipelineResult } from './pipeline.js';
+import { BIN_DIR, runPipeline, runProcess, type PipelineResult } from './pipeline.js';
 
 const DIR = join(process.cwd(), '.demo');
 const REPORT = join(DIR, 'report.json');
@@ -22,6 +22,8 @@ const STATE = join(DIR, 'state.json');
 const STATE_NEXT = join(DIR, 'state.next.json');
 /** The cohort the demo keeps as a tag (the sandbox's cohort 1). */
 const COHORT = { id: 1, name: 'Power users' };
+/** What the target uses: people (engage), and the cohort streams for cohort_tags. */
+const DEMO_STREAMS = 'engage,cohorts,cohort_members';
 const out = (line = '') => void process.stdout.write(line + '\n');
 
 interface AdminMember {
@@ -176,6 +178,22 @@ async function run(label: string, tapArgs: string[], targetArgs: string[], sandb
   return result;
 }
 
+/**
+ * The catalog of the job, as the README's Quick start makes it: only the streams the target uses
+ * (people, and the cohort streams for cohort_tags), not years of raw events it would ignore.
+ */
+async function discoverCatalog(tapPath: string): Promise<string> {
+  const catalogPath = join(DIR, 'catalog.json');
+  const args = ['--config', tapPath, '--discover', '--select', DEMO_STREAMS];
+  out('== Catalog: the streams the target uses');
+  out(`   $ tap-mixpanel ${args.map(shown).join(' ')} > ${shown(catalogPath)}`);
+  const result = await runProcess(join(BIN_DIR, 'tap-mixpanel.js'), args);
+  if (result.code !== 0) throw new Error(`tap-mixpanel --discover exited ${String(result.code)}: ${result.stderr.slice(-2000)}`);
+  writeFileSync(catalogPath, result.stdout);
+  out();
+  return catalogPath;
+}
+
 async function main(): Promise<void> {
   mkdirSync(DIR, { recursive: true });
   const sandbox = await startSandbox({ port: 0, seed: 42, profiles: 300, eventsPerDay: 150, days: 7 });
@@ -188,15 +206,16 @@ async function main(): Promise<void> {
     const caPath = join(DIR, 'sandbox-smtp-ca.pem');
     writeFileSync(caPath, sandbox.notify.smtp.certificatePem);
     const notify = sandboxNotifyConfig(sandbox, { caFile: caPath });
-    // The cohort job rides along: every stream is read (no catalog), so cohorts and cohort_members are in the pipe.
     writeFileSync(targetPath, JSON.stringify({ ...target, ...notify, cohort_tags: [COHORT.name], report_file: REPORT }, null, 2) + '\n');
     out(`== Sandbox: emulated Mixpanel and Mailchimp at ${sandbox.url} (300 profiles, 7 days of events; configs in .demo/)`);
     out(`   The target loads people (engage) and keeps Mixpanel cohort "${COHORT.name}" as the tag "Mixpanel: ${COHORT.name}" (cohort_tags).`);
     out();
+    const catalogPath = await discoverCatalog(tapPath);
     const listId = String(target.list_id);
-    const first = await run('Run 1: first sync', ['--config', tapPath], ['--config', targetPath], sandbox, listId);
+    const tapArgs = ['--config', tapPath, '--catalog', catalogPath];
+    const first = await run('Run 1: first sync', tapArgs, ['--config', targetPath], sandbox, listId);
     await changeCohort(sandbox, listId);
-    const second = await run('Run 2: incremental, from the saved state', ['--config', tapPath, '--state', STATE], ['--config', targetPath], sandbox, listId);
+    const second = await run('Run 2: from the saved state', [...tapArgs, '--state', STATE], ['--config', targetPath], sandbox, listId);
     const ok = [first, second].every((r) => r.tap.code === 0 && r.target.code === 0);
     out(ok ? 'Demo finished: both runs exited 0. Point the configs at real credentials to do the same with your own project.' : 'Demo FAILED: see the lines above.');
     process.exitCode = ok ? 0 : 1;

@@ -64,8 +64,13 @@ describe('make demo', () => {
     // The commands it prints are safe to copy: none redirects into a file it reads (the shell
     // would empty the state before the tap reads it); each writes a new file and moves it.
     const commands = printedCommands(stdout);
-    expect(commands.filter((c) => c.startsWith('tap-mixpanel '))).toHaveLength(2);
-    for (const command of commands.filter((c) => c.startsWith('tap-mixpanel '))) {
+    // The catalog first, selecting only what the target uses (no raw events to throw away).
+    expect(commands[0]).toBe('tap-mixpanel --config .demo/tap.json --discover --select engage,cohorts,cohort_members > .demo/catalog.json');
+    expect(stdout).not.toMatch(/records export \d/);
+    const runs = commands.filter((c) => c.startsWith('tap-mixpanel ') && c.includes(' | '));
+    expect(runs).toHaveLength(2);
+    for (const command of runs) {
+      expect(command).toContain('--catalog .demo/catalog.json');
       const reads = [...command.matchAll(/--(?:state|config|catalog) (\S+)/g)].map((m) => m[1]);
       const writes = [...command.matchAll(/>\s*(\S+)/g)].map((m) => m[1]);
       expect(writes).toHaveLength(1);

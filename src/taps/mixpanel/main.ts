@@ -16,6 +16,7 @@ import { checkTapState } from './state-shape.js';
 import { STREAMS } from './streams/index.js';
 import { TapNotifier, WatchedSingerWriter } from './notify.js';
 import { runSync } from './sync.js';
+import { didYouMean } from '../../util/near-miss.js';
 
 const NAME = 'tap-mixpanel';
 const DESCRIPTION = 'Singer tap for Mixpanel: raw events and people profiles as Singer messages on stdout.';
@@ -49,7 +50,8 @@ function selectedStreams(values: string[]): string[] | undefined {
   const known = STREAMS.map((s) => s.name);
   const unknown = names.filter((n) => !known.includes(n));
   if (unknown.length > 0 || names.length === 0) {
-    throw new UsageError(`--select: ${unknown.length > 0 ? `unknown stream ${unknown.join(', ')}` : 'no stream named'} (streams: ${known.join(', ')})`);
+    const meant = unknown.length === 1 ? didYouMean(unknown[0] as string, known) : '';
+    throw new UsageError(`--select: ${unknown.length > 0 ? `unknown stream ${unknown.join(', ')}${meant}` : 'no stream named'} (streams: ${known.join(', ')})`);
   }
   return names;
 }
