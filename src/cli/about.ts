@@ -1,5 +1,6 @@
 /** `--about`: name, version, capabilities and settings (from the config schema, secrets marked). */
 import type { JsonSchema } from '../singer/messages.js';
+import { markdownRow } from './markdown.js';
 
 export interface AboutInfo {
   name: string;
@@ -36,9 +37,8 @@ export function renderAbout(info: AboutInfo, format: 'text' | 'json' | 'markdown
     return JSON.stringify({ name: info.name, description: info.description, version: info.version, capabilities: info.capabilities, settings, settings_schema: info.schema }, null, 2) + '\n';
   }
   if (format === 'markdown') {
-    const rows = settings.map(
-      (s) =>
-        `| \`${s.name}\` | ${s.type} | ${s.required ? 'yes' : 'no'} | ${s.secret ? 'yes' : 'no'} | ${s.default === undefined ? '' : `\`${JSON.stringify(s.default)}\``} | ${s.description.replace(/\|/g, '\\|')} |`,
+    const rows = settings.map((s) =>
+      markdownRow([`\`${s.name}\``, s.type, s.required ? 'yes' : 'no', s.secret ? 'yes' : 'no', s.default === undefined ? '' : `\`${JSON.stringify(s.default)}\``, s.description]),
     );
     return [
       `# ${info.name}`,

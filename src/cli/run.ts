@@ -6,10 +6,17 @@
  * Before a failed run exits, the failure hook a command registered (the alert by email, SMS or
  * webhook) runs, bounded in time; it cannot change the exit code. A user's second signal exits
  * at once, without it.
+ *
+ * An error that escapes every await (a promise that failed with nobody waiting for it, an
+ * exception thrown from a timer) ends the run here too, as an internal error (exit 5, "please
+ * report it", the failure hook runs), instead of Node's crash with exit 1. One that escapes
+ * after the run has already failed, while its alert is sent, is reported the same way but
+ * neither interrupts the alert nor changes the exit code: the first failure is the run's.
  */
 import { AppError, errorMessage } from '../errors/index.js';
 import { createLogger } from '../log/logger.js';
 import { redact } from '../log/redact.js';
+import { EscapeWatch } from './escapes.js';
 import { EXIT_CODES, exitCodeFor, SIGNAL_EXIT_CODES } from './exit-codes.js';
 
 /** What a failure hook is told: the exit code and the line printed on stderr (redacted). */
@@ -92,14 +99,20 @@ export async function runCli(binary: string, main: (context: RunContext) => Prom
     },
   };
 
+  const escapes = new EscapeWatch(process, (err) => report(binary, err));
   let code: number = EXIT_CODES.ok;
   try {
-    await main(context);
+    await escapes.during(
+      (async () => {
+        await main(context);
+        await flushStdout();
+      })(),
+    );
   } catch (err) {
     const reported = report(binary, err);
     code = reported.code;
     if (failureHook && code !== EXIT_CODES.ok) await runFailureHook(binary, failureHook, { code, message: reported.message, error: err });
+    await flushStdout();
   }
-  await flushStdout();
   process.exit(code);
 }

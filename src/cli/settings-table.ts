@@ -1,12 +1,13 @@
 /** The configuration reference tables in README.md, rendered from the config JSON Schemas. */
 import type { JsonSchema } from '../singer/messages.js';
 import { settingsFromSchema } from './about.js';
+import { markdownRow } from './markdown.js';
 
 export function settingsTable(schema: JsonSchema): string {
   const rows = settingsFromSchema(schema).map((s) => {
     const flags = [s.required ? '**required**' : '', s.secret ? 'secret' : ''].filter(Boolean).join(', ');
     const defaultText = s.default === undefined ? '' : `\`${JSON.stringify(s.default)}\``;
-    return `| \`${s.name}\` | ${s.type.replace(/\|/g, ' or ')} | ${flags} | ${defaultText} | ${s.description.replace(/\|/g, '\\|')} |`;
+    return markdownRow([`\`${s.name}\``, s.type.replace(/\|/g, ' or '), flags, defaultText, s.description]);
   });
   return ['| Key | Type | | Default | Description |', '|---|---|---|---|---|', ...rows].join('\n');
 }

@@ -7,12 +7,11 @@
  * that changes made just before a run fall in its window (last_changed has whole seconds).
  * Output in .demo/.
  */
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sandboxMailchimpTapConfig } from '../sandbox/configs.js';
 import type { Sandbox } from '../sandbox/server.js';
-import { BIN_DIR } from './pipeline.js';
+import { BIN_DIR, runProcess } from './pipeline.js';
 
 const out = (line = '') => void process.stdout.write(line + '\n');
 
@@ -30,28 +29,19 @@ interface TapRun {
   calls: string;
 }
 
-function runTap(args: string[], outputPath: string): Promise<TapRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(BIN_DIR, 'tap-mailchimp.js'), ...args], { env: { ...process.env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      writeFileSync(outputPath, stdout);
-      const records = new Map<string, Array<Record<string, unknown>>>();
-      let state: string | undefined;
-      for (const line of stdout.split('\n').filter((l) => l !== '')) {
-        const message = JSON.parse(line) as { type: string; stream?: string; record?: Record<string, unknown>; value?: unknown };
-        if (message.type === 'RECORD' && message.stream && message.record) records.set(message.stream, [...(records.get(message.stream) ?? []), message.record]);
-        if (message.type === 'STATE') state = JSON.stringify(message.value);
-      }
-      if (code !== 0) out(`   tap-mailchimp failed (exit ${code}): ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
-      const calls = /Mailchimp calls total=(\d+)/.exec(stderr)?.[1] ?? '?';
-      resolve({ code, records, state, calls });
-    });
-  });
+async function runTap(args: string[], outputPath: string): Promise<TapRun> {
+  const { code, stdout, stderr } = await runProcess(join(BIN_DIR, 'tap-mailchimp.js'), args, { ...process.env, LOG_LEVEL: 'info' });
+  writeFileSync(outputPath, stdout);
+  const records = new Map<string, Array<Record<string, unknown>>>();
+  let state: string | undefined;
+  for (const line of stdout.split('\n').filter((l) => l !== '')) {
+    const message = JSON.parse(line) as { type: string; stream?: string; record?: Record<string, unknown>; value?: unknown };
+    if (message.type === 'RECORD' && message.stream && message.record) records.set(message.stream, [...(records.get(message.stream) ?? []), message.record]);
+    if (message.type === 'STATE') state = JSON.stringify(message.value);
+  }
+  if (code !== 0) out(`   tap-mailchimp failed (exit ${code}): ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  const calls = /Mailchimp calls total=(\d+)/.exec(stderr)?.[1] ?? '?';
+  return { code, records, state, calls };
 }
 
 /** Waits for the next whole second: everything changed so far is then before the run's window end. */

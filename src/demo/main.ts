@@ -1,7 +1,7 @@
 /**
- * `make demo`: starts the sandbox (emulated Mixpanel and Mailchimp on 127.0.0.1), runs
- * tap-mixpanel | target-mailchimp against it twice (a first full run, then an incremental run
- * from the saved state), and prints what happened, including where the digest of new people
+ * `make demo`: starts the sandbox (emulated Mixpanel and Mailchimp on 127.0.0.1), makes a
+ * catalog of the streams the target uses (as the README's Quick start does), runs
+ * tap-mixpanel | target-mailchimp against it twice (a first run, then a run from the saved state), and prints what happened, including where the digest of new people
  * went (the sandbox's SMTP sink, Twilio endpoint and webhook receiver). The same pipe keeps the
  * Mixpanel cohort "Power users" as a Mailchimp tag (cohort_tags): between the runs the demo
  * changes who is in the cohort through the sandbox's admin API, and each run says who gained and
@@ -9,7 +9,7 @@
  * tap-mailchimp, twice, and shows the second run reading exactly the members changed in Mailchimp
  * between the two. Files are left in .demo/.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { startSandbox, type Sandbox } from '../sandbox/server.js';
 import { sandboxClientConfigs } from '../sandbox/configs.js';
@@ -17,12 +17,16 @@ import { sandboxNotifyConfig } from '../sandbox/notify/configs.js';
 import type { ReceivedEmail, ReceivedSms, ReceivedWebhook } from '../sandbox/notify/store.js';
 import type { CohortSummary } from '../targets/mailchimp/cohort-tags.js';
 import { mailchimpTapPart } from './mailchimp-part.js';
-import { runPipeline, type PipelineResult } from './pipeline.js';
+import { BIN_DIR, runPipeline, runProcess, type PipelineResult } from './pipeline.js';
 
 const DIR = join(process.cwd(), '.demo');
 const REPORT = join(DIR, 'report.json');
+const STATE = join(DIR, 'state.json');
+const STATE_NEXT = join(DIR, 'state.next.json');
 /** The cohort the demo keeps as a tag (the sandbox's cohort 1). */
 const COHORT = { id: 1, name: 'Power users' };
+/** What the target uses: people (engage), and the cohort streams for cohort_tags. */
+const DEMO_STREAMS = 'engage,cohorts,cohort_members';
 const out = (line = '') => void process.stdout.write(line + '\n');
 
 interface AdminMember {
@@ -131,12 +135,35 @@ function lastStateLine(result: PipelineResult): string | undefined {
   return result.target.stdout.trim().split('\n').filter((l) => l !== '').pop();
 }
 
+/** A path as the user would type it, from the directory they ran the demo in. */
+const shown = (arg: string) => (arg.startsWith('/') ? relative(process.cwd(), arg) : arg);
+
+/**
+ * The run as shell commands that are safe to copy, the README's pattern: the target writes to a
+ * new file, which replaces the state only when both sides succeeded and it holds a state. Never
+ * `--state X ... > X`: the shell empties X before the tap reads it.
+ */
+function showCommand(tapArgs: string[], targetArgs: string[]): void {
+  const next = shown(STATE_NEXT);
+  out('   $ set -o pipefail');
+  out(`   $ tap-mixpanel ${tapArgs.map(shown).join(' ')} \\`);
+  out(`       | target-mailchimp ${targetArgs.map(shown).join(' ')} > ${next} \\`);
+  out(`       && test -s ${next} && mv ${next} ${shown(STATE)}`);
+}
+
+/** What the printed command does with the target's output: state.next.json, moved over state.json on success. */
+function keepState(result: PipelineResult): string | undefined {
+  writeFileSync(STATE_NEXT, result.target.stdout);
+  const ok = result.tap.code === 0 && result.target.code === 0 && result.target.stdout.trim() !== '';
+  if (ok) renameSync(STATE_NEXT, STATE);
+  return ok ? lastStateLine(result) : undefined;
+}
+
 async function run(label: string, tapArgs: string[], targetArgs: string[], sandbox: Sandbox, listId: string): Promise<PipelineResult> {
   const before = await audience(sandbox, listId);
   const sentBefore = await delivered(sandbox);
   out(`== ${label}`);
-  out(`   $ tap-mixpanel ${tapArgs.map((a) => (a.startsWith('/') ? relative(process.cwd(), a) : a)).join(' ')} \\`);
-  out(`       | target-mailchimp ${targetArgs.map((a) => (a.startsWith('/') ? relative(process.cwd(), a) : a)).join(' ')} > .demo/state.json`);
+  showCommand(tapArgs, targetArgs);
   const result = await runPipeline({ tapArgs, targetArgs, onLog: showLog });
   const after = await audience(sandbox, listId);
   const records = [...result.counts.records.entries()].map(([s, n]) => `${s} ${n}`).join(', ') || 'none';
@@ -146,13 +173,28 @@ async function run(label: string, tapArgs: string[], targetArgs: string[], sandb
   const statusAfter = byStatus(after);
   const statuses = [...new Set([...statusBefore.keys(), ...statusAfter.keys()])].sort();
   out(`   By status: ${statuses.map((s) => `${s} ${statusBefore.get(s) ?? 0} -> ${statusAfter.get(s) ?? 0}`).join(', ')}`);
-  const state = lastStateLine(result);
-  if (state) writeFileSync(join(DIR, 'state.json'), state + '\n');
+  const state = keepState(result);
   showCohorts();
   showDelivered(sentBefore, await delivered(sandbox));
-  out(`   Exit codes: tap ${result.tap.code}, target ${result.target.code}; state saved: ${state ? `${state.slice(0, 110)}${state.length > 110 ? '...' : ''}` : '(none)'}`);
+  out(`   Exit codes: tap ${result.tap.code}, target ${result.target.code}; state saved: ${state ? `${state.slice(0, 110)}${state.length > 110 ? '...' : ''}` : `(none: ${shown(STATE)} kept as it was)`}`);
   out();
   return result;
+}
+
+/**
+ * The catalog of the job, as the README's Quick start makes it: only the streams the target uses
+ * (people, and the cohort streams for cohort_tags), not years of raw events it would ignore.
+ */
+async function discoverCatalog(tapPath: string): Promise<string> {
+  const catalogPath = join(DIR, 'catalog.json');
+  const args = ['--config', tapPath, '--discover', '--select', DEMO_STREAMS];
+  out('== Catalog: the streams the target uses');
+  out(`   $ tap-mixpanel ${args.map(shown).join(' ')} > ${shown(catalogPath)}`);
+  const result = await runProcess(join(BIN_DIR, 'tap-mixpanel.js'), args);
+  if (result.code !== 0) throw new Error(`tap-mixpanel --discover exited ${String(result.code)}: ${result.stderr.slice(-2000)}`);
+  writeFileSync(catalogPath, result.stdout);
+  out();
+  return catalogPath;
 }
 
 async function main(): Promise<void> {
@@ -167,15 +209,16 @@ async function main(): Promise<void> {
     const caPath = join(DIR, 'sandbox-smtp-ca.pem');
     writeFileSync(caPath, sandbox.notify.smtp.certificatePem);
     const notify = sandboxNotifyConfig(sandbox, { caFile: caPath });
-    // The cohort job rides along: every stream is read (no catalog), so cohorts and cohort_members are in the pipe.
     writeFileSync(targetPath, JSON.stringify({ ...target, ...notify, cohort_tags: [COHORT.name], report_file: REPORT }, null, 2) + '\n');
     out(`== Sandbox: emulated Mixpanel and Mailchimp at ${sandbox.url} (300 profiles, 7 days of events; configs in .demo/)`);
     out(`   The target loads people (engage) and keeps Mixpanel cohort "${COHORT.name}" as the tag "Mixpanel: ${COHORT.name}" (cohort_tags).`);
     out();
+    const catalogPath = await discoverCatalog(tapPath);
     const listId = String(target.list_id);
-    const first = await run('Run 1: first sync', ['--config', tapPath], ['--config', targetPath], sandbox, listId);
+    const tapArgs = ['--config', tapPath, '--catalog', catalogPath];
+    const first = await run('Run 1: first sync', tapArgs, ['--config', targetPath], sandbox, listId);
     await changeCohort(sandbox, listId);
-    const second = await run('Run 2: incremental, from the saved state', ['--config', tapPath, '--state', join(DIR, 'state.json')], ['--config', targetPath], sandbox, listId);
+    const second = await run('Run 2: from the saved state', [...tapArgs, '--state', STATE], ['--config', targetPath], sandbox, listId);
     const tapOk = await mailchimpTapPart(sandbox, DIR, listId);
     const ok = [first, second].every((r) => r.tap.code === 0 && r.target.code === 0) && tapOk;
     out(ok ? 'Demo finished: both runs exited 0. Point the configs at real credentials to do the same with your own project.' : 'Demo FAILED: see the lines above.');

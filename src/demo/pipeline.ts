@@ -71,6 +71,19 @@ function collectLines(stream: NodeJS.ReadableStream, sink: string[], onLine?: (l
   });
 }
 
+/** Runs one Node script (a bin/ shim) to its end, capturing stdout and stderr. */
+export function runProcess(script: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<ProcessResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [script, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const stdout: string[] = [];
+    const stderr: string[] = [];
+    collectLines(child.stdout, stdout);
+    collectLines(child.stderr, stderr);
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout: stdout.join(''), stderr: stderr.join('') }));
+  });
+}
+
 export function runPipeline(options: PipelineOptions): Promise<PipelineResult> {
   const env = { ...process.env, ...options.env };
   const tap = spawn(process.execPath, [BIN_DIR + 'tap-mixpanel.js', ...options.tapArgs], { env, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -67,11 +67,12 @@ function getRequests(ctx: RequestContext): void {
 }
 
 /** Counts by method and route template since the last clear (every request, not only those kept). */
-function getRequestSummary(ctx: RequestContext): void {
+async function getRequestSummary(ctx: RequestContext): Promise<void> {
   const family = ctx.query.get('family');
   if (family !== null && !(FAMILIES as readonly string[]).includes(family)) {
     throw adminError(400, `family must be one of ${FAMILIES.join(', ')}`);
   }
+  await ctx.state.requestLog.settled();
   sendJson(ctx.res, 200, { ...ctx.state.requestLog.summary((family as Family | null) ?? undefined), mailchimp_peak_in_flight: ctx.state.peakInflight });
 }
 

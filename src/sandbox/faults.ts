@@ -4,7 +4,8 @@
  * matches it and has uses left (`times`; absent = every matching request), and the rule's fault
  * is applied to it, unless the rule still lets some through first (`skip`: N):
  *
- *   status            answer at once with `status` (default 503; 429 adds Retry-After `retry_after_s`)
+ *   status            answer at once with `status` (default 503; 429 adds Retry-After `retry_after_s`,
+ *                     and for the mailchimp family any status does when `retry_after_s` is given)
  *   latency           wait `ms` before answering (a slow first byte)
  *   stall             send `after_bytes` of the body, then nothing for `ms` (default: until the client leaves)
  *   cut_after_bytes   send `after_bytes` of the body (as sent: compressed), then close the connection
@@ -223,7 +224,9 @@ export function takeOperationFault(state: SandboxState, target: FaultTarget): Ht
 
 function mailchimpFaultAnswer(rule: FaultRule): HttpError {
   const status = rule.status ?? (rule.kind === 'status' ? 503 : 500);
-  const headers: Record<string, string> = status === 429 && rule.retry_after_s !== undefined ? { 'Retry-After': String(rule.retry_after_s) } : {};
+  // Any status: a test of a service that fails for good can make the client's retries quick
+  // (Retry-After: 0) instead of waiting out its back-off (about 30 s a call).
+  const headers: Record<string, string> = rule.retry_after_s !== undefined ? { 'Retry-After': String(rule.retry_after_s) } : {};
   if (rule.bare) return new HttpError(status, '', 'text/html', headers);
   const [title, detail] =
     status === 429

@@ -77,9 +77,13 @@ export class RequestLog {
   private seq = 0;
   private readonly requests = new RouteCounter();
   private readonly operations = new RouteCounter();
+  /** Requests logged whose answers are not finished yet, and who waits for there to be none. */
+  private open = 0;
+  private idleWaiters: Array<() => void> = [];
 
   add(entry: Omit<RequestLogEntry, 'seq'>): RequestLogEntry {
     const full: RequestLogEntry = { seq: ++this.seq, ...entry };
+    this.open++;
     this.entries.push(full);
     // Long benchmarks must not grow memory without bound: keep the most recent entries.
     if (this.entries.length > MAX_ENTRIES) this.entries.splice(0, this.entries.length - MAX_ENTRIES);
@@ -90,6 +94,28 @@ export class RequestLog {
   complete(entry: RequestLogEntry): void {
     const status = entry.aborted ? 'aborted' : String(entry.status ?? 'aborted');
     this.requests.add(entry.family, entry.method, entry.route ?? entry.path, status, entry.fault !== undefined);
+    this.open = Math.max(0, this.open - 1);
+    if (this.open === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+  }
+
+  /**
+   * Settles when every logged request has finished, or after `timeoutMs`. A client can read a
+   * whole answer before the server's 'finish' event for it has run (the sandbox often shares a
+   * process with its client): the log and the summary wait for that instead of missing it.
+   */
+  settled(timeoutMs = 2000): Promise<void> {
+    if (this.open === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.idleWaiters = this.idleWaiters.filter((w) => w !== wake);
+        resolve();
+      }, timeoutMs);
+      const wake = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.idleWaiters.push(wake);
+    });
   }
 
   /** Counts one operation run inside a batch. */

@@ -6,15 +6,18 @@
  *                  "funnels": {"partitions": [{"context": {"funnel_id": 7}, "replication_key": "date", ...}]}},
  *    "currently_syncing": null}
  * Shapes read as well: the same; plain string bookmarks ({"bookmarks": {"export": "2024-01-01T00:00:00Z"}}) as
- * written by older Mixpanel taps; and a whole STATE message ({"type": "STATE", "value": {...}}).
+ * written by older Mixpanel taps; {"currently_syncing": "export"} with no bookmarks yet (singer-python
+ * writes that before a stream's first bookmark); a whole STATE message ({"type": "STATE", "value":
+ * {...}}); and Meltano's envelope {"singer_state": {...}}, what `meltano state get` prints.
  *
  * State files (`--state FILE`) hold what targets leave behind: one JSON document (pretty-printed
  * or not), or several state lines as `target > state.json` captures them, of which the last one
  * wins (the Singer convention, and what Meltano keeps). A BOM, CRLF line ends and blank lines are
- * fine. A file with no state in it (empty, blank, or `null`) means "no bookmarks yet"; the caller
- * says so in a warning. Singer lets a state be any JSON value, but this tap can only resume from
- * an object with "bookmarks": any other value (a number, a string, a list) is refused with exit
- * 3 rather than silently starting over from start_date.
+ * fine. A file with no state in it (empty, blank, `null` or `{}`) means "no bookmarks yet"; the
+ * caller says so in a warning. Singer lets a state be any JSON value, but this tap can only resume
+ * from an object with "bookmarks": any other value (a number, a string, a list, an object with
+ * other keys such as another program's file) is refused with exit 3 rather than silently starting
+ * over from start_date.
  */
 import { InputError } from '../errors/index.js';
 import { JsonSyntaxError, parseJsonText, stripBom } from './json-file.js';
@@ -78,8 +81,11 @@ export function showStateValue(value: unknown): string {
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
+/** Throws an InputError with the problem; never returns. */
+type Fail = (problem: string) => never;
+
 /** Checks the Singer fields of one bookmark (stream or partition level); `at` names it, e.g. bookmarks.export. */
-function checkBookmark(bookmark: JsonObject, at: string, fail: (problem: string) => never): void {
+function checkBookmark(bookmark: JsonObject, at: string, fail: Fail): void {
   if (bookmark.replication_key !== undefined && typeof bookmark.replication_key !== 'string') {
     fail(`${at}.replication_key must be a string, the name of the replication key (got ${showStateValue(bookmark.replication_key)})`);
   }
@@ -91,16 +97,51 @@ function checkBookmark(bookmark: JsonObject, at: string, fail: (problem: string)
   }
 }
 
-/** Parses a state value (already JSON-decoded) into the shape above; errors name the source and the key. */
-export function parseState(raw: unknown, source: string): SingerState {
-  const fail = (problem: string): never => {
-    throw new InputError(`state ${source}: ${problem}`);
-  };
-  if (raw === null || raw === undefined) return { bookmarks: {} };
+/** Top-level keys a state may have without "bookmarks": singer-python writes currently_syncing first. */
+const KEYS_WITHOUT_BOOKMARKS = ['currently_syncing'];
+
+/** Some of an object's keys, quoted and short, for a message. */
+function showKeys(keys: string[]): string {
+  const shown = keys.slice(0, 5).map((k) => JSON.stringify(k.length > 40 ? `${k.slice(0, 37)}...` : k));
+  return `${shown.join(', ')}${keys.length > 5 ? ` and ${keys.length - 5} more` : ''}`;
+}
+
+/**
+ * The state object inside what a user hands over: the object itself, a STATE message's value, or
+ * Meltano's {"singer_state": ...}. Undefined when it holds no state (null, {}, or either of them
+ * wrapped). Anything else without "bookmarks" is refused, naming its keys: resuming from another
+ * program's file as if it were empty would silently start over from start_date.
+ */
+function unwrapState(raw: unknown, fail: Fail): JsonObject | undefined {
+  if (raw === null || raw === undefined) return undefined;
   if (!isObject(raw)) {
     return fail(`expected a JSON object with "bookmarks", as this tap writes (got ${kindOf(raw)}); remove the file to start from start_date`);
   }
-  const value = raw.type === 'STATE' && isObject(raw.value) ? raw.value : raw;
+  if ('bookmarks' in raw) return raw;
+  const keys = Object.keys(raw);
+  if (raw.type === 'STATE') {
+    if (!isObject(raw.value) && raw.value !== null) fail(`the STATE message's "value" must be an object with "bookmarks" (got ${kindOf(raw.value)})`);
+    return unwrapState(raw.value, fail);
+  }
+  if (keys.includes('singer_state')) {
+    const others = keys.filter((k) => k !== 'singer_state');
+    if (others.length > 0) fail(`"singer_state" (Meltano's envelope) next to other keys (${showKeys(others)}): give the tap the object inside "singer_state"`);
+    return unwrapState(raw.singer_state, fail);
+  }
+  if (keys.includes('completed') || keys.includes('partial')) {
+    fail('is a Meltano state backend file ({"completed": ..., "partial": ...}), not a state: give the tap what `meltano state get <state_id>` prints, or the object under completed.singer_state');
+  }
+  const unexpected = keys.filter((k) => !KEYS_WITHOUT_BOOKMARKS.includes(k));
+  if (unexpected.length > 0) {
+    fail(
+      `has no "bookmarks" (its keys: ${showKeys(unexpected)}), so it is not a state this tap wrote ({"bookmarks": {...}}): give the last state line the target printed, or an empty file to start from start_date`,
+    );
+  }
+  return keys.length === 0 ? undefined : raw;
+}
+
+/** The bookmarks of a state object (unwrapped), checked for the Singer shape. */
+function readBookmarks(value: JsonObject, fail: Fail): Record<string, StreamState> {
   const bookmarksRaw = value.bookmarks ?? {};
   if (!isObject(bookmarksRaw)) fail(`"bookmarks" must be an object (got ${kindOf(bookmarksRaw)})`);
   const bookmarks: Record<string, StreamState> = {};
@@ -124,7 +165,25 @@ export function parseState(raw: unknown, source: string): SingerState {
       fail(`bookmarks.${stream} must be an object or a string (got ${kindOf(bookmark)})`);
     }
   }
+  return bookmarks;
+}
+
+function stateFrom(value: JsonObject, fail: Fail): SingerState {
+  const bookmarks = readBookmarks(value, fail);
   return { ...structuredClone(value), bookmarks, currently_syncing: typeof value.currently_syncing === 'string' ? value.currently_syncing : null };
+}
+
+function failingFor(source: string): Fail {
+  return (problem: string): never => {
+    throw new InputError(`state ${source}: ${problem}`);
+  };
+}
+
+/** Parses a state value (already JSON-decoded) into the shape above; errors name the source and the key. */
+export function parseState(raw: unknown, source: string): SingerState {
+  const fail = failingFor(source);
+  const value = unwrapState(raw, fail);
+  return value ? stateFrom(value, fail) : { bookmarks: {} };
 }
 
 export type StateFileContent =
@@ -172,11 +231,16 @@ export function parseStateText(text: string, source: string): StateFileContent {
   }
   const last = values[values.length - 1] as { value: unknown; line: number };
   const where = values.length > 1 ? `${source} line ${last.line}` : source;
-  if (last.value === null) return { state: undefined, empty: true, reason: values.length > 1 ? `ends with a null state (line ${last.line})` : 'holds null' };
   if (isObject(last.value) && typeof last.value.type === 'string' && last.value.type !== 'STATE') {
     throw new InputError(`state ${where}: is a ${last.value.type} message, not a state (give the target's output, or the tap's STATE lines)`);
   }
-  return { state: parseState(last.value, where), empty: false, lines: values.length };
+  const failAt = failingFor(where);
+  const value = unwrapState(last.value, failAt);
+  if (!value) {
+    const shown = last.value === null ? 'a null state' : showStateValue(last.value);
+    return { state: undefined, empty: true, reason: values.length > 1 ? `ends with ${shown} (line ${last.line})` : `holds ${last.value === null ? 'null' : shown}` };
+  }
+  return { state: stateFrom(value, failAt), empty: false, lines: values.length };
 }
 
 export class StateStore {

@@ -19,7 +19,7 @@
  * TARGET_MAILCHIMP_API_KEY) set to the sandbox's.
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN_DIR } from '../../src/demo/pipeline.js';
@@ -179,4 +179,29 @@ export class Workspace {
 /** Lines in which one of our binaries reported an error (runCli's one line), in any text. */
 export function errorLines(text: string): string[] {
   return text.split('\n').filter((line) => /\b(tap-mixpanel|tap-mailchimp|target-mailchimp): (error|internal error):/.test(line));
+}
+
+/**
+ * The top-level entries of the workspace that the checkout's .gitignore does not ignore: what a
+ * reader following the docs in a clone would see in `git status` (configs with secrets, states).
+ * Reads the patterns .gitignore uses: names, `dir/`, a leading `/`, `*` (a negation fails loudly).
+ */
+export function notIgnored(ws: Workspace, except: readonly string[] = ['bin']): string[] {
+  const patterns = readFileSync(join(REPO_ROOT, '.gitignore'), 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
+  const ignored = (name: string, isDirectory: boolean) =>
+    patterns.some((raw) => {
+      if (raw.startsWith('!')) throw new Error(`.gitignore negation ${raw}: notIgnored does not read those`);
+      const dirOnly = raw.endsWith('/');
+      const pattern = raw.replace(/^\//, '').replace(/\/$/, '');
+      if ((dirOnly && !isDirectory) || pattern.includes('/')) return false;
+      const regex = new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*')}$`);
+      return regex.test(name);
+    });
+  return readdirSync(ws.dir, { withFileTypes: true })
+    .filter((entry) => !except.includes(entry.name) && !ignored(entry.name, entry.isDirectory()))
+    .map((entry) => entry.name)
+    .sort();
 }

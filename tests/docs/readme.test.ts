@@ -6,10 +6,11 @@
  *
  * The Quick start runs in order: setup, --test, the first run, the "later runs" block twice
  * (three runs in all), the ENV example; then the cron line of "Pipelines, cron, orchestrators"
- * twice in the same directory. After every run: exit code 0, no error line from a binary,
- * state.json a valid state file whose last line has the export bookmark, the export read less
- * than the first run did (a later from_date), the watermark never went back, and the audience as
- * after the first run (nobody lost or left for later). A run that fails keeps state.json as it was.
+ * twice in the same directory. The catalog selects engage alone (what the target loads), so no
+ * run asks Mixpanel's export API for a single event. After every run: exit code 0, no error
+ * line from a binary, state.json a valid state file, profiles read, and the audience as after
+ * the first run (nobody lost or left for later). A run that fails keeps state.json as it was.
+ * Last, every file the blocks left in the directory is one the checkout's .gitignore ignores.
  *
  * Setup lines are handled by the test, exactly so:
  * - `npm ci && npm run build`: skipped; `make test` has just built the binaries they would build.
@@ -34,7 +35,7 @@ import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import { StreamSelection, type Catalog } from '../../src/singer/catalog.js';
 import { parseStateText, type SingerState } from '../../src/singer/state.js';
 import { getJson, postJson } from '../integration/harness.js';
-import { blockById, cronCommand, errorLines, fencedBlocks, REPO_ROOT, runsBinary, Workspace, type DocBlock, type ShellResult } from './blocks.js';
+import { blockById, cronCommand, errorLines, fencedBlocks, notIgnored, REPO_ROOT, runsBinary, Workspace, type DocBlock, type ShellResult } from './blocks.js';
 import { README_BLOCKS_RUN_ELSEWHERE } from './tap-mailchimp-blocks.js';
 
 const QUICK = 'README.md > Quick start with your own accounts';
@@ -71,11 +72,6 @@ const blocks = fencedBlocks('README.md');
 let sandbox: Sandbox;
 let ws: Workspace;
 
-interface ExportBookmark {
-  last_day_read?: string;
-  processing_watermark_ms?: number;
-}
-
 beforeAll(async () => {
   sandbox = await startSandbox({ port: 0, seed: 3, days: 12, eventsPerDay: 30, profiles: 60, engagePageSize: 20 });
   const { target } = sandboxClientConfigs(sandbox);
@@ -100,10 +96,10 @@ function setUp(block: DocBlock): void {
   ws.write('target.json', JSON.stringify({ ...example('target-config.example.json'), ...target }, null, 2));
 }
 
-async function exportRequests(): Promise<Array<{ query: Record<string, string> }>> {
-  return (await getJson<{ requests: Array<{ query: Record<string, string>; path: string }> }>(`${sandbox.url}/__admin/requests?family=export`)).requests.filter(
-    (r) => r.path === '/api/2.0/export',
-  );
+/** Requests Mixpanel received since the last clear: export calls, and engage pages. */
+async function mixpanelRequests(): Promise<{ export: number; engage: number }> {
+  const of = async (family: string) => (await getJson<{ requests: Array<{ path: string }> }>(`${sandbox.url}/__admin/requests?family=${family}`)).requests;
+  return { export: (await of('export')).length, engage: (await of('query')).filter((r) => r.path.endsWith('/engage')).length };
 }
 
 async function clearRequests(): Promise<void> {
@@ -137,7 +133,7 @@ describe('README.md as written', () => {
     for (const id of Object.values(RUN)) expect([id, runsBinary(blockById(blocks, id)) || id === RUN.setup]).toEqual([id, true]);
   });
 
-  it('Quick start: setup, --test, a first run and two later runs, each resuming from the state the one before left', async () => {
+  it('Quick start: setup, --test, a first run and two later runs, reading engage alone, each from the state the one before left', async () => {
     setUp(blockById(blocks, RUN.setup));
 
     const check = await ws.bash(blockById(blocks, RUN.check).text);
@@ -147,10 +143,13 @@ describe('README.md as written', () => {
     await clearRequests();
     const first = await ws.bash(blockById(blocks, RUN.firstRun).text);
     expectClean(first, 'first run');
-    const firstFrom = (await exportRequests()).map((r) => r.query.from_date).sort()[0];
-    expect(firstFrom).toBe(sandbox.dataRange.fromDate);
-    let previous = stateFile().bookmarks.export as ExportBookmark;
-    expect(previous.last_day_read).toBe(sandbox.dataRange.toDate);
+    // What the target loads, and nothing else: no raw events read only to be thrown away.
+    const catalog = JSON.parse(ws.read('catalog.json')) as Catalog;
+    expect(catalog.streams.filter((e) => new StreamSelection(e).streamSelected).map((e) => e.tap_stream_id)).toEqual(['engage']);
+    const requests = await mixpanelRequests();
+    expect(requests.export).toBe(0);
+    expect(requests.engage).toBeGreaterThan(0);
+    expect(stateFile()).toEqual({ bookmarks: {}, currently_syncing: null });
     const people = await audience();
     expect(people.length).toBeGreaterThan(0);
 
@@ -159,22 +158,17 @@ describe('README.md as written', () => {
       const result = await ws.bash(blockById(blocks, RUN.laterRuns).text);
       expectClean(result, run);
       expect(existsSync(ws.path('state.next.json'))).toBe(false);
-      const bookmark = stateFile().bookmarks.export as ExportBookmark;
-      expect(bookmark.last_day_read).toBe(sandbox.dataRange.toDate);
-      // The watermark never goes back (it has whole seconds: two runs in one second share it).
-      expect(bookmark.processing_watermark_ms).toBeGreaterThanOrEqual(previous.processing_watermark_ms ?? Infinity);
-      // Resumed: only the attribution window is read again, not everything since start_date.
-      const froms = (await exportRequests()).map((r) => r.query.from_date as string);
-      expect(froms.length).toBeGreaterThan(0);
-      for (const from of froms) expect(from > (firstFrom as string)).toBe(true);
+      expect(stateFile()).toEqual({ bookmarks: {}, currently_syncing: null });
+      const requests = await mixpanelRequests();
+      expect(requests.export).toBe(0);
+      expect(requests.engage).toBeGreaterThan(0);
       expect(await audience()).toEqual(people);
-      previous = bookmark;
     }
   });
 
   it('Quick start: a later run that fails leaves state.json as it was', async () => {
     const before = ws.read('state.json');
-    await postJson(`${sandbox.url}/__admin/settings`, { faults: [{ kind: 'status', family: 'export', status: 401 }] });
+    await postJson(`${sandbox.url}/__admin/settings`, { faults: [{ kind: 'status', family: 'query', status: 401 }] });
     try {
       const result = await ws.bash(blockById(blocks, RUN.laterRuns).text);
       expect(result.code).not.toBe(0);
@@ -190,32 +184,29 @@ describe('README.md as written', () => {
     expectClean(result, 'ENV example');
   });
 
-  it('the cron line runs twice in the Quick start directory, keeping a valid state that never goes back', async () => {
+  it('the cron line runs twice in the Quick start directory, with its catalog, keeping a valid state', async () => {
     const command = cronCommand(blockById(blocks, RUN.cron));
     expect(command).toMatch(/^cd \/srv\/mixpanel-mailchimp && /);
     const script = command.replace(/^cd \/srv\/mixpanel-mailchimp/, `cd ${JSON.stringify(ws.dir)}`);
-    let previous = stateFile().bookmarks.export as ExportBookmark;
+    const people = await audience();
     for (const run of ['cron run 1', 'cron run 2']) {
       await clearRequests();
       const result = await ws.bash(script);
       expectClean(result, run);
-      // Resumed from the Quick start's state: nothing before the attribution window is read again.
-      const froms = (await exportRequests()).map((r) => r.query.from_date as string);
-      expect(froms.length).toBeGreaterThan(0);
-      for (const from of froms) expect(from > sandbox.dataRange.fromDate).toBe(true);
-      const bookmark = stateFile().bookmarks.export as ExportBookmark;
-      // The watermark never goes back (it has whole seconds: two runs in one second share it).
-      expect(bookmark.processing_watermark_ms).toBeGreaterThanOrEqual(previous.processing_watermark_ms ?? Infinity);
+      const requests = await mixpanelRequests();
+      expect(requests.export).toBe(0);
+      expect(requests.engage).toBeGreaterThan(0);
+      expect(stateFile()).toEqual({ bookmarks: {}, currently_syncing: null });
       // tail -n 1: one state line.
       expect(ws.read('state.json').trim().split('\n')).toHaveLength(1);
-      previous = bookmark;
+      expect(await audience()).toEqual(people);
     }
   });
 
   it('the cron line, when the tap fails, exits non-zero and keeps the state', async () => {
     const script = cronCommand(blockById(blocks, RUN.cron)).replace(/^cd \/srv\/mixpanel-mailchimp/, `cd ${JSON.stringify(ws.dir)}`);
     const before = ws.read('state.json');
-    await postJson(`${sandbox.url}/__admin/settings`, { faults: [{ kind: 'status', family: 'export', status: 401 }] });
+    await postJson(`${sandbox.url}/__admin/settings`, { faults: [{ kind: 'status', family: 'query', status: 401 }] });
     try {
       const result = await ws.bash(script);
       expect(result.code).not.toBe(0);
@@ -279,5 +270,9 @@ describe('README.md as written', () => {
     expect(report().find((c) => c.id === cohort?.id)).toMatchObject({ complete: true, lost: 2, gained: 1 });
     expect(await holders(tag)).toEqual([...before.filter((e) => !leavers.map((id) => emailOf.get(id)).includes(e)), entrant?.[1] as string].sort());
     expect(ws.read('state.json').trim().split('\n')).toHaveLength(1);
+  });
+
+  it('every file the blocks left in the directory is in the checkout\'s .gitignore', () => {
+    expect(notIgnored(ws)).toEqual([]);
   });
 });

@@ -23,7 +23,7 @@ import { StreamSelection, type Catalog } from '../../src/singer/catalog.js';
 import { parseStateText, type SingerState } from '../../src/singer/state.js';
 import { countKeys, eventKey, exportedKey, type TruthEvent } from '../integration/export-truth.js';
 import { getJson, groundTruthEvents, postJson } from '../integration/harness.js';
-import { blockById, cronCommand, errorLines, fencedBlocks, REPO_ROOT, runsBinary, scriptName, Workspace, type DocBlock, type ShellResult } from './blocks.js';
+import { blockById, cronCommand, errorLines, fencedBlocks, notIgnored, REPO_ROOT, runsBinary, scriptName, Workspace, type DocBlock, type ShellResult } from './blocks.js';
 import { RECIPE_BLOCKS_RUN_ELSEWHERE } from './tap-mailchimp-blocks.js';
 
 const R = 'docs/recipes.md';
@@ -332,5 +332,10 @@ describe('docs/recipes.md and pipelinewise/README.md as written', () => {
     expectClean(second, 'backfill run 2');
     expect(warehouse()).toHaveLength(loaded.length);
     for (const m of ['2023-01', '2023-06']) expect(stateFile(`backfill/${m}/state.json`).bookmarks.export).toBeDefined();
+  });
+
+  it("every file the recipes had the reader create is in the checkout's .gitignore", () => {
+    // warehouse.jsonl is the stand-in target-postgres's table (blocks.ts), not a file of the recipes.
+    expect(notIgnored(ws, ['bin', 'warehouse.jsonl'])).toEqual([]);
   });
 });

@@ -19,7 +19,7 @@ import { sandboxMailchimpTapConfig } from '../../src/sandbox/configs.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import { StreamSelection, type Catalog } from '../../src/singer/catalog.js';
 import { getJson, postJson } from '../integration/harness.js';
-import { blockById, cronCommand, errorLines, fencedBlocks, REPO_ROOT, scriptName, Workspace, type ShellResult } from './blocks.js';
+import { blockById, cronCommand, errorLines, fencedBlocks, notIgnored, REPO_ROOT, scriptName, Workspace, type ShellResult } from './blocks.js';
 import { TAP_MAILCHIMP_README as README, TAP_MAILCHIMP_RECIPE as RECIPE } from './tap-mailchimp-blocks.js';
 
 const blocks = [...fencedBlocks('README.md'), ...fencedBlocks('docs/recipes.md')];
@@ -175,5 +175,9 @@ describe('docs/recipes.md: Mailchimp unsubscribes and consent changes into the w
     ws.write('mailchimp-sync.log', '');
     await added(() => ws.bash(cron()), 'resumed run');
     expect([...new Set(warehouseMembers())].sort()).toEqual([...all].sort());
+  });
+
+  it('every file the blocks left in the directory is in .gitignore (the stand-in target output aside)', () => {
+    expect(notIgnored(ws, ['bin', 'warehouse.jsonl'])).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 /**
  * tap-mixpanel's engage stream against the sandbox: FULL_TABLE by default, INCREMENTAL by
- * $last_seen when the catalog asks for it, and the engage_where filter from config.
+ * $last_seen when the catalog asks for it (the first run, without a bookmark, reads every profile
+ * whatever start_date says), and the engage_where filter from config.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
@@ -94,6 +95,34 @@ describe('engage INCREMENTAL by $last_seen', () => {
     const third = await runTap(tapConfig, catalogPath, second.state);
     expect(third.records.map((r) => r.distinct_id)).toEqual([touched[1]]);
     expect(third.state.bookmarks.engage?.replication_key_value).toBe('2024-06-11T09:00:00.000Z');
+  });
+
+  it('reads every profile on the first run whatever start_date says, then only the profiles seen since the bookmark', async () => {
+    const catalogPath = await engageCatalog('INCREMENTAL', 'metadata');
+    const current = await getJson<Profile[]>(`${sandbox.url}/__admin/mixpanel/profiles`);
+    const seenAt = (p: Profile) => Date.parse(`${String(p.$properties.$last_seen)}Z`);
+    // A start_date after most people were last seen: the first run puts them in the audience all the same.
+    const sorted = current.map(seenAt).sort((a, b) => a - b);
+    const startDate = new Date(sorted[Math.floor(sorted.length * 0.8)] as number).toISOString();
+    const before = current.filter((p) => seenAt(p) < Date.parse(startDate));
+    expect(before.length).toBeGreaterThan(current.length / 2);
+    const config = { ...tapConfig, start_date: startDate };
+
+    const first = await runTap(config, catalogPath);
+    expect(first.records.map((r) => r.distinct_id as string).sort()).toEqual(current.map((p) => p.$distinct_id).sort());
+    expect(first.stderr).toContain('engage: INCREMENTAL without a bookmark: reading every profile, whatever start_date says (it bounds events, not profiles)');
+    expect(first.stderr).toMatch(/engage: reading all profiles/);
+    const bookmark = first.state.bookmarks.engage?.replication_key_value as string;
+    expect(bookmark).toBe(new Date(Math.max(...current.map(seenAt))).toISOString());
+
+    // One person comes back; the next run reads who was seen at or after the bookmark, nobody else.
+    const back = (before[0] as Profile).$distinct_id;
+    await postJson(`${sandbox.url}/__admin/mixpanel/profiles`, { profiles: [{ distinct_id: back, $set: { $last_seen: '2024-06-12T10:00:00' } }] });
+    const second = await runTap(config, catalogPath, first.state);
+    const atBookmark = current.filter((p) => seenAt(p) === Date.parse(bookmark)).map((p) => p.$distinct_id);
+    expect(second.records.map((r) => r.distinct_id as string).sort()).toEqual([...new Set([back, ...atBookmark])].sort());
+    expect(second.stderr).not.toContain('INCREMENTAL without a bookmark');
+    expect(second.state.bookmarks.engage?.replication_key_value).toBe('2024-06-12T10:00:00.000Z');
   });
 
   it('combines engage_where with the $last_seen bound (top-level replication keys, Meltano style)', async () => {

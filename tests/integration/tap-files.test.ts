@@ -1,7 +1,10 @@
 /**
  * The compiled tap reading what users and other programs hand it: state files as targets leave
- * them, files with a BOM, a config with a syntax error next to a secret, a catalog for another
- * tap, catalog replication methods the tap does not have (a typo, PipelineWise's LOG_BASED), and Mixpanel retiring the undocumented legacy endpoints (404), against the sandbox.
+ * them, states it cannot use (another tap's, another program's file, a typo in a stream name:
+ * exit 3 before any request to Mixpanel), Meltano's state envelope, files with a BOM, a config
+ * with a syntax error next to a secret, a catalog for another tap, catalog replication methods
+ * the tap does not have (a typo, PipelineWise's LOG_BASED), and Mixpanel retiring the
+ * undocumented legacy endpoints (404), against the sandbox.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { writeFileSync } from 'node:fs';
@@ -9,7 +12,7 @@ import { join } from 'node:path';
 import { sandboxClientConfigs } from '../../src/sandbox/configs.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import type { SingerMessage } from '../../src/singer/messages.js';
-import { lastState, parseSingerOutput, postJson, recordsOf, runBinary, tempDir, writeJson } from './harness.js';
+import { getJson, lastState, parseSingerOutput, postJson, recordsOf, runBinary, tempDir, writeJson } from './harness.js';
 
 let sandbox: Sandbox;
 let dir: string;
@@ -43,6 +46,19 @@ function file(name: string, text: string): string {
   const path = join(dir, name);
   writeFileSync(path, text);
   return path;
+}
+
+/** Requests of one family the sandbox received since the last clear, as "METHOD path". */
+async function requestsOf(family: 'export' | 'query'): Promise<string[]> {
+  return (await getJson<{ requests: Array<{ method: string; path: string }> }>(`${sandbox.url}/__admin/requests?family=${family}`)).requests.map((r) => `${r.method} ${r.path}`);
+}
+
+async function mixpanelRequests(): Promise<string[]> {
+  return [...(await requestsOf('export')), ...(await requestsOf('query'))];
+}
+
+async function clearRequests(): Promise<void> {
+  await fetch(`${sandbox.url}/__admin/requests`, { method: 'DELETE' });
 }
 
 async function tap(args: string[]): Promise<{ code: number | null; stderr: string; messages: SingerMessage[] }> {
@@ -80,6 +96,41 @@ describe('tap-mixpanel --state: what targets leave behind', () => {
     expect(result.code).toBe(3);
     expect(result.stdout).toBe('');
     expect(result.stderr).toContain(`state ${path}: bookmarks.export.replication_key_value must be a date-time such as 2024-01-31T00:00:00.000Z (got 1706600000)`);
+  });
+
+  it("resumes from Meltano's envelope, as `meltano state get` prints it", async () => {
+    const first = await tap(['--catalog', EXPORT_ONLY()]);
+    const path = file('meltano-state.json', JSON.stringify({ singer_state: lastState(first.messages) }, null, 2));
+    const second = await tap(['--catalog', EXPORT_ONLY(), '--state', path]);
+    expect(second.code).toBe(0);
+    expect(recordsOf(second.messages, 'export')).toEqual([]);
+    expect(lastState(second.messages)).toEqual(lastState(first.messages));
+  });
+
+  it('starts from start_date with a warning when the state file holds {}', async () => {
+    const path = file('empty-object-state.json', '{}\n');
+    const run = await tap(['--catalog', EXPORT_ONLY(), '--state', path]);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain(`state file ${path} holds {}: no bookmarks, starting every stream from start_date`);
+    expect(recordsOf(run.messages, 'export').length).toBeGreaterThan(0);
+  });
+
+  const postgresState = { currently_syncing: null, bookmarks: { 'public-customers': { replication_key: 'updated_at', replication_key_value: '2024-01-02T00:00:00+00:00' } } };
+  it.each<[string, string, string]>([
+    ['an object without bookmarks', '{"foo": 1}\n', 'has no "bookmarks" (its keys: "foo"), so it is not a state this tap wrote'],
+    ["another tap's state (pipelinewise-tap-postgres)", JSON.stringify(postgresState), "bookmarks.public-customers: a stream this tap does not have (its streams: export, engage, funnels, revenue, annotations, cohorts, cohort_members); this looks like another tap's state"],
+    ['a stream name with a typo', '{"bookmarks": {"engag": {"replication_key_value": "2024-01-01T00:00:00Z"}}}', 'bookmarks.engag (did you mean "engage"?): a stream this tap does not have'],
+    ['a bookmark of the wrong shape', '{"bookmarks": {"export": {"replication_key_value": 1706600000}}}', 'bookmarks.export.replication_key_value must be a date-time such as 2024-01-31T00:00:00.000Z (got 1706600000)'],
+    ['a Meltano state backend file', '{"completed": {"singer_state": {"bookmarks": {}}}, "partial": {}}', 'is a Meltano state backend file'],
+  ])('exits 3 on %s, naming the key, before any request to Mixpanel', async (_case, text, message) => {
+    const path = file('elsewhere-state.json', text);
+    await clearRequests();
+    // No catalog: every stream would be read, engage and export included.
+    const result = await runBinary('tap-mixpanel', ['--config', configPath, '--state', path]);
+    expect(result.code).toBe(3);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain(`tap-mixpanel: error: state ${path}: ${message}`);
+    expect(await mixpanelRequests()).toEqual([]);
   });
 
   it('exits 3 naming line and column of a state line that is not JSON', async () => {
@@ -146,15 +197,27 @@ describe('tap-mixpanel config and catalog files', () => {
 });
 
 describe('tap-mixpanel --select', () => {
-  it('with --discover prints a catalog that selects only the named streams', async () => {
+  it('with --discover prints a catalog that selects only the named streams, learning properties only for those', async () => {
+    await clearRequests();
     const result = await runBinary('tap-mixpanel', ['--config', configPath, '--discover', '--select', 'engage,cohorts']);
     expect(result.code).toBe(0);
+    // No event sample for an export stream nobody selected; engage's properties are still learned.
+    expect(await requestsOf('export')).toEqual([]);
+    expect(await requestsOf('query')).toContain('GET /api/2.0/engage/properties');
     const catalog = JSON.parse(result.stdout) as { streams: Array<{ tap_stream_id: string; metadata: Array<{ breadcrumb: string[]; metadata: { selected?: boolean } }> }> };
     const selected = catalog.streams.filter((s) => s.metadata.find((m) => m.breadcrumb.length === 0)?.metadata.selected === true).map((s) => s.tap_stream_id);
     expect(selected).toEqual(['engage', 'cohorts']);
     expect(catalog.streams).toHaveLength(7);
     const synced = await tap(['--catalog', file('selected.json', result.stdout)]);
     expect(new Set(synced.messages.filter((m) => m.type === 'SCHEMA').map((m) => (m as { stream: string }).stream))).toEqual(new Set(['engage', 'cohorts']));
+  });
+
+  it('with --discover --select export samples events to type their properties', async () => {
+    await clearRequests();
+    const result = await runBinary('tap-mixpanel', ['--config', configPath, '--discover', '--select', 'export']);
+    expect(result.code).toBe(0);
+    expect((await requestsOf('export')).length).toBeGreaterThan(0);
+    expect(await requestsOf('query')).not.toContain('GET /api/2.0/engage/properties');
   });
 
   it('without a catalog syncs only the named streams', async () => {

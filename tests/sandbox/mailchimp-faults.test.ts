@@ -89,5 +89,16 @@ describe('Mailchimp faults', () => {
       expect(bare.body).toBe('');
       expect((await call(`${sb.url}/3.0/ping`, { headers: mailchimpAuth(sb) })).status).toBe(200);
     });
+
+    it('sends Retry-After with any status when retry_after_s is given, and none without it', async () => {
+      await faults([
+        { kind: 'status', family: 'mailchimp', status: 500, retry_after_s: 0, times: 1 },
+        { kind: 'status', family: 'mailchimp', status: 503, times: 1 },
+      ]);
+      const told = await call(`${sb.url}/3.0/ping`, { headers: mailchimpAuth(sb) });
+      expect([told.status, told.headers.get('retry-after')]).toEqual([500, '0']);
+      const untold = await call(`${sb.url}/3.0/ping`, { headers: mailchimpAuth(sb) });
+      expect([untold.status, untold.headers.get('retry-after')]).toEqual([503, null]);
+    });
   });
 });

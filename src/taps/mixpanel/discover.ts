@@ -50,6 +50,11 @@ export interface DiscoverOptions {
   client: MixpanelClient;
   log: Logger;
   now?: DateTime;
+  /**
+   * Streams to learn the project's properties for (`--select`); the others keep their built-in
+   * schema. An engage-only catalog then costs no export request for an event sample.
+   */
+  only?: readonly string[];
 }
 
 type PropertySource = (config: TapConfig, options: DiscoverOptions) => Promise<PropertySchemas>;
@@ -73,7 +78,7 @@ export async function discover(config: TapConfig, options: DiscoverOptions): Pro
   for (const stream of STREAMS) {
     let schema = stream.baseSchema(config);
     const source = PROPERTY_SOURCES[stream.name];
-    if (source && stream.dynamicProperties) {
+    if (source && stream.dynamicProperties && (!options.only || options.only.includes(stream.name))) {
       schema = withProjectProperties(schema, await source(config, options), config.select_properties_by_default);
     }
     streams.push(catalogEntry(stream, schema));

@@ -16,6 +16,7 @@ import { checkTapState } from './state-shape.js';
 import { STREAMS } from './streams/index.js';
 import { TapNotifier, WatchedSingerWriter } from './notify.js';
 import { runSync } from './sync.js';
+import { didYouMean } from '../../util/near-miss.js';
 
 const NAME = 'tap-mixpanel';
 const DESCRIPTION = 'Singer tap for Mixpanel: raw events and people profiles as Singer messages on stdout.';
@@ -49,7 +50,8 @@ function selectedStreams(values: string[]): string[] | undefined {
   const known = STREAMS.map((s) => s.name);
   const unknown = names.filter((n) => !known.includes(n));
   if (unknown.length > 0 || names.length === 0) {
-    throw new UsageError(`--select: ${unknown.length > 0 ? `unknown stream ${unknown.join(', ')}` : 'no stream named'} (streams: ${known.join(', ')})`);
+    const meant = unknown.length === 1 ? didYouMean(unknown[0] as string, known) : '';
+    throw new UsageError(`--select: ${unknown.length > 0 ? `unknown stream ${unknown.join(', ')}${meant}` : 'no stream named'} (streams: ${known.join(', ')})`);
   }
   return names;
 }
@@ -125,7 +127,7 @@ export function main(argv: string[] = process.argv): Promise<never> {
     const client = new MixpanelClient(config, { userAgent: `${NAME}/${version}`, signal, onRetry: notifier.retries.observe });
     try {
       if (options.discover) {
-        const discovered = await discover(config, { client, log });
+        const discovered = await discover(config, { client, log, ...(select ? { only: select } : {}) });
         process.stdout.write(JSON.stringify(select ? selectStreams(discovered, select) : discovered, null, 2) + '\n');
         return;
       }

@@ -252,9 +252,13 @@ export class OperationQueue {
     const finished = new Promise<void>((resolve) => {
       this.submitted.push({ id: status.id, entries, submittedAt: this.o.now(), wait: this.firstWait(count), done: resolve });
     });
-    this.polling ??= this.poll().finally(() => {
-      this.polling = null;
-    });
+    // The loop catches what a poll or a download throws; should anything else escape it, the
+    // batches it was polling fail rather than wait for ever (and nobody is left unanswered).
+    this.polling ??= this.poll()
+      .catch((err: unknown) => this.failSubmitted(err))
+      .finally(() => {
+        this.polling = null;
+      });
     await finished;
     release();
   }
@@ -284,6 +288,15 @@ export class OperationQueue {
       if (took > 0 && status.total_operations > 0) this.observedRate = status.total_operations / took;
       this.o.log.debug('batch finished', { batch: head.id, operations: status.total_operations, errored: status.errored_operations });
       this.track(this.readResults(head, status).finally(() => head.done()));
+    }
+  }
+
+  /** Fails every batch still waiting to be polled, with its operations. */
+  private failSubmitted(err: unknown): void {
+    for (const batch of this.submitted.splice(0)) {
+      this.fail(batch.entries.values(), err);
+      batch.entries.clear();
+      batch.done();
     }
   }
 

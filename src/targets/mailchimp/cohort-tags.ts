@@ -26,6 +26,7 @@ import pLimit from 'p-limit';
 import { ConfigError } from '../../errors/index.js';
 import type { Logger } from '../../log/logger.js';
 import type { JsonObject } from '../../singer/messages.js';
+import { awaitedLater, settleAll } from '../../util/settle.js';
 import type { MailchimpApi, MergeField, TagInfo } from './api.js';
 import { Audience } from './audience.js';
 import type { PlanningKnowledge } from './audience-knowledge.js';
@@ -319,23 +320,30 @@ export class CohortTagJob {
     const list = this.lists.get(version) ?? this.completeList;
     const ids = new Set<number>([...this.runs.keys()]);
     for (const id of list?.keys() ?? []) ids.add(id);
+    // Removals already sent are waited for while the next cohort's holders are read, and also
+    // when that read fails: none may fail with nobody waiting for it.
     const writes: Array<Promise<void>> = [];
-    for (const id of [...ids].sort((a, b) => a - b)) {
-      const run = this.runFor(id, list?.get(id) ?? this.listed.get(id) ?? null);
-      if (!run) continue;
-      await run.ready;
-      run.complete = true;
-      for (const hash of run.holders) {
-        if (run.members.has(hash)) continue;
-        if (this.o.dryRun) {
-          run.lost++;
-          run.wouldLose.push(run.holderEmails?.get(hash) ?? hash);
-          continue;
+    try {
+      for (const id of [...ids].sort((a, b) => a - b)) {
+        const run = this.runFor(id, list?.get(id) ?? this.listed.get(id) ?? null);
+        if (!run) continue;
+        await run.ready;
+        run.complete = true;
+        for (const hash of run.holders) {
+          if (run.members.has(hash)) continue;
+          if (this.o.dryRun) {
+            run.lost++;
+            run.wouldLose.push(run.holderEmails?.get(hash) ?? hash);
+            continue;
+          }
+          writes.push(awaitedLater(this.lose(run, hash)));
         }
-        writes.push(this.lose(run, hash));
       }
+    } catch (err) {
+      await Promise.allSettled(writes);
+      throw err;
     }
-    return { written: Promise.all(writes).then(() => undefined) };
+    return { written: settleAll(writes).then(() => undefined) };
   }
 
   /**

@@ -19,6 +19,7 @@ import type { Logger } from '../../log/logger.js';
 import type { JsonObject, SingerMessage } from '../../singer/messages.js';
 import { readMessages, type MessageOrigin } from '../../singer/reader.js';
 import type { LineWriter } from '../../singer/writer.js';
+import { awaitedLater } from '../../util/settle.js';
 import type { MergeField } from './api.js';
 import type { Audience } from './audience.js';
 import type { PlanningKnowledge } from './audience-knowledge.js';
@@ -144,11 +145,17 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
     if (latest === undefined) return;
     // The value as received: re-serialising could round a big integer bookmark.
     const line = latest + '\n';
-    releasing = releasing.then(async () => {
-      await output.writeLine(line);
-      await output.flush();
-      tally.statesEmitted++;
-    });
+    // A failed write (the reader closed the pipe) stops the run like a failed batch; left in the
+    // chain, it would reject with nobody waiting until the end of the input and end the process.
+    releasing = releasing
+      .then(async () => {
+        await output.writeLine(line);
+        await output.flush();
+        tally.statesEmitted++;
+      })
+      .catch((err: unknown) => {
+        fatal ??= err;
+      });
   };
 
   const finishBatch = (id: number): void => {
@@ -399,7 +406,8 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
   };
   const addCohortWrite = (write: Promise<void>, line: number): void => {
     cohortUnit ??= { id: nextBatchId++, writes: [], firstLine: line, lastLine: line };
-    cohortUnit.writes.push(write);
+    // Waited for when the unit closes; a failure before that must not go unobserved.
+    cohortUnit.writes.push(awaitedLater(write));
     cohortUnit.lastLine = line;
     if (cohortUnit.writes.length >= config.batch_size) closeCohortUnit();
   };
@@ -537,6 +545,8 @@ export async function loadMembers(options: LoaderOptions): Promise<LoadResult> {
     closeCohortUnit();
     stopReadingAhead();
   } else {
+    // Cohort writes already started are waited for like the batches in flight.
+    closeCohortUnit();
     timer?.cancel();
     heldTimer?.cancel();
     // Held batches were never started: the states after them stay unprinted.

@@ -88,6 +88,7 @@ export class SubscribeQueue {
 
   flush(): void {
     this.schedule.clear();
+    // Nobody awaits a send: it never rejects, as whatever fails in it settles its people's promises.
     while (this.queued.length > 0) void this.send(this.queued.splice(0, SUBSCRIBE_BATCH));
   }
 

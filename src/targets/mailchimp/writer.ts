@@ -18,6 +18,7 @@
  * mode nothing more is written to them).
  */
 import type { Logger } from '../../log/logger.js';
+import { settleAll } from '../../util/settle.js';
 import type { MailchimpApi, MemberStatus } from './api.js';
 import type { Audience } from './audience.js';
 import type { AudienceKnowledge } from './audience-knowledge.js';
@@ -89,15 +90,21 @@ export async function applyPlan(plan: readonly PlannedWrite[], ctx: WriteContext
         break;
     }
   }
-  const pending: Array<Promise<RowOutcome | undefined>> = updates.map((u) => writeUpdate(u, ctx, 'updated'));
-  if (creates.length > 0) {
-    const created = await createMembers(creates, ctx);
-    outcomes.push(...created.outcomes);
-    for (const member of created.tagsToWrite) pending.push(writeNewMemberTags(member, ctx));
-    for (const member of created.existing) pending.push(adoptExisting(member, ctx));
-  }
-  for (const outcome of await Promise.all(pending)) if (outcome) outcomes.push(outcome);
+  // Creates and updates go out together, and the batch waits for every one of them, whichever
+  // gives up first: a write left running when the batch fails would reject with nobody waiting
+  // for it, and Node would end the run on the spot (exit 1, no summary, no alert).
+  const [created, updated] = await settleAll([writeCreates(creates, ctx), settleAll(updates.map((u) => writeUpdate(u, ctx, 'updated')))]);
+  outcomes.push(...created.outcomes, ...updated);
+  for (const outcome of created.followUps) if (outcome) outcomes.push(outcome);
   return outcomes;
+}
+
+/** Creates the new people, then writes the tags of those created and adopts those who existed. */
+async function writeCreates(creates: DesiredMember[], ctx: WriteContext): Promise<{ outcomes: RowOutcome[]; followUps: Array<RowOutcome | undefined> }> {
+  if (creates.length === 0) return { outcomes: [], followUps: [] };
+  const created = await createMembers(creates, ctx);
+  const followUps = await settleAll([...created.tagsToWrite.map((member) => writeNewMemberTags(member, ctx)), ...created.existing.map((member) => adoptExisting(member, ctx))]);
+  return { outcomes: created.outcomes, followUps };
 }
 
 /** Sends an update's operations and judges the answers; `as` is the outcome when everything was taken. */
@@ -106,7 +113,7 @@ async function writeUpdate(write: Update, ctx: WriteContext, as: 'updated' | 'cr
   const ops: MemberOperation[] = [];
   if (Object.keys(write.mergeFields).length > 0) ops.push(mergeFieldsUpdate(ctx.listId, member.hash, write.mergeFields));
   if (write.tags.length > 0) ops.push(tagsUpdate(ctx.listId, member.hash, write.tags));
-  const answers = await Promise.all(ops.map((op) => ctx.queue.enqueue(op, ctx.dueAt)));
+  const answers = await settleAll(ops.map((op) => ctx.queue.enqueue(op, ctx.dueAt)));
   let status: MemberStatus | undefined;
   for (const [i, answer] of answers.entries()) {
     const op = ops[i] as MemberOperation;
@@ -157,7 +164,7 @@ interface CreateResult {
 /** Creates the batch's new people through the subscribe queue (500 a call, across batches). */
 async function createMembers(members: DesiredMember[], ctx: WriteContext): Promise<CreateResult> {
   const result: CreateResult = { outcomes: [], existing: [], tagsToWrite: [] };
-  const answers = await Promise.all(
+  const answers = await settleAll(
     members.map((m) =>
       ctx.subscribe.enqueue({ email_address: m.email, status: ctx.statusIfNew, ...(Object.keys(m.mergeFields).length > 0 ? { merge_fields: m.mergeFields } : {}) }, ctx.dueAt),
     ),

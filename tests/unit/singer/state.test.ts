@@ -162,10 +162,22 @@ describe('parseState', () => {
     ['null', null],
     ['undefined', undefined],
     ['an empty object', {}],
+    ['a STATE message holding null', { type: 'STATE', value: null }],
+    ["Meltano's envelope holding nothing", { singer_state: null }],
+    ["Meltano's envelope holding {}", { singer_state: {} }],
   ])('treats %s as no state', (_case, raw) => {
     const state = parseState(raw, 'state.json');
     expect(state.bookmarks).toEqual({});
     expect(new StateStore(state).snapshot()).toEqual({ bookmarks: {}, currently_syncing: null });
+  });
+
+  it("reads Meltano's envelope, what `meltano state get` prints", () => {
+    const inner = { bookmarks: { engage: { replication_key: 'mp_reserved_last_seen', replication_key_value: '2024-01-05T00:00:00.000Z' } }, currently_syncing: null };
+    expect(parseState({ singer_state: inner }, 'state.json')).toEqual(inner);
+  });
+
+  it('reads currently_syncing without bookmarks, as singer-python writes it before the first bookmark', () => {
+    expect(parseState({ currently_syncing: 'export' }, 'state.json')).toEqual({ bookmarks: {}, currently_syncing: 'export' });
   });
 
   it('keeps other top-level keys', () => {
@@ -183,6 +195,34 @@ describe('parseState', () => {
     ['an array', [], 'state /tmp/state.json: expected a JSON object with "bookmarks", as this tap writes (got a list); remove the file to start from start_date'],
     ['a string', 'bookmarks', 'state /tmp/state.json: expected a JSON object with "bookmarks", as this tap writes (got a string); remove the file to start from start_date'],
     ['a number', 42, 'state /tmp/state.json: expected a JSON object with "bookmarks", as this tap writes (got a number); remove the file to start from start_date'],
+    [
+      'an object without bookmarks',
+      { foo: 1 },
+      'state /tmp/state.json: has no "bookmarks" (its keys: "foo"), so it is not a state this tap wrote ({"bookmarks": {...}}): give the last state line the target printed, or an empty file to start from start_date',
+    ],
+    [
+      'another program\'s file, next to currently_syncing',
+      { currently_syncing: 'export', last_run: '2024-01-01', cursor: 'abc', a: 1, b: 2, c: 3, d: 4 },
+      'state /tmp/state.json: has no "bookmarks" (its keys: "last_run", "cursor", "a", "b", "c" and 1 more), so it is not a state this tap wrote ({"bookmarks": {...}}): give the last state line the target printed, or an empty file to start from start_date',
+    ],
+    ['a STATE message whose value is a list', { type: 'STATE', value: [] }, 'state /tmp/state.json: the STATE message\'s "value" must be an object with "bookmarks" (got a list)'],
+    ['a STATE message without a value', { type: 'STATE' }, 'state /tmp/state.json: the STATE message\'s "value" must be an object with "bookmarks" (got nothing)'],
+    [
+      "Meltano's envelope next to other keys",
+      { singer_state: { bookmarks: {} }, state_id: 'dev:tap-mixpanel-to-target-mailchimp' },
+      'state /tmp/state.json: "singer_state" (Meltano\'s envelope) next to other keys ("state_id"): give the tap the object inside "singer_state"',
+    ],
+    [
+      "Meltano's envelope around something that is no state",
+      { singer_state: { foo: 1 } },
+      'state /tmp/state.json: has no "bookmarks" (its keys: "foo"), so it is not a state this tap wrote ({"bookmarks": {...}}): give the last state line the target printed, or an empty file to start from start_date',
+    ],
+    ["Meltano's envelope around a string", { singer_state: 'x' }, 'state /tmp/state.json: expected a JSON object with "bookmarks", as this tap writes (got a string); remove the file to start from start_date'],
+    [
+      'a Meltano state backend file',
+      { completed: { singer_state: { bookmarks: {} } }, partial: {} },
+      'state /tmp/state.json: is a Meltano state backend file ({"completed": ..., "partial": ...}), not a state: give the tap what `meltano state get <state_id>` prints, or the object under completed.singer_state',
+    ],
     ['bookmarks as an array', { bookmarks: [] }, 'state /tmp/state.json: "bookmarks" must be an object (got a list)'],
     ['bookmarks as a string', { bookmarks: 'x' }, 'state /tmp/state.json: "bookmarks" must be an object (got a string)'],
     ['a bookmark that is a list', { bookmarks: { export: ['x'] } }, 'state /tmp/state.json: bookmarks.export must be an object or a string (got a list)'],
@@ -257,6 +297,7 @@ describe('parseStateText: what targets and orchestrators leave in a state file',
     ['one pretty-printed document', JSON.stringify(last, null, 2)],
     ['one pretty-printed document with CRLF and a BOM', `\uFEFF${JSON.stringify(last, null, 2).replace(/\n/g, '\r\n')}\r\n`],
     ['a whole STATE message', JSON.stringify({ type: 'STATE', value: last })],
+    ["Meltano's envelope (meltano state get), pretty-printed", JSON.stringify({ singer_state: last }, null, 2)],
     ['STATE message lines, as a tap writes them', `${JSON.stringify({ type: 'STATE', value: first })}\n${JSON.stringify({ type: 'STATE', value: last })}\n`],
   ])('reads %s', (_case, text) => {
     const content = parseStateText(text, 'state.json');
@@ -275,6 +316,10 @@ describe('parseStateText: what targets and orchestrators leave in a state file',
     ['a BOM only', '\uFEFF', 'is empty'],
     ['null', 'null\n', 'holds null'],
     ['state lines ending with null', `${JSON.stringify(first)}\nnull\n`, 'ends with a null state (line 2)'],
+    ['an empty object', '{}\n', 'holds {}'],
+    ['state lines ending with an empty object', `${JSON.stringify(first)}\n{}\n`, 'ends with {} (line 2)'],
+    ["Meltano's envelope holding null", '{"singer_state": null}', 'holds {"singer_state":null}'],
+    ['a STATE message holding {}', '{"type": "STATE", "value": {}}', 'holds {"type":"STATE","value":{}}'],
   ])('reports %s as holding no state, with the reason', (_case, text, reason) => {
     expect(parseStateText(text, 'state.json')).toEqual({ state: undefined, empty: true, reason });
   });
@@ -305,6 +350,12 @@ describe('parseStateText: what targets and orchestrators leave in a state file',
     const bad = { bookmarks: { export: { replication_key_value: { at: 1 } } } };
     expect(inputError(() => parseStateText(`${JSON.stringify(first)}\n${JSON.stringify(bad)}\n`, 's.json')).message).toBe(
       'state s.json line 2: bookmarks.export.replication_key_value must be a string or a number (got an object)',
+    );
+  });
+
+  it('names the line of a last state that is another program\'s object', () => {
+    expect(inputError(() => parseStateText(`${JSON.stringify(first)}\n{"foo": 1}\n`, 's.json')).message).toBe(
+      'state s.json line 2: has no "bookmarks" (its keys: "foo"), so it is not a state this tap wrote ({"bookmarks": {...}}): give the last state line the target printed, or an empty file to start from start_date',
     );
   });
 

@@ -3,7 +3,10 @@
  *
  * FULL_TABLE (the default) reads every profile the `engage_where` filter selects. INCREMENTAL
  * (asked for by the catalog) adds `properties["$last_seen"] >= "<bookmark>"` to the `where`, so
- * a run reads only profiles seen since the last one. The bookmark is the latest $last_seen the
+ * a run reads only profiles seen since the last one. The first INCREMENTAL run (no bookmark) reads
+ * every profile: start_date is about events, and a person last seen before it is still someone to
+ * put in the audience (bounding by it once left out most of a project's people, silently). The
+ * bookmark is the latest $last_seen the
  * run read (capped at the run's start), reported once every page has been read: the engine writes
  * it after the records. `>=` re-reads the profiles seen in the bookmark's own second, so a
  * profile updated later in that second is not missed (keys deduplicate them downstream).
@@ -11,7 +14,6 @@
 import type { JsonObject } from '../../../singer/messages.js';
 import { loadSchema } from '../../../schemas/index.js';
 import type { EngageProfile } from '../client.js';
-import type { TapConfig } from '../config.js';
 import { profileDateTime, renameProperty } from '../transform.js';
 import type { StreamDefinition, StreamOutput, SyncContext } from './types.js';
 
@@ -37,10 +39,9 @@ export function engageWhere(userWhere: string | undefined, lastSeenFrom: string 
   return user ?? since;
 }
 
-/** Where an incremental run starts: the bookmark, else start_date. */
-export function engageStartFrom(config: TapConfig, bookmark: unknown): string {
-  const value = typeof bookmark === 'string' && !Number.isNaN(Date.parse(bookmark)) ? bookmark : undefined;
-  return value ?? config.start_date;
+/** The $last_seen an incremental run reads from: the bookmark; undefined (every profile) without one. */
+export function engageLastSeenFrom(bookmark: unknown): string | undefined {
+  return typeof bookmark === 'string' && !Number.isNaN(Date.parse(bookmark)) ? bookmark : undefined;
 }
 
 function lastSeenMs(record: JsonObject): number | undefined {
@@ -52,7 +53,10 @@ function lastSeenMs(record: JsonObject): number | undefined {
 
 async function* syncEngage(ctx: SyncContext): AsyncGenerator<StreamOutput> {
   const incremental = ctx.replication.method === 'INCREMENTAL';
-  const from = incremental ? engageStartFrom(ctx.config, ctx.state.get('engage')?.replication_key_value) : undefined;
+  const from = incremental ? engageLastSeenFrom(ctx.state.get('engage')?.replication_key_value) : undefined;
+  if (incremental && from === undefined) {
+    ctx.log.info('engage: INCREMENTAL without a bookmark: reading every profile, whatever start_date says (it bounds events, not profiles); later runs read the profiles seen since');
+  }
   const where = engageWhere(ctx.config.engage_where, from);
   ctx.progress?.(where ? `profiles where ${where}` : 'all profiles');
   const runStartMs = ctx.time.runStartedAt.toMillis();

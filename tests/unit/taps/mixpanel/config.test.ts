@@ -110,7 +110,7 @@ describe('loadTapConfig: other cross-key checks', () => {
 
   it('reports schema and cross-key problems together', () => {
     expect(problemsOf({ project_timezone: 'Nowhere' })).toEqual([
-      '"start_date" is required: Sync data from this date when there is no bookmark, e.g. 2024-01-01T00:00:00Z. Dates more than a year back are fine.',
+      '"start_date" is required: Sync events, daily reports and annotations from this date when there is no bookmark, e.g. 2024-01-01T00:00:00Z. Dates more than a year back are fine. People profiles (engage) are not bounded by it: a first run reads every profile.',
       'credentials are missing: set service_account_username, service_account_secret and project_id (recommended), or the legacy api_secret',
       '"project_timezone" must be an IANA time zone such as US/Pacific or Europe/Paris (got "Nowhere")',
     ]);

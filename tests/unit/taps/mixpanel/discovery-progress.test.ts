@@ -1,9 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
-import { engageStartFrom, engageWhere, mixpanelProfileDateTime } from '../../../../src/taps/mixpanel/streams/engage.js';
+import { engageLastSeenFrom, engageWhere, mixpanelProfileDateTime } from '../../../../src/taps/mixpanel/streams/engage.js';
 import { renderSummaryTable, SyncProgress } from '../../../../src/taps/mixpanel/progress.js';
 import { ANY_VALUE, schemaForMixpanelType, TypeSampler } from '../../../../src/taps/mixpanel/properties.js';
 import { withProjectProperties } from '../../../../src/taps/mixpanel/discover.js';
-import type { TapConfig } from '../../../../src/taps/mixpanel/config.js';
 import { capturingLogger } from '../../helpers/capture-log.js';
 
 describe('engage where', () => {
@@ -17,11 +16,12 @@ describe('engage where', () => {
     expect(engageWhere(user, since)).toBe(expected);
   });
 
-  it('starts from the bookmark, else start_date', () => {
-    const config = { start_date: '2020-01-01T00:00:00Z' } as TapConfig;
-    expect(engageStartFrom(config, '2024-05-01T00:00:00.000Z')).toBe('2024-05-01T00:00:00.000Z');
-    expect(engageStartFrom(config, undefined)).toBe('2020-01-01T00:00:00Z');
-    expect(engageStartFrom(config, 'garbage')).toBe('2020-01-01T00:00:00Z');
+  it('starts from the bookmark; without one, no $last_seen bound at all (start_date is about events)', () => {
+    expect(engageLastSeenFrom('2024-05-01T00:00:00.000Z')).toBe('2024-05-01T00:00:00.000Z');
+    expect(engageLastSeenFrom(undefined)).toBeUndefined();
+    expect(engageLastSeenFrom('garbage')).toBeUndefined();
+    expect(engageWhere(undefined, engageLastSeenFrom(undefined))).toBeUndefined();
+    expect(engageWhere('properties["plan"] == "pro"', engageLastSeenFrom(undefined))).toBe('properties["plan"] == "pro"');
     expect(mixpanelProfileDateTime('2024-06-11T09:00:00.000Z')).toBe('2024-06-11T09:00:00');
   });
 });

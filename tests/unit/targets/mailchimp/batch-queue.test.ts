@@ -230,6 +230,16 @@ describe('OperationQueue: what the results say', () => {
     expect(await answer).toBe(error);
   });
 
+  it('should the poll loop itself fail (here: its clock), the batches it polls fail with it; nothing is left waiting or unobserved', async () => {
+    const broken = new Error('the clock broke');
+    const fake = new FakeBatches();
+    const { queue } = queueOf(fake, { directBelow: 1, sleep: () => Promise.reject(broken) });
+    const answers = ops(3).map((op) => queue.enqueue(op).catch((err: unknown) => err));
+    await queue.drain();
+    expect(await Promise.all(answers)).toEqual([broken, broken, broken]);
+    expect(queue.idleNow).toBe(true);
+  });
+
   it('a direct call that fails for good fails its operation; a 4xx is an answer', async () => {
     const boom = new HttpError({ method: 'PATCH', url: 'http://127.0.0.1/x', status: 500 });
     const fake = new FakeBatches({ directAnswer: (hash) => (hash === hashOf(0) ? boom : new HttpError({ method: 'PATCH', url: 'http://127.0.0.1/x', status: 404, serviceMessage: 'Resource Not Found' })) });

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from '@jest/globals';
+import { HttpError } from '../../../../src/http/errors.js';
 import { LineWriter } from '../../../../src/singer/writer.js';
 import { Audience } from '../../../../src/targets/mailchimp/audience.js';
 import { AudienceKnowledge } from '../../../../src/targets/mailchimp/audience-knowledge.js';
@@ -345,5 +346,46 @@ describe('dry run', () => {
     expect(result.log.lines.map((l) => l.message)).toContainEqual('plan: cohort 7: would gain "Mixpanel: Power users": ann@acme.io');
     expect(result.log.lines.map((l) => l.message)).toContainEqual('plan: cohort 7: would lose "Mixpanel: Power users": eve@acme.io');
     expect(api.holders('Mixpanel: Power users')).toEqual(['eve@acme.io']);
+  });
+});
+
+describe('a complete sweep whose holders cannot be read', () => {
+  it('fails only once the removals it already sent have ended: none fails with nobody waiting for it', async () => {
+    const fiveHundred = (what: string) => new HttpError({ method: 'GET', url: `http://127.0.0.1/3.0/${what}`, status: 500 });
+    let brokenTag = -1;
+    let removals = 0;
+    const api = new (class extends FakeMailchimp {
+      override async tagMembers(listId: string, tagId: number, page: { count: number; offset: number }) {
+        if (tagId === brokenTag) throw fiveHundred(`lists/${listId}/segments/${tagId}/members`);
+        return super.tagMembers(listId, tagId, page);
+      }
+      // Mailchimp fails every tag write for good (after the HTTP layer's retries).
+      override async updateTags(): Promise<void> {
+        removals++;
+        throw fiveHundred('lists/L1/members/h/tags');
+      }
+    })();
+    api.add('stays@acme.io', 'subscribed', ['Mixpanel: One']);
+    api.add('left@acme.io', 'subscribed', ['Mixpanel: One']);
+    api.add('holder@acme.io', 'subscribed', ['Mixpanel: Two']);
+    brokenTag = (await api.listTags('L1')).find((t) => t.name === 'Mixpanel: Two')?.id ?? -1;
+    const log = capturingLogger();
+    const queue = new OperationQueue({ api, log, maxOperations: 1000, directBelow: Number.POSITIVE_INFINITY, flushMs: 0, concurrency: 3 });
+    const settings = cohortTagSettings(CONFIG);
+    if (!settings) throw new Error('cohort_tags is empty');
+    const job = new CohortTagJob({ api, listId: 'L1', queue, subscribe: new SubscribeQueue({ api, listId: 'L1', log, flushMs: 0 }), log, settings, registry: new CohortRegistry(undefined, 'L1'), statusIfNew: 'pending', dryRun: false, concurrency: 3 });
+    job.cohort({ id: 1, name: 'One' }, 7);
+    job.cohort({ id: 2, name: 'Two' }, 7);
+    await job.cohortsComplete(7);
+    const rows: RowOutcome[] = [];
+    await job.member({ cohort_id: 1, distinct_id: 'a', mp_reserved_email: 'stays@acme.io' }, { line: 1, stream: 'cohort_members', key: '[1,"a"]' }, (row) => rows.push(row));
+
+    let removalsWhenFailed = -1;
+    const complete = job.membersComplete(7).finally(() => (removalsWhenFailed = removals));
+    await expect(complete).rejects.toMatchObject({ status: 500, url: expect.stringContaining('/segments/') });
+    // The removal of the leaver from cohort 1 was sent, and had failed, before the sweep failed.
+    expect(removalsWhenFailed).toBe(1);
+    await queue.drain();
+    expect(rows.map((r) => r.outcome)).toEqual(['unchanged']);
   });
 });

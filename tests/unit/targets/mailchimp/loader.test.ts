@@ -4,6 +4,7 @@ import { createLogger } from '../../../../src/log/logger.js';
 import { LineWriter } from '../../../../src/singer/writer.js';
 import type { MergeField } from '../../../../src/targets/mailchimp/api.js';
 import { Audience } from '../../../../src/targets/mailchimp/audience.js';
+import type { CohortTagJob } from '../../../../src/targets/mailchimp/cohort-tags.js';
 import type { TargetConfig } from '../../../../src/targets/mailchimp/config.js';
 import { Suppressions } from '../../../../src/targets/mailchimp/files.js';
 import { loadMembers, type LoaderOptions } from '../../../../src/targets/mailchimp/loader.js';
@@ -498,5 +499,77 @@ describe('loadMembers: batches still waiting to be planned count as writes to co
     for (let i = 0; i < 10; i++) (await writer.batch(i)).finish();
     const { tally } = await run;
     expect(tally.created).toBe(20);
+  });
+});
+
+// A failure the loader is told of later than it happens must still be observed when it happens:
+// jest fails the running test on any unhandled rejection (its own process listener), as a real
+// run would end on one (exit 1, no summary, no alert).
+describe('loadMembers: failures nobody waits for yet', () => {
+  const written = async (plan: readonly PlannedWrite[]): Promise<RowOutcome[]> => plan.map((w) => ({ outcome: 'created', source: w.member.source, email: w.member.email }));
+
+  it('the program reading stdout goes away: the run stops with that error', async () => {
+    const feed = new Feed();
+    const gone = new Writable({ write: (_chunk, _enc, done) => done() });
+    const output = new LineWriter(gone);
+    gone.destroy(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
+    await new Promise((resolve) => setImmediate(resolve));
+    const run = loadMembers({ ...options(feed, new Stdout(), written), output });
+    feed.push(SCHEMA, state(1));
+    // The state's write has failed by now; more input comes only later.
+    await new Promise((resolve) => setImmediate(resolve));
+    feed.push(rec('1', 'a@acme.io'), rec('2', 'b@acme.io'), state(2));
+    feed.end();
+    await expect(run).rejects.toThrow('the program reading our output closed the pipe');
+  });
+
+  /** A cohort job whose tag writes fail when the test says so; the loader sees only what it asks for. */
+  function failingCohortJob(): { job: CohortTagJob; fail: (err: Error) => void } {
+    let fail = (_err: Error): void => undefined;
+    const failed = new Promise<void>((_resolve, reject) => (fail = reject));
+    const job = {
+      cohort: () => undefined,
+      chooses: () => true,
+      member: async () => ({ written: failed }),
+      cohortsComplete: async () => undefined,
+      membersComplete: async () => ({ written: Promise.resolve() }),
+    } as unknown as CohortTagJob;
+    return { job, fail };
+  }
+  const MEMBERS_SCHEMA = { type: 'SCHEMA', stream: 'cohort_members', key_properties: ['cohort_id', 'distinct_id'], schema: { type: 'object', properties: { cohort_id: { type: 'integer' }, distinct_id: { type: 'string' } } } };
+  const cohortMember = (id: string) => ({ type: 'RECORD', stream: 'cohort_members', record: { cohort_id: 1, distinct_id: id, mp_reserved_email: `${id}@acme.io` } });
+
+  it('a cohort tag write fails before its group of writes is closed: the run stops with it, and no state after it is printed', async () => {
+    const feed = new Feed();
+    const stdout = new Stdout();
+    const { job, fail } = failingCohortJob();
+    const run = loadMembers(options(feed, stdout, written, { cohorts: job, config: { batch_size: 10 } }));
+    feed.push(MEMBERS_SCHEMA, state(1), cohortMember('c1'));
+    await stdout.waitFor(1);
+    fail(new Error('tag write failed for good'));
+    await new Promise((resolve) => setImmediate(resolve));
+    feed.push(state(2));
+    feed.end();
+    await expect(run).rejects.toThrow('tag write failed for good');
+    expect(stdout.lines).toEqual([JSON.stringify({ n: 1 })]);
+  });
+
+  it('a member batch fails while cohort tag writes are on their way: those are waited for too', async () => {
+    const feed = new Feed();
+    const stdout = new Stdout();
+    const writer = new ControlledWriter();
+    const { job, fail } = failingCohortJob();
+    const run = loadMembers(options(feed, stdout, writer.write, { cohorts: job }));
+    // The cohort write's group stays open (batch_size 2) while the member batch fails.
+    feed.push(SCHEMA, MEMBERS_SCHEMA, cohortMember('c1'), rec('1', 'a@acme.io'), rec('2', 'b@acme.io'));
+    (await writer.batch(0)).finish(new Error('Mailchimp is down'));
+    feed.push(rec('3', 'c@acme.io'));
+    feed.end();
+    let ended = false;
+    void run.catch(() => undefined).finally(() => (ended = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(ended).toBe(false);
+    fail(new Error('tag write failed for good'));
+    await expect(run).rejects.toThrow('Mailchimp is down');
   });
 });

@@ -577,3 +577,68 @@ describe('applyPlan: a batch released by time', () => {
     expect(api.log.map((c) => c.method).sort()).toEqual(['batchSubscribe', 'updateMember', 'updateTags']);
   });
 });
+
+/** A promise the test settles, and whether it has been. */
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve = (): void => undefined;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+/** Lets every reaction already queued run (promise chains, setImmediate), so what follows from a release has happened. */
+const settleReactions = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Mailchimp failing for good: the batch subscribe and every PATCH fail (after the HTTP layer's retries), each when the test releases it. */
+class FailingWrites extends FakeApi {
+  readonly entered = { subscribe: deferred(), update: deferred() };
+  readonly release = { subscribe: deferred(), update: deferred() };
+  readonly made = { subscribe: 0, update: 0 };
+
+  override async batchSubscribe(): Promise<BatchResult> {
+    this.made.subscribe++;
+    this.entered.subscribe.resolve();
+    await this.release.subscribe.promise;
+    throw new HttpError({ method: 'POST', url: 'http://127.0.0.1/3.0/lists/L1', status: 500 });
+  }
+
+  override async updateMember(_listId: string, hash: string): Promise<MemberInfo> {
+    this.made.update++;
+    this.entered.update.resolve();
+    await this.release.update.promise;
+    throw new HttpError({ method: 'PATCH', url: `http://127.0.0.1/3.0/lists/L1/members/${hash}`, status: 500 });
+  }
+}
+
+describe('applyPlan: Mailchimp failing for good while a batch holds new and changed people', () => {
+  // Whichever write gives up first, the batch fails only once every write of it has ended: a
+  // write left running would reject with nobody waiting for it, which ends a real run at once
+  // (exit 1, no summary, no alert). jest fails the running test on any unhandled rejection (its
+  // own process listener), and each case lets every reaction run before it ends, so an orphaned
+  // rejection fails it.
+  it.each<[string, 'subscribe' | 'update', 'subscribe' | 'update']>([
+    ['the batch subscribe gives up first', 'subscribe', 'update'],
+    ['the PATCHes give up first', 'update', 'subscribe'],
+  ])('%s: applyPlan fails after every write has ended, with no rejection left unobserved', async (_what, first, second) => {
+    const api = new FailingWrites();
+    const plan: PlannedWrite[] = [
+      { kind: 'create', member: person('new1@example.org') },
+      { kind: 'create', member: person('new2@example.org') },
+      { kind: 'update', member: person('changed1@example.org'), mergeFields: { FNAME: 'C1' }, tags: [] },
+      { kind: 'update', member: person('changed2@example.org'), mergeFields: { FNAME: 'C2' }, tags: [] },
+      { kind: 'unchanged', member: person('same@example.org') },
+    ];
+    let ended = false;
+    const applied = applyPlan(plan, context(api)).finally(() => (ended = true));
+    const failed = expect(applied).rejects.toMatchObject({ status: 500 });
+    await Promise.all([api.entered.subscribe.promise, api.entered.update.promise]);
+
+    api.release[first].resolve();
+    await settleReactions();
+    expect(ended).toBe(false);
+
+    api.release[second].resolve();
+    await failed;
+    await settleReactions();
+    expect(api.made).toEqual({ subscribe: 1, update: 2 });
+  });
+});
