@@ -15,7 +15,7 @@ import { startSandbox, type Sandbox } from '../sandbox/server.js';
 import { sandboxClientConfigs } from '../sandbox/configs.js';
 import { sandboxNotifyConfig } from '../sandbox/notify/configs.js';
 import type { ReceivedEmail, ReceivedSms, ReceivedWebhook } from '../sandbox/notify/store.js';
-import type { CohortSummary } from '../targets/mailchimp/cohort-tags.js';
+import type { CohortSummary } from '../targets/mailchimp/cohorts/cohort-tags.js';
 import { mailchimpTapPart } from './mailchimp-part.js';
 import { BIN_DIR, runPipeline, runProcess, type PipelineResult } from './pipeline.js';
 

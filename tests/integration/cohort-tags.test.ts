@@ -7,7 +7,7 @@
  * rejects file, the requests Mailchimp received and the automation log.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { REASONS } from '../../src/targets/mailchimp/outcomes.js';
+import { REASONS } from '../../src/targets/mailchimp/reports/outcomes.js';
 import { CohortWorld, TAG_PREFIX, type AdminCohort } from './cohort-world.js';
 
 let world: CohortWorld;

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { sandboxClientConfigs } from '../../src/sandbox/configs.js';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/server.js';
 import type { Catalog } from '../../src/singer/catalog.js';
-import type { CohortSummary } from '../../src/targets/mailchimp/cohort-tags.js';
+import type { CohortSummary } from '../../src/targets/mailchimp/cohorts/cohort-tags.js';
 import { getJson, postJson, runBinary, runPipeline, tempDir, writeJson, type RunResult } from './harness.js';
 
 export interface AdminMember {

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Catalog } from '../../src/singer/catalog.js';
-import type { CohortSummary } from '../../src/targets/mailchimp/cohort-tags.js';
+import type { CohortSummary } from '../../src/targets/mailchimp/cohorts/cohort-tags.js';
 import { CohortWorld, TAG_PREFIX } from './cohort-world.js';
 import { runBinary, runPipeline, tempDir, writeJson } from './harness.js';
 import { applyProjectRules, expandConfig, extractor, loader } from './meltano-rules.js';

@@ -8,8 +8,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { sandboxClientConfigs } from '../../src/sandbox/configs.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
-import { subscriberHash } from '../../src/targets/mailchimp/members.js';
-import { REASONS } from '../../src/targets/mailchimp/outcomes.js';
+import { subscriberHash } from '../../src/targets/mailchimp/members/members.js';
+import { REASONS } from '../../src/targets/mailchimp/reports/outcomes.js';
 import { runBinary, tempDir, writeJson } from './harness.js';
 
 let sandbox: Sandbox;

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { BIN_DIR } from '../../src/demo/pipeline.js';
 import { sandboxClientConfigs } from '../../src/sandbox/configs.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
-import { REASONS } from '../../src/targets/mailchimp/outcomes.js';
+import { REASONS } from '../../src/targets/mailchimp/reports/outcomes.js';
 import { getJson, postJson, runBinary, tempDir, writeJson } from './harness.js';
 
 let sandbox: Sandbox;

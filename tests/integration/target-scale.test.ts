@@ -15,8 +15,8 @@ import { sandboxClientConfigs } from '../../src/sandbox/configs.js';
 import { generatedMember } from '../../src/sandbox/data.js';
 import type { SandboxOptions } from '../../src/sandbox/options.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
-import { subscriberHash } from '../../src/targets/mailchimp/members.js';
-import { REASONS } from '../../src/targets/mailchimp/outcomes.js';
+import { subscriberHash } from '../../src/targets/mailchimp/members/members.js';
+import { REASONS } from '../../src/targets/mailchimp/reports/outcomes.js';
 import { postJson, runBinary, tempDir, writeJson } from './harness.js';
 
 const GENERATED = 3000;

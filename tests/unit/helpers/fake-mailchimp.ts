@@ -19,8 +19,8 @@ import type {
   MergeField,
   TagInfo,
   TagMembersPage,
-} from '../../../src/targets/mailchimp/api.js';
-import { subscriberHash } from '../../../src/targets/mailchimp/members.js';
+} from '../../../src/targets/mailchimp/api/api.js';
+import { subscriberHash } from '../../../src/targets/mailchimp/members/members.js';
 
 export interface FakeMember {
   email: string;

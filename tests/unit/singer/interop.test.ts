@@ -8,7 +8,7 @@ import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { FIXTURES, fixtureFiles, readFixture, variant, withLineBefore, type Fails, type Loads } from '../../fixtures/interop/index.js';
 import { listSetting, type TargetConfig } from '../../../src/targets/mailchimp/config.js';
-import { SchemaRegistry, validationOptions } from '../../../src/targets/mailchimp/records.js';
+import { SchemaRegistry, validationOptions } from '../../../src/targets/mailchimp/engine/records.js';
 import { readMessages, type ReadMessage } from '../../../src/singer/reader.js';
 
 async function* once(bytes: Buffer): AsyncGenerator<Buffer> {

@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { ConfigError } from '../../../../src/errors/index.js';
 import { HttpError } from '../../../../src/http/errors.js';
 import { clearSecrets, redact, registerSecret } from '../../../../src/log/redact.js';
-import { OfficialMailchimpApi, toHttpError } from '../../../../src/targets/mailchimp/api.js';
+import { OfficialMailchimpApi, toHttpError } from '../../../../src/targets/mailchimp/api/api.js';
 import { capturingLogger } from '../../helpers/capture-log.js';
 import { AutoAdvanceClock } from '../../helpers/fake-clock.js';
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
-import type { MailchimpApi, MemberInfo, MembersPage, MembersQuery } from '../../../../src/targets/mailchimp/api.js';
-import { Audience } from '../../../../src/targets/mailchimp/audience.js';
-import { AudienceKnowledge, PAGE_WEIGHT, REFRESH_MS } from '../../../../src/targets/mailchimp/audience-knowledge.js';
-import { subscriberHash } from '../../../../src/targets/mailchimp/members.js';
+import type { MailchimpApi, MemberInfo, MembersPage, MembersQuery } from '../../../../src/targets/mailchimp/api/api.js';
+import { Audience } from '../../../../src/targets/mailchimp/audience/audience.js';
+import { AudienceKnowledge, PAGE_WEIGHT, REFRESH_MS } from '../../../../src/targets/mailchimp/audience/audience-knowledge.js';
+import { subscriberHash } from '../../../../src/targets/mailchimp/members/members.js';
 import { capturingLogger } from '../../helpers/capture-log.js';
 
 const RULES = { staticTags: [], properties: ['plan'] };

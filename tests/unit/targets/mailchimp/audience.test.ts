@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import type { MemberInfo } from '../../../../src/targets/mailchimp/api.js';
-import { Audience } from '../../../../src/targets/mailchimp/audience.js';
-import { subscriberHash } from '../../../../src/targets/mailchimp/members.js';
+import type { MemberInfo } from '../../../../src/targets/mailchimp/api/api.js';
+import { Audience } from '../../../../src/targets/mailchimp/audience/audience.js';
+import { subscriberHash } from '../../../../src/targets/mailchimp/members/members.js';
 
 const RULES = { staticTags: ['from-mixpanel'], properties: ['plan'] };
 const FIELDS = [

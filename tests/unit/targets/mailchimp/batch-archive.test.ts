@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { readBatchResults, tarFiles } from '../../../../src/targets/mailchimp/batch-archive.js';
+import { readBatchResults, tarFiles } from '../../../../src/targets/mailchimp/api/batch-archive.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'archive-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,9 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import { HttpError } from '../../../../src/http/errors.js';
-import type { BatchOperation, BatchOperationResult, BatchStatus, MailchimpApi, MemberInfo } from '../../../../src/targets/mailchimp/api.js';
-import { OperationQueue, type QueueOptions } from '../../../../src/targets/mailchimp/batch-queue.js';
-import { mergeFieldsUpdate, tagsUpdate, type OperationAnswer } from '../../../../src/targets/mailchimp/operations.js';
-import { subscriberHash } from '../../../../src/targets/mailchimp/members.js';
+import type { BatchOperation, BatchOperationResult, BatchStatus, MailchimpApi, MemberInfo } from '../../../../src/targets/mailchimp/api/api.js';
+import { OperationQueue, type QueueOptions } from '../../../../src/targets/mailchimp/writing/batch-queue.js';
+import { mergeFieldsUpdate, tagsUpdate, type OperationAnswer } from '../../../../src/targets/mailchimp/writing/operations.js';
+import { subscriberHash } from '../../../../src/targets/mailchimp/members/members.js';
 import { capturingLogger } from '../../helpers/capture-log.js';
 
 type Answer = (op: BatchOperation, attempt: number) => { status_code: number; body?: unknown } | 'omit' | undefined;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { unmatchedCohorts, type CohortChoiceContext } from '../../../../src/targets/mailchimp/cohort-choice.js';
-import type { CohortEntry } from '../../../../src/targets/mailchimp/cohort-registry.js';
+import { unmatchedCohorts, type CohortChoiceContext } from '../../../../src/targets/mailchimp/cohorts/cohort-choice.js';
+import type { CohortEntry } from '../../../../src/targets/mailchimp/cohorts/cohort-registry.js';
 
 const LIST = new Map<number, string | null>([
   [1, 'Power users'],

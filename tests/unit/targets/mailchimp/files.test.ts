@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { ConfigError, InputError } from '../../../../src/errors/index.js';
-import { neutraliseCell, RejectsFile, REJECT_COLUMNS, Suppressions, writeReport } from '../../../../src/targets/mailchimp/files.js';
-import type { RowOutcome } from '../../../../src/targets/mailchimp/outcomes.js';
+import { neutraliseCell, RejectsFile, REJECT_COLUMNS, Suppressions, writeReport } from '../../../../src/targets/mailchimp/reports/files.js';
+import type { RowOutcome } from '../../../../src/targets/mailchimp/reports/outcomes.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mailchimp-files-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -2,16 +2,16 @@ import { Writable } from 'node:stream';
 import { describe, expect, it } from '@jest/globals';
 import { createLogger } from '../../../../src/log/logger.js';
 import { LineWriter } from '../../../../src/singer/writer.js';
-import type { MergeField } from '../../../../src/targets/mailchimp/api.js';
-import { Audience } from '../../../../src/targets/mailchimp/audience.js';
-import type { CohortTagJob } from '../../../../src/targets/mailchimp/cohort-tags.js';
+import type { MergeField } from '../../../../src/targets/mailchimp/api/api.js';
+import { Audience } from '../../../../src/targets/mailchimp/audience/audience.js';
+import type { CohortTagJob } from '../../../../src/targets/mailchimp/cohorts/cohort-tags.js';
 import type { TargetConfig } from '../../../../src/targets/mailchimp/config.js';
-import { Suppressions } from '../../../../src/targets/mailchimp/files.js';
-import { loadMembers, type LoaderOptions } from '../../../../src/targets/mailchimp/loader.js';
-import { subscriberHash } from '../../../../src/targets/mailchimp/members.js';
-import { buildMergeMappings } from '../../../../src/targets/mailchimp/merge-fields.js';
-import { REASONS, type RowOutcome } from '../../../../src/targets/mailchimp/outcomes.js';
-import type { PlannedWrite } from '../../../../src/targets/mailchimp/planner.js';
+import { Suppressions } from '../../../../src/targets/mailchimp/reports/files.js';
+import { loadMembers, type LoaderOptions } from '../../../../src/targets/mailchimp/engine/loader.js';
+import { subscriberHash } from '../../../../src/targets/mailchimp/members/members.js';
+import { buildMergeMappings } from '../../../../src/targets/mailchimp/members/merge-fields.js';
+import { REASONS, type RowOutcome } from '../../../../src/targets/mailchimp/reports/outcomes.js';
+import type { PlannedWrite } from '../../../../src/targets/mailchimp/writing/planner.js';
 import { capturingLogger } from '../../helpers/capture-log.js';
 
 const FIELDS: MergeField[] = [

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { ConfigError } from '../../../../src/errors/index.js';
-import { MappedPropertyCheck, mappedProperties } from '../../../../src/targets/mailchimp/mapped-properties.js';
+import { MappedPropertyCheck, mappedProperties } from '../../../../src/targets/mailchimp/engine/mapped-properties.js';
 
 const ENGAGE = { distinct_id: {}, mp_reserved_email: {}, plan: {}, 'Lifetime Value': {} };
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { HashSet } from '../../../../src/targets/mailchimp/hash-set.js';
-import { fingerprint, hashWords, MemberTable } from '../../../../src/targets/mailchimp/member-table.js';
-import { subscriberHash } from '../../../../src/targets/mailchimp/members.js';
+import { HashSet } from '../../../../src/targets/mailchimp/audience/hash-set.js';
+import { fingerprint, hashWords, MemberTable } from '../../../../src/targets/mailchimp/audience/member-table.js';
+import { subscriberHash } from '../../../../src/targets/mailchimp/members/members.js';
 
 describe('MemberTable', () => {
   it('stores and finds members by subscriber hash through many growths', () => {

@@ -8,7 +8,7 @@ import {
   mailchimpAddress,
   normaliseEmail,
   subscriberHash,
-} from '../../../../src/targets/mailchimp/members.js';
+} from '../../../../src/targets/mailchimp/members/members.js';
 
 describe('normaliseEmail', () => {
   it.each<[unknown, string | undefined]>([

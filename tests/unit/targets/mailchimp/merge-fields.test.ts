@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import type { MergeField } from '../../../../src/targets/mailchimp/api.js';
+import type { MergeField } from '../../../../src/targets/mailchimp/api/api.js';
 import {
   canonicalMergeValue,
   buildMergeMappings,
@@ -8,7 +8,7 @@ import {
   desiredMergeFields,
   missingRequired,
   sameMergeValue,
-} from '../../../../src/targets/mailchimp/merge-fields.js';
+} from '../../../../src/targets/mailchimp/members/merge-fields.js';
 
 const field = (tag: string, type: string, extra: Partial<MergeField> = {}): MergeField => ({ merge_id: 0, tag, name: tag.toLowerCase(), type, required: false, ...extra });
 

@@ -6,7 +6,7 @@ import { clearSecrets } from '../../../../src/log/redact.js';
 import type { Logger } from '../../../../src/log/logger.js';
 import { notify } from '../../../../src/notify/index.js';
 import { registerNotifySecrets } from '../../../../src/notify/settings.js';
-import { AddedDigest, composeDigest, DIGEST_LIMIT, digestSms } from '../../../../src/targets/mailchimp/notify.js';
+import { AddedDigest, composeDigest, DIGEST_LIMIT, digestSms } from '../../../../src/targets/mailchimp/reports/notify.js';
 
 interface Received {
   method: string;

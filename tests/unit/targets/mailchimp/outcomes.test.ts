@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { HttpError } from '../../../../src/http/errors.js';
-import { classifyMemberError, httpErrorText, REASONS, rowKey, Tally, type RowOutcome } from '../../../../src/targets/mailchimp/outcomes.js';
+import { classifyMemberError, httpErrorText, REASONS, rowKey, Tally, type RowOutcome } from '../../../../src/targets/mailchimp/reports/outcomes.js';
 
 // The texts below are Mailchimp's own, as the sandbox (src/sandbox/mailchimp/members.ts, validation.ts) returns them.
 describe('classifyMemberError', () => {

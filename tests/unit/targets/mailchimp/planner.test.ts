@@ -2,12 +2,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
-import type { MemberInfo, MergeField } from '../../../../src/targets/mailchimp/api.js';
-import { Audience } from '../../../../src/targets/mailchimp/audience.js';
-import { Suppressions } from '../../../../src/targets/mailchimp/files.js';
-import { REASONS } from '../../../../src/targets/mailchimp/outcomes.js';
-import { desiredMemberKey, planMemberWrite, planMemberWrites, type DesiredMember, type PlanOptions } from '../../../../src/targets/mailchimp/planner.js';
-import type { TagRules } from '../../../../src/targets/mailchimp/tags.js';
+import type { MemberInfo, MergeField } from '../../../../src/targets/mailchimp/api/api.js';
+import { Audience } from '../../../../src/targets/mailchimp/audience/audience.js';
+import { Suppressions } from '../../../../src/targets/mailchimp/reports/files.js';
+import { REASONS } from '../../../../src/targets/mailchimp/reports/outcomes.js';
+import { desiredMemberKey, planMemberWrite, planMemberWrites, type DesiredMember, type PlanOptions } from '../../../../src/targets/mailchimp/writing/planner.js';
+import type { TagRules } from '../../../../src/targets/mailchimp/members/tags.js';
 
 const FIELDS: MergeField[] = [
   { merge_id: 1, tag: 'FNAME', name: 'First Name', type: 'text', required: false },

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { InputError } from '../../../../src/errors/index.js';
 import type { JsonObject, JsonSchema, SchemaMessage } from '../../../../src/singer/messages.js';
-import { propertiesUsedBy, SchemaRegistry, validationOptions } from '../../../../src/targets/mailchimp/records.js';
+import { propertiesUsedBy, SchemaRegistry, validationOptions } from '../../../../src/targets/mailchimp/engine/records.js';
 
 const ENGAGE_SCHEMA: JsonSchema = {
   type: 'object',

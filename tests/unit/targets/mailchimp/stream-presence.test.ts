@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { ConfigError } from '../../../../src/errors/index.js';
-import { StreamPresence } from '../../../../src/targets/mailchimp/stream-presence.js';
+import { StreamPresence } from '../../../../src/targets/mailchimp/engine/stream-presence.js';
 
 type Step = ['seen', string] | ['ignore', string] | ['batch', string];
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { desiredTags, isManagedTag, tagChanges, presentTagProperties, type TagRules } from '../../../../src/targets/mailchimp/tags.js';
+import { desiredTags, isManagedTag, tagChanges, presentTagProperties, type TagRules } from '../../../../src/targets/mailchimp/members/tags.js';
 
 const RULES: TagRules = { staticTags: ['from-mixpanel'], properties: ['plan', 'country'] };
 

@@ -14,15 +14,15 @@ import type {
   MemberInfo,
   MembersPage,
   MergeField,
-} from '../../../../src/targets/mailchimp/api.js';
-import { Audience } from '../../../../src/targets/mailchimp/audience.js';
-import { AudienceKnowledge } from '../../../../src/targets/mailchimp/audience-knowledge.js';
-import { OperationQueue } from '../../../../src/targets/mailchimp/batch-queue.js';
-import { SubscribeQueue } from '../../../../src/targets/mailchimp/subscribe-queue.js';
-import { Suppressions } from '../../../../src/targets/mailchimp/files.js';
-import { REASONS } from '../../../../src/targets/mailchimp/outcomes.js';
-import { desiredMemberKey, type DesiredMember, type PlannedWrite } from '../../../../src/targets/mailchimp/planner.js';
-import { applyPlan, type WriteContext } from '../../../../src/targets/mailchimp/writer.js';
+} from '../../../../src/targets/mailchimp/api/api.js';
+import { Audience } from '../../../../src/targets/mailchimp/audience/audience.js';
+import { AudienceKnowledge } from '../../../../src/targets/mailchimp/audience/audience-knowledge.js';
+import { OperationQueue } from '../../../../src/targets/mailchimp/writing/batch-queue.js';
+import { SubscribeQueue } from '../../../../src/targets/mailchimp/writing/subscribe-queue.js';
+import { Suppressions } from '../../../../src/targets/mailchimp/reports/files.js';
+import { REASONS } from '../../../../src/targets/mailchimp/reports/outcomes.js';
+import { desiredMemberKey, type DesiredMember, type PlannedWrite } from '../../../../src/targets/mailchimp/writing/planner.js';
+import { applyPlan, type WriteContext } from '../../../../src/targets/mailchimp/writing/writer.js';
 
 type Call =
   | { method: 'batchSubscribe'; listId: string; members: BatchMemberInput[]; updateExisting: boolean }

@@ -17,8 +17,8 @@
  * person is written at all and what changed.
  */
 import pLimit from 'p-limit';
-import type { Logger } from '../../log/logger.js';
-import type { MailchimpApi, MemberInfo, MemberStatus } from './api.js';
+import type { Logger } from '../../../log/logger.js';
+import type { MailchimpApi, MemberInfo, MemberStatus } from '../api/api.js';
 import type { Audience } from './audience.js';
 
 /** A page of 1000 members with their fields weighs about as much as this many lookups. */

@@ -10,7 +10,7 @@
  * remembers for an id the list lacks) loses nothing by going on: that is a warning. A name that
  * no cohort has and that the registry cannot place may be a rename or a typo: that is an error.
  */
-import { didYouMean } from '../../util/near-miss.js';
+import { didYouMean } from '../../../util/near-miss.js';
 import type { CohortEntry } from './cohort-registry.js';
 
 export interface CohortChoiceContext {

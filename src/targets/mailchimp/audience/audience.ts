@@ -9,12 +9,12 @@
  * `complete` says whether the whole audience was read: then a person the table lacks is not a
  * member. Otherwise only people looked up are known, present or absent.
  */
-import { RemoteError } from '../../errors/index.js';
-import type { MemberInfo, MemberStatus, MergeField } from './api.js';
-import { canonicalMergeValue, sameMergeValue } from './merge-fields.js';
+import { RemoteError } from '../../../errors/index.js';
+import type { MemberInfo, MemberStatus, MergeField } from '../api/api.js';
+import { canonicalMergeValue, sameMergeValue } from '../members/merge-fields.js';
 import { MemberTable, fingerprint, type StoredStatus } from './member-table.js';
-import { subscriberHash } from './members.js';
-import { isManagedTag, type TagRules } from './tags.js';
+import { subscriberHash } from '../members/members.js';
+import { isManagedTag, type TagRules } from '../members/tags.js';
 
 /** An existing member as the planner sees it. */
 export interface ExistingMember {

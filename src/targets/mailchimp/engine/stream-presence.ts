@@ -8,8 +8,8 @@
  * states are never printed. States before the first ignored record cover only loaded records,
  * and go out as usual.
  */
-import { ConfigError } from '../../errors/index.js';
-import { didYouMean } from '../../util/near-miss.js';
+import { ConfigError } from '../../../errors/index.js';
+import { didYouMean } from '../../../util/near-miss.js';
 
 interface Ignored {
   records: number;

@@ -23,23 +23,23 @@
  * so the cost follows the cohort, not the audience.
  */
 import pLimit from 'p-limit';
-import { ConfigError } from '../../errors/index.js';
-import type { Logger } from '../../log/logger.js';
-import type { JsonObject } from '../../singer/messages.js';
-import { awaitedLater, settleAll } from '../../util/settle.js';
-import type { MailchimpApi, MergeField, TagInfo } from './api.js';
-import { Audience } from './audience.js';
-import type { PlanningKnowledge } from './audience-knowledge.js';
-import type { OperationQueue } from './batch-queue.js';
-import type { SubscribeQueue } from './subscribe-queue.js';
+import { ConfigError } from '../../../errors/index.js';
+import type { Logger } from '../../../log/logger.js';
+import type { JsonObject } from '../../../singer/messages.js';
+import { awaitedLater, settleAll } from '../../../util/settle.js';
+import type { MailchimpApi, MergeField, TagInfo } from '../api/api.js';
+import { Audience } from '../audience/audience.js';
+import type { PlanningKnowledge } from '../audience/audience-knowledge.js';
+import type { OperationQueue } from '../writing/batch-queue.js';
+import type { SubscribeQueue } from '../writing/subscribe-queue.js';
 import { unmatchedCohorts } from './cohort-choice.js';
 import type { CohortEntry, CohortRegistry } from './cohort-registry.js';
-import { listSetting, type NewMemberStatus, type TargetConfig } from './config.js';
-import { HashSet } from './hash-set.js';
-import { findEmail, mailchimpAddress, normaliseEmail, subscriberHash } from './members.js';
-import { desiredMergeFields, missingRequired, type MergeMapping } from './merge-fields.js';
-import { isTransient, judgeAnswer, tagsUpdate, type OperationAnswer } from './operations.js';
-import { REASONS, type RowOutcome, type RowSource } from './outcomes.js';
+import { listSetting, type NewMemberStatus, type TargetConfig } from '../config.js';
+import { HashSet } from '../audience/hash-set.js';
+import { findEmail, mailchimpAddress, normaliseEmail, subscriberHash } from '../members/members.js';
+import { desiredMergeFields, missingRequired, type MergeMapping } from '../members/merge-fields.js';
+import { isTransient, judgeAnswer, tagsUpdate, type OperationAnswer } from '../writing/operations.js';
+import { REASONS, type RowOutcome, type RowSource } from '../reports/outcomes.js';
 
 export const COHORTS_STREAM = 'cohorts';
 export const COHORT_MEMBERS_STREAM = 'cohort_members';

@@ -4,10 +4,10 @@
  * target can send a status to an existing member. Whether an operation goes out as its own call
  * or inside a batch (batch-queue.ts), its answer is read the same way.
  */
-import { HttpError } from '../../http/errors.js';
-import type { BatchOperation, MailchimpApi, MemberInfo } from './api.js';
-import { classifyMemberError, REASONS } from './outcomes.js';
-import type { TagChange } from './tags.js';
+import { HttpError } from '../../../http/errors.js';
+import type { BatchOperation, MailchimpApi, MemberInfo } from '../api/api.js';
+import { classifyMemberError, REASONS } from '../reports/outcomes.js';
+import type { TagChange } from '../members/tags.js';
 
 export interface MemberOperation {
   kind: 'merge fields' | 'tags';

@@ -5,9 +5,9 @@
  * cohort ids and tag names, no addresses.
  */
 import { readFileSync } from 'node:fs';
-import { ConfigError, InputError } from '../../errors/index.js';
-import { stripBom } from '../../singer/json-file.js';
-import { writePrivateFile } from './files.js';
+import { ConfigError, InputError } from '../../../errors/index.js';
+import { stripBom } from '../../../singer/json-file.js';
+import { writePrivateFile } from '../reports/files.js';
 
 export interface CohortEntry {
   /** The tag the cohort's members hold. */

@@ -29,8 +29,8 @@ export function writePrivateFile(path: string, text: string): void {
 import { chmodSync, createWriteStream, fchmodSync, openSync, readFileSync, renameSync, writeFileSync, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { stringify, type Stringifier } from 'csv-stringify';
-import { ConfigError, InputError } from '../../errors/index.js';
-import { stripBom } from '../../singer/json-file.js';
+import { ConfigError, InputError } from '../../../errors/index.js';
+import { stripBom } from '../../../singer/json-file.js';
 import type { Outcome, RowOutcome } from './outcomes.js';
 
 export const REJECT_COLUMNS = ['line', 'stream', 'key', 'email', 'reason', 'field', 'detail', 'cohort'] as const;

@@ -2,7 +2,7 @@
  * Tags this target manages: the static ones from config, and property:value tags from record
  * properties. Only these are ever added or removed; every other tag is the marketer's.
  */
-import type { JsonObject } from '../../singer/messages.js';
+import type { JsonObject } from '../../../singer/messages.js';
 
 export interface TagRules {
   staticTags: readonly string[];

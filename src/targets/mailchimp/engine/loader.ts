@@ -15,27 +15,27 @@
  * would cost more lookups than reading the whole audience, it is read; when the input ends first
  * (or a held batch has waited flush_interval_seconds), the held batches are planned with lookups.
  */
-import type { Logger } from '../../log/logger.js';
-import type { JsonObject, SingerMessage } from '../../singer/messages.js';
-import { readMessages, type MessageOrigin } from '../../singer/reader.js';
-import type { LineWriter } from '../../singer/writer.js';
-import { awaitedLater } from '../../util/settle.js';
-import type { MergeField } from './api.js';
-import type { Audience } from './audience.js';
-import type { PlanningKnowledge } from './audience-knowledge.js';
-import { CohortTagJob, COHORT_MEMBERS_STREAM, COHORTS_STREAM } from './cohort-tags.js';
-import { configuredStreams, type TargetConfig } from './config.js';
-import type { Suppressions } from './files.js';
-import { DEFAULT_EMAIL_PROPERTIES, findEmail, mailchimpAddress, normaliseEmail } from './members.js';
-import { desiredMergeFields, type MergeMapping } from './merge-fields.js';
-import { REASONS, rowKey, Tally, type RowOutcome, type RowSource } from './outcomes.js';
+import type { Logger } from '../../../log/logger.js';
+import type { JsonObject, SingerMessage } from '../../../singer/messages.js';
+import { readMessages, type MessageOrigin } from '../../../singer/reader.js';
+import type { LineWriter } from '../../../singer/writer.js';
+import { awaitedLater } from '../../../util/settle.js';
+import type { MergeField } from '../api/api.js';
+import type { Audience } from '../audience/audience.js';
+import type { PlanningKnowledge } from '../audience/audience-knowledge.js';
+import { CohortTagJob, COHORT_MEMBERS_STREAM, COHORTS_STREAM } from '../cohorts/cohort-tags.js';
+import { configuredStreams, type TargetConfig } from '../config.js';
+import type { Suppressions } from '../reports/files.js';
+import { DEFAULT_EMAIL_PROPERTIES, findEmail, mailchimpAddress, normaliseEmail } from '../members/members.js';
+import { desiredMergeFields, type MergeMapping } from '../members/merge-fields.js';
+import { REASONS, rowKey, Tally, type RowOutcome, type RowSource } from '../reports/outcomes.js';
 import { MappedPropertyCheck, mappedProperties } from './mapped-properties.js';
-import { desiredMemberKey, planMemberWrites, type DesiredMember, type PlannedWrite } from './planner.js';
+import { desiredMemberKey, planMemberWrites, type DesiredMember, type PlannedWrite } from '../writing/planner.js';
 import { StreamPresence } from './stream-presence.js';
 import { SchemaRegistry, validationOptions } from './records.js';
-import { desiredTags, presentTagProperties, type TagRules } from './tags.js';
-import type { WriteContext } from './writer.js';
-import { applyPlan, operationsOf } from './writer.js';
+import { desiredTags, presentTagProperties, type TagRules } from '../members/tags.js';
+import type { WriteContext } from '../writing/writer.js';
+import { applyPlan, operationsOf } from '../writing/writer.js';
 
 export interface LoaderOptions {
   config: TargetConfig;

@@ -3,14 +3,14 @@
  * status), leave unchanged, skip (with the reason) or reject (with the reason). Pure: it reads
  * the audience and writes nothing.
  */
-import type { MergeField } from './api.js';
-import type { Audience, ExistingMember } from './audience.js';
-import type { LoadMode } from './config.js';
-import { changedMergeFields, missingRequired, type FieldProblem } from './merge-fields.js';
-import { REASONS, type RowSource } from './outcomes.js';
-import type { Suppressions } from './files.js';
-import { subscriberHash } from './members.js';
-import { tagChanges, type TagChange, type TagRules } from './tags.js';
+import type { MergeField } from '../api/api.js';
+import type { Audience, ExistingMember } from '../audience/audience.js';
+import type { LoadMode } from '../config.js';
+import { changedMergeFields, missingRequired, type FieldProblem } from '../members/merge-fields.js';
+import { REASONS, type RowSource } from '../reports/outcomes.js';
+import type { Suppressions } from '../reports/files.js';
+import { subscriberHash } from '../members/members.js';
+import { tagChanges, type TagChange, type TagRules } from '../members/tags.js';
 
 /** One person as the records of this run describe them (the last record wins). */
 export interface DesiredMember {

@@ -6,16 +6,16 @@
  */
 import type { Readable } from 'node:stream';
 import ApiClient from '@mailchimp/mailchimp_marketing/src/ApiClient.js';
-import { RemoteError } from '../../errors/index.js';
-import { readLimited } from '../../http/body.js';
-import { RequestBudget } from '../../http/budget.js';
-import { Downloads } from '../../http/download.js';
-import { systemClock, type Clock } from '../../http/clock.js';
-import { HttpError, serviceMessageFrom } from '../../http/errors.js';
-import { guardedCall } from '../../http/guarded-call.js';
-import { decideRetry, DEFAULT_RETRY, parseRetryAfter, type RetryDecision, type RetryInfo, type RetryOptions } from '../../http/retry.js';
-import { createLogger, type Logger } from '../../log/logger.js';
-import { redact, redactUrl, registerSecret } from '../../log/redact.js';
+import { RemoteError } from '../../../errors/index.js';
+import { readLimited } from '../../../http/body.js';
+import { RequestBudget } from '../../../http/budget.js';
+import { Downloads } from '../../../http/download.js';
+import { systemClock, type Clock } from '../../../http/clock.js';
+import { HttpError, serviceMessageFrom } from '../../../http/errors.js';
+import { guardedCall } from '../../../http/guarded-call.js';
+import { decideRetry, DEFAULT_RETRY, parseRetryAfter, type RetryDecision, type RetryInfo, type RetryOptions } from '../../../http/retry.js';
+import { createLogger, type Logger } from '../../../log/logger.js';
+import { redact, redactUrl, registerSecret } from '../../../log/redact.js';
 import { ArchiveError, readBatchResults } from './batch-archive.js';
 
 export type MemberStatus = 'subscribed' | 'unsubscribed' | 'cleaned' | 'pending' | 'transactional' | 'archived';

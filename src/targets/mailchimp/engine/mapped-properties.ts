@@ -9,10 +9,10 @@
  * properties that appeared after discovery): it is watched, and if no SCHEMA declared it and no
  * record had it by the end of the input, the run says so in a warning (summary, report, alert).
  */
-import { ConfigError } from '../../errors/index.js';
-import type { JsonObject } from '../../singer/messages.js';
-import { closestName } from '../../util/near-miss.js';
-import { listSetting, type TargetConfig } from './config.js';
+import { ConfigError } from '../../../errors/index.js';
+import type { JsonObject } from '../../../singer/messages.js';
+import { closestName } from '../../../util/near-miss.js';
+import { listSetting, type TargetConfig } from '../config.js';
 
 export interface MappedProperty {
   /** The setting that names it, e.g. merge_fields.PLAN. */

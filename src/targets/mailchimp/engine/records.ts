@@ -9,12 +9,12 @@
  * (Singer: a record without them cannot be identified), whatever the setting.
  */
 import type { ValidateFunction } from 'ajv';
-import { InputError } from '../../errors/index.js';
-import { describeRecordError, normaliseSchema, pickProperties, SchemaCompiler } from '../../singer/json-schema.js';
-import type { JsonObject, JsonSchema, SchemaMessage } from '../../singer/messages.js';
-import { describeOrigin, type MessageOrigin } from '../../singer/reader.js';
-import { listSetting, type TargetConfig } from './config.js';
-import { DEFAULT_EMAIL_PROPERTIES, DEFAULT_NAME_PROPERTIES } from './members.js';
+import { InputError } from '../../../errors/index.js';
+import { describeRecordError, normaliseSchema, pickProperties, SchemaCompiler } from '../../../singer/json-schema.js';
+import type { JsonObject, JsonSchema, SchemaMessage } from '../../../singer/messages.js';
+import { describeOrigin, type MessageOrigin } from '../../../singer/reader.js';
+import { listSetting, type TargetConfig } from '../config.js';
+import { DEFAULT_EMAIL_PROPERTIES, DEFAULT_NAME_PROPERTIES } from '../members/members.js';
 
 /** used: the properties the target reads; all: whole records; none: no schema checks. */
 export type ValidationScope = 'used' | 'all' | 'none';

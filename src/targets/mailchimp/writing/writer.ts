@@ -17,20 +17,20 @@
  * created, and whatever of their fields and tags differs is written as an update (in add_only
  * mode nothing more is written to them).
  */
-import type { Logger } from '../../log/logger.js';
-import { settleAll } from '../../util/settle.js';
-import type { MailchimpApi, MemberStatus } from './api.js';
-import type { Audience } from './audience.js';
-import type { AudienceKnowledge } from './audience-knowledge.js';
+import type { Logger } from '../../../log/logger.js';
+import { settleAll } from '../../../util/settle.js';
+import type { MailchimpApi, MemberStatus } from '../api/api.js';
+import type { Audience } from '../audience/audience.js';
+import type { AudienceKnowledge } from '../audience/audience-knowledge.js';
 import type { OperationQueue } from './batch-queue.js';
 import type { SubscribeQueue } from './subscribe-queue.js';
-import type { LoadMode, NewMemberStatus } from './config.js';
-import type { Suppressions } from './files.js';
-import { changedMergeFields } from './merge-fields.js';
+import type { LoadMode, NewMemberStatus } from '../config.js';
+import type { Suppressions } from '../reports/files.js';
+import { changedMergeFields } from '../members/merge-fields.js';
 import { isTransient, judgeAnswer, mergeFieldsUpdate, tagsUpdate, type MemberOperation } from './operations.js';
-import { REASONS, type RowOutcome } from './outcomes.js';
+import { REASONS, type RowOutcome } from '../reports/outcomes.js';
 import { notWrittenBecause, type DesiredMember, type PlannedWrite } from './planner.js';
-import { tagChanges, type TagChange, type TagRules } from './tags.js';
+import { tagChanges, type TagChange, type TagRules } from '../members/tags.js';
 
 export interface WriteContext {
   api: MailchimpApi;

@@ -13,9 +13,9 @@
  * update_existing false is what keeps consent safe: Mailchimp refuses, per member, anyone who
  * exists, so this call can only ever create.
  */
-import type { Logger } from '../../log/logger.js';
-import type { BatchMemberInput, MailchimpApi, MemberInfo } from './api.js';
-import { classifyMemberError } from './outcomes.js';
+import type { Logger } from '../../../log/logger.js';
+import type { BatchMemberInput, MailchimpApi, MemberInfo } from '../api/api.js';
+import { classifyMemberError } from '../reports/outcomes.js';
 import { IdleSignal, SendSchedule } from './send-schedule.js';
 
 export const SUBSCRIBE_BATCH = 500;

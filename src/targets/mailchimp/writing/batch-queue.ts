@@ -19,9 +19,9 @@
  *              after them is printed).
  */
 import pLimit from 'p-limit';
-import { RemoteError } from '../../errors/index.js';
-import type { Logger } from '../../log/logger.js';
-import type { BatchStatus, MailchimpApi } from './api.js';
+import { RemoteError } from '../../../errors/index.js';
+import type { Logger } from '../../../log/logger.js';
+import type { BatchStatus, MailchimpApi } from '../api/api.js';
 import { IdleSignal, SendSchedule } from './send-schedule.js';
 import { asBatchOperation, isTransient, parseResponse, runDirect, type MemberOperation, type OperationAnswer } from './operations.js';
 

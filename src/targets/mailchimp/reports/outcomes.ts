@@ -2,8 +2,8 @@
  * What became of each record: created, updated, unchanged, skipped or rejected, with a reason.
  * The tally adds up to the records read; the run summary, the report and the tests read it.
  */
-import type { HttpError } from '../../http/errors.js';
-import type { BatchPosition } from '../../singer/batch.js';
+import type { HttpError } from '../../../http/errors.js';
+import type { BatchPosition } from '../../../singer/batch.js';
 
 export type Outcome = 'created' | 'updated' | 'unchanged' | 'skipped' | 'rejected';
 

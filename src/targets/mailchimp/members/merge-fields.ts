@@ -3,10 +3,10 @@
  * merge fields before anything is written, and values converted to each field's type.
  */
 import { DateTime } from 'luxon';
-import type { JsonObject } from '../../singer/messages.js';
-import { didYouMean } from '../../util/near-miss.js';
-import type { MergeField } from './api.js';
-import type { TargetConfig } from './config.js';
+import type { JsonObject } from '../../../singer/messages.js';
+import { didYouMean } from '../../../util/near-miss.js';
+import type { MergeField } from '../api/api.js';
+import type { TargetConfig } from '../config.js';
 import { defaultMergeFields } from './members.js';
 
 export interface MergeMapping {

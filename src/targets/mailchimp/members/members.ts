@@ -1,7 +1,7 @@
 /** From a record to a Mailchimp member: the email (normalised), its identity, the merge fields. */
 import { domainToASCII } from 'node:url';
-import type { JsonObject } from '../../singer/messages.js';
-import { REASONS } from './outcomes.js';
+import type { JsonObject } from '../../../singer/messages.js';
+import { REASONS } from '../reports/outcomes.js';
 
 export const DEFAULT_EMAIL_PROPERTIES = ['mp_reserved_email', '$email', 'email'];
 
@@ -52,7 +52,7 @@ export function mailchimpAddress(email: string): AddressCheck {
 }
 
 // Mailchimp's member id (MD5 of the lower-cased address): shared with tap-mailchimp.
-export { subscriberHash } from '../../mailchimp/account.js';
+export { subscriberHash } from '../../../mailchimp/account.js';
 
 export function emailKey(email: string): string {
   return email.trim().toLowerCase();

@@ -10,14 +10,14 @@
  * Nothing here can fail the run: the people are in the audience and the state has been printed.
  */
 import type { Writable } from 'node:stream';
-import type { Logger } from '../../log/logger.js';
-import { notify, type ChannelResult } from '../../notify/index.js';
-import { cellText, cut, escapeHtml, htmlDocument, htmlTable, oneLine, SMS_MAX_LENGTH, textTable, type Notification } from '../../notify/message.js';
-import { RunNotifier, type SnapshotParts } from '../../notify/run-notifier.js';
-import { DEFAULT_EMAIL_MAX_PEOPLE, digestChannels, notifyTimeoutMs } from '../../notify/settings.js';
-import { LineWriter } from '../../singer/writer.js';
-import type { ListInfo } from './api.js';
-import type { TargetConfig } from './config.js';
+import type { Logger } from '../../../log/logger.js';
+import { notify, type ChannelResult } from '../../../notify/index.js';
+import { cellText, cut, escapeHtml, htmlDocument, htmlTable, oneLine, SMS_MAX_LENGTH, textTable, type Notification } from '../../../notify/message.js';
+import { RunNotifier, type SnapshotParts } from '../../../notify/run-notifier.js';
+import { DEFAULT_EMAIL_MAX_PEOPLE, digestChannels, notifyTimeoutMs } from '../../../notify/settings.js';
+import { LineWriter } from '../../../singer/writer.js';
+import type { ListInfo } from '../api/api.js';
+import type { TargetConfig } from '../config.js';
 import type { RowOutcome, Tally } from './outcomes.js';
 
 /** People kept for the digest (the webhook lists them all; the email its first N). */
