@@ -16,7 +16,7 @@ import { guardedCall } from '../../../http/guarded-call.js';
 import { decideRetry, DEFAULT_RETRY, parseRetryAfter, type RetryDecision, type RetryInfo, type RetryOptions } from '../../../http/retry.js';
 import { createLogger, type Logger } from '../../../log/logger.js';
 import { redact, redactUrl, registerSecret } from '../../../log/redact.js';
-import { ArchiveError, readBatchResults } from './batch-archive.js';
+import { ArchiveError, readBatchResults, type BatchOperationResult } from './batch-archive.js';
 
 export type MemberStatus = 'subscribed' | 'unsubscribed' | 'cleaned' | 'pending' | 'transactional' | 'archived';
 
@@ -103,13 +103,8 @@ export interface BatchStatus {
   response_body_url?: string;
 }
 
-/** One operation's answer in a batch's results archive. */
-export interface BatchOperationResult {
-  status_code: number;
-  operation_id: string;
-  /** The answer body as JSON text (empty for 204). */
-  response: string;
-}
+/** One operation's answer in a batch's results archive (the archive's reader defines it). */
+export type { BatchOperationResult } from './batch-archive.js';
 
 /** A tag of the audience (Mailchimp keeps tags as static segments). */
 export interface TagInfo {

@@ -10,11 +10,18 @@
  */
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import type { BatchOperationResult } from './api.js';
 
 const BLOCK = 512;
 
 export class ArchiveError extends Error {}
+
+/** One operation's answer in a batch's results archive. */
+export interface BatchOperationResult {
+  status_code: number;
+  operation_id: string;
+  /** The answer body as JSON text (empty for 204). */
+  response: string;
+}
 
 interface TarEntry {
   name: string;

@@ -1,0 +1,101 @@
+/**
+ * What a load says when it ends: the summary lines on stderr and the report_file document, and
+ * what it says of each row as it goes (the dry run's plan lines, the rejects file, the digest).
+ */
+import { errorMessage } from '../../../errors/index.js';
+import type { Logger } from '../../../log/logger.js';
+import type { ListInfo } from '../api/api.js';
+import type { TargetConfig } from '../config.js';
+import type { PlannedWrite } from '../writing/planner.js';
+import type { RejectsFile } from './files.js';
+import type { TargetNotifier } from './notify.js';
+import type { RowOutcome, Tally } from './outcomes.js';
+
+/** How many planned actions a dry run lists on stderr (report_file has them all). */
+const DRY_RUN_LINES = 50;
+
+/** What the load does with each row's outcome as soon as it is known. */
+export function rowObserver(config: TargetConfig, log: Logger, rejects: RejectsFile | undefined, notifier: TargetNotifier | undefined): (row: RowOutcome) => void {
+  let planLines = 0;
+  return (row) => {
+    notifier?.observe(row);
+    if (config.dry_run && planLines++ < DRY_RUN_LINES) {
+      log.info(`plan: line ${row.source.line} ${row.email ?? '(no email)'}: ${row.outcome === 'created' ? 'create' : row.outcome === 'updated' ? 'update' : row.outcome}${row.reason ? ` (${row.reason})` : ''}`);
+    }
+    if (row.outcome === 'rejected') {
+      rejects?.add(row);
+      log.debug('rejected', { line: row.source.line, reason: row.reason, field: row.field });
+    }
+  };
+}
+
+function reasons(counts: Record<string, number>): string {
+  const entries = Object.entries(counts).sort((a, b) => b[1] - a[1]);
+  return entries.length === 0 ? '' : ` (${entries.map(([reason, n]) => `${n} ${reason}`).join('; ')})`;
+}
+
+export function describeCalls(kinds: Readonly<Record<string, number>>): string {
+  const entries = Object.entries(kinds).sort((a, b) => b[1] - a[1]);
+  return entries.length === 0 ? 'none' : entries.map(([kind, n]) => `${n} ${kind}`).join(', ');
+}
+
+export function logSummary(log: Logger, tally: Tally, calls: number, ms: number, dryRun: boolean): void {
+  const verb = dryRun ? 'would be ' : '';
+  log.info(
+    `${dryRun ? 'plan' : 'done'}: ${tally.read} records read; ${verb}created ${tally.created}, ${verb}updated ${tally.updated}, unchanged ${tally.unchanged}, ` +
+      `skipped ${tally.skippedTotal}${reasons(tally.skipped)}, rejected ${tally.rejectedTotal}${reasons(tally.rejected)}; ` +
+      `${calls} API calls, ${tally.statesEmitted} states printed, ${(ms / 1000).toFixed(1)} s`,
+  );
+  if (tally.ignored > 0) log.info(`${tally.ignored} records of streams not in "stream" (or of cohorts not in "cohort_tags") were ignored`);
+  if (tally.streamsWithoutEmail.length > 0) {
+    log.warn(`no email property in the SCHEMA of ${tally.streamsWithoutEmail.map((s) => `"${s}"`).join(', ')}: set email_property to the property that holds the address`);
+  }
+}
+
+export interface ReportInput {
+  config: TargetConfig;
+  list: ListInfo;
+  tally: Tally;
+  calls: number;
+  started: number;
+  failure: unknown;
+  /** The plan of a dry run. */
+  plan: readonly PlannedWrite[] | undefined;
+}
+
+/** The report_file document's counts and outcome (the caller adds what only it knows). */
+export function loadReport({ config, list, tally, calls, started, failure, plan }: ReportInput): Record<string, unknown> {
+  return {
+    list_id: list.id,
+    list_name: list.name,
+    mode: config.mode,
+    dry_run: config.dry_run,
+    started_at: new Date(started).toISOString(),
+    finished_at: new Date().toISOString(),
+    succeeded: failure === undefined,
+    ...(failure !== undefined ? { error: errorMessage(failure), ...(tally.failedBatch ? { failed_batch: tally.failedBatch } : {}) } : {}),
+    records_read: tally.read,
+    created: tally.created,
+    updated: tally.updated,
+    unchanged: tally.unchanged,
+    skipped: tally.skipped,
+    rejected: tally.rejected,
+    ignored_records: tally.ignored,
+    warnings: tally.warnings,
+    streams_without_email_property: tally.streamsWithoutEmail,
+    states_printed: tally.statesEmitted,
+    api_calls: calls,
+    ...(config.dry_run && plan ? { plan: plan.map(planEntry) } : {}),
+  };
+}
+
+function planEntry(w: PlannedWrite): Record<string, unknown> {
+  return {
+    action: w.kind,
+    email: w.member.email,
+    line: w.member.source.line,
+    ...(w.kind === 'update' ? { merge_fields: w.mergeFields, tags: w.tags } : {}),
+    ...(w.kind === 'create' ? { merge_fields: w.member.mergeFields, tags: w.member.tags } : {}),
+    ...(w.kind === 'skip' || w.kind === 'reject' ? { reason: w.reason } : {}),
+  };
+}
