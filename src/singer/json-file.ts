@@ -71,140 +71,167 @@ function describeFound(text: string, at: number): string {
 
 type Expect = 'value' | 'value-or-close' | 'key' | 'key-or-close' | 'colon' | 'after-value' | 'end';
 
+/** The scanner goes on to the next token (a step found no problem and the value is not over). */
+const GO_ON = Symbol('go on');
+type Step = JsonSyntaxProblem | undefined | typeof GO_ON;
+
 /**
  * Where the first syntax error of `text` is, and what the grammar expected there; undefined when
  * `text` is valid JSON. Iterative (an explicit stack), so deep nesting cannot overflow.
  */
 export function locateJsonError(text: string): JsonSyntaxProblem | undefined {
-  const stack: Array<'{' | '['> = [];
-  let i = 0;
-  let expect: Expect = 'value';
+  return new JsonErrorLocator(text).locate();
+}
 
-  const at = (index: number, expected: string, found = describeFound(text, index)): JsonSyntaxProblem => {
+/** A JSON grammar walk, one token at a time, knowing what it expects next. */
+class JsonErrorLocator {
+  private readonly stack: Array<'{' | '['> = [];
+  private i = 0;
+  private expect: Expect = 'value';
+
+  constructor(private readonly text: string) {}
+
+  locate(): JsonSyntaxProblem | undefined {
+    for (;;) {
+      this.skipSpace();
+      const step = this.step(this.text[this.i]);
+      if (step !== GO_ON) return step;
+    }
+  }
+
+  private step(ch: string | undefined): Step {
+    switch (this.expect) {
+      case 'end':
+        return this.i >= this.text.length ? undefined : this.at(this.i, 'the end of the file after the JSON value (one value per file)');
+      case 'colon':
+        if (ch !== ':') return this.at(this.i, "':' after a property name");
+        this.i++;
+        this.expect = 'value';
+        return GO_ON;
+      case 'after-value':
+        return this.afterValue(ch);
+      case 'key-or-close':
+      case 'key':
+        return this.key(ch);
+      case 'value-or-close':
+      case 'value':
+        return this.value(ch);
+    }
+  }
+
+  private afterValue(ch: string | undefined): Step {
+    const open = this.stack[this.stack.length - 1];
+    const close = open === '{' ? '}' : ']';
+    if (ch === ',') {
+      this.i++;
+      this.expect = open === '{' ? 'key' : 'value';
+    } else if (ch === close) this.closeContainer();
+    else return this.at(this.i, open === '{' ? "',' or '}' after a property value" : "',' or ']' after an array element");
+    return GO_ON;
+  }
+
+  private key(ch: string | undefined): Step {
+    if (this.expect === 'key-or-close' && ch === '}') {
+      this.closeContainer();
+      return GO_ON;
+    }
+    if (ch !== '"') return this.at(this.i, this.expect === 'key' ? 'a property name in double quotes' : "a property name in double quotes or '}'");
+    const problem = this.scanString();
+    if (problem) return problem;
+    this.expect = 'colon';
+    return GO_ON;
+  }
+
+  private value(ch: string | undefined): Step {
+    if (this.expect === 'value-or-close' && ch === ']') {
+      this.closeContainer();
+      return GO_ON;
+    }
+    if (ch === '{' || ch === '[') {
+      this.stack.push(ch);
+      this.i++;
+      this.expect = ch === '{' ? 'key-or-close' : 'value-or-close';
+      return GO_ON;
+    }
+    let problem: JsonSyntaxProblem | undefined;
+    if (ch === '"') problem = this.scanString();
+    else if (ch === '-' || /[0-9]/.test(ch ?? '')) problem = this.scanNumber();
+    else {
+      const literal = ['true', 'false', 'null'].find((word) => this.text.startsWith(word, this.i));
+      if (!literal) return this.at(this.i, this.expect === 'value-or-close' ? `${VALUE} or ']'` : VALUE);
+      this.i += literal.length;
+    }
+    if (problem) return problem;
+    this.expect = this.stack.length === 0 ? 'end' : 'after-value';
+    return GO_ON;
+  }
+
+  private closeContainer(): void {
+    this.stack.pop();
+    this.i++;
+    this.expect = this.stack.length === 0 ? 'end' : 'after-value';
+  }
+
+  private skipSpace(): void {
+    const { text } = this;
+    while (this.i < text.length) {
+      const c = text.charCodeAt(this.i);
+      if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) this.i++;
+      else break;
+    }
+  }
+
+  /** Scans a string from its opening quote; returns a problem or moves past the closing quote. */
+  private scanString(): JsonSyntaxProblem | undefined {
+    const { text } = this;
+    this.i++;
+    for (;;) {
+      if (this.i >= text.length) return this.at(this.i, 'a closing double quote (the string is not terminated)');
+      const c = text.charCodeAt(this.i);
+      if (c === 0x22) {
+        this.i++;
+        return undefined;
+      }
+      if (c < 0x20) return this.at(this.i, 'a closing double quote or an escaped character (\\n, \\t, ...)', 'a control character inside a string');
+      if (c === 0x5c) {
+        const next = text[this.i + 1];
+        if (next !== undefined && '"\\/bfnrt'.includes(next)) this.i += 2;
+        else if (next === 'u' && /^[0-9a-fA-F]{4}$/.test(text.slice(this.i + 2, this.i + 6))) this.i += 6;
+        else return this.at(this.i, 'a valid escape sequence (\\", \\\\, \\/, \\b, \\f, \\n, \\r, \\t or \\uXXXX)', 'a backslash that starts none');
+      } else this.i++;
+    }
+  }
+
+  private scanNumber(): JsonSyntaxProblem | undefined {
+    const { text } = this;
+    const digit = (): boolean => /[0-9]/.test(text[this.i] ?? '');
+    if (text[this.i] === '-') this.i++;
+    if (text[this.i] === '0') this.i++;
+    else if (/[1-9]/.test(text[this.i] ?? '')) while (digit()) this.i++;
+    else return this.at(this.i, 'a digit');
+    if (text[this.i] === '.') {
+      this.i++;
+      if (!digit()) return this.at(this.i, 'a digit after the decimal point');
+      while (digit()) this.i++;
+    }
+    if (text[this.i] === 'e' || text[this.i] === 'E') {
+      this.i++;
+      if (text[this.i] === '+' || text[this.i] === '-') this.i++;
+      if (!digit()) return this.at(this.i, 'a digit in the exponent');
+      while (digit()) this.i++;
+    }
+    return undefined;
+  }
+
+  private at(index: number, expected: string, found = describeFound(this.text, index)): JsonSyntaxProblem {
     let line = 1;
     let lineStart = 0;
-    for (let k = 0; k < index && k < text.length; k++) {
-      if (text.charCodeAt(k) === 10) {
+    for (let k = 0; k < index && k < this.text.length; k++) {
+      if (this.text.charCodeAt(k) === 10) {
         line++;
         lineStart = k + 1;
       }
     }
     return { line, column: index - lineStart + 1, expected, found };
-  };
-  const skipSpace = () => {
-    while (i < text.length) {
-      const c = text.charCodeAt(i);
-      if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) i++;
-      else break;
-    }
-  };
-  /** Scans a string from its opening quote; returns a problem or moves i past the closing quote. */
-  const scanString = (): JsonSyntaxProblem | undefined => {
-    i++;
-    for (;;) {
-      if (i >= text.length) return at(i, 'a closing double quote (the string is not terminated)');
-      const c = text.charCodeAt(i);
-      if (c === 0x22) {
-        i++;
-        return undefined;
-      }
-      if (c < 0x20) return at(i, 'a closing double quote or an escaped character (\\n, \\t, ...)', 'a control character inside a string');
-      if (c === 0x5c) {
-        const next = text[i + 1];
-        if (next !== undefined && '"\\/bfnrt'.includes(next)) i += 2;
-        else if (next === 'u' && /^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) i += 6;
-        else return at(i, 'a valid escape sequence (\\", \\\\, \\/, \\b, \\f, \\n, \\r, \\t or \\uXXXX)', 'a backslash that starts none');
-      } else i++;
-    }
-  };
-  const scanNumber = (): JsonSyntaxProblem | undefined => {
-    if (text[i] === '-') i++;
-    if (text[i] === '0') i++;
-    else if (/[1-9]/.test(text[i] ?? '')) while (/[0-9]/.test(text[i] ?? '')) i++;
-    else return at(i, 'a digit');
-    if (text[i] === '.') {
-      i++;
-      if (!/[0-9]/.test(text[i] ?? '')) return at(i, 'a digit after the decimal point');
-      while (/[0-9]/.test(text[i] ?? '')) i++;
-    }
-    if (text[i] === 'e' || text[i] === 'E') {
-      i++;
-      if (text[i] === '+' || text[i] === '-') i++;
-      if (!/[0-9]/.test(text[i] ?? '')) return at(i, 'a digit in the exponent');
-      while (/[0-9]/.test(text[i] ?? '')) i++;
-    }
-    return undefined;
-  };
-  const closeContainer = (): void => {
-    stack.pop();
-    i++;
-    expect = stack.length === 0 ? 'end' : 'after-value';
-  };
-
-  for (;;) {
-    skipSpace();
-    const ch = text[i];
-    switch (expect) {
-      case 'end':
-        return i >= text.length ? undefined : at(i, 'the end of the file after the JSON value (one value per file)');
-      case 'colon':
-        if (ch !== ':') return at(i, "':' after a property name");
-        i++;
-        expect = 'value';
-        continue;
-      case 'after-value': {
-        const open = stack[stack.length - 1];
-        const close = open === '{' ? '}' : ']';
-        if (ch === ',') {
-          i++;
-          expect = open === '{' ? 'key' : 'value';
-        } else if (ch === close) closeContainer();
-        else return at(i, open === '{' ? "',' or '}' after a property value" : "',' or ']' after an array element");
-        continue;
-      }
-      case 'key-or-close':
-      case 'key': {
-        if (expect === 'key-or-close' && ch === '}') {
-          closeContainer();
-          continue;
-        }
-        if (ch !== '"') return at(i, expect === 'key' ? 'a property name in double quotes' : "a property name in double quotes or '}'");
-        const problem = scanString();
-        if (problem) return problem;
-        expect = 'colon';
-        continue;
-      }
-      case 'value-or-close':
-      case 'value': {
-        if (expect === 'value-or-close' && ch === ']') {
-          closeContainer();
-          continue;
-        }
-        const wanted = expect === 'value-or-close' ? `${VALUE} or ']'` : VALUE;
-        if (ch === '{') {
-          stack.push('{');
-          i++;
-          expect = 'key-or-close';
-          continue;
-        }
-        if (ch === '[') {
-          stack.push('[');
-          i++;
-          expect = 'value-or-close';
-          continue;
-        }
-        let problem: JsonSyntaxProblem | undefined;
-        if (ch === '"') problem = scanString();
-        else if (ch === '-' || /[0-9]/.test(ch ?? '')) problem = scanNumber();
-        else {
-          const literal = ['true', 'false', 'null'].find((word) => text.startsWith(word, i));
-          if (!literal) return at(i, wanted);
-          i += literal.length;
-        }
-        if (problem) return problem;
-        expect = stack.length === 0 ? 'end' : 'after-value';
-        continue;
-      }
-    }
   }
 }

@@ -268,6 +268,16 @@ interface WindowRead {
   emitted: EmittedKeys;
 }
 
+/** What every slice of one run shares: the plan, the transform, and the watermark once known. */
+interface ExportRun {
+  plan: ExportPlan;
+  transform: ReturnType<typeof makeEventTransform>;
+  events: string[] | undefined;
+  settleMs: number;
+  /** The run's ingestion watermark: set by the first answer (its Date header), or resumed. */
+  watermark: number | undefined;
+}
+
 async function* syncExport(ctx: SyncContext): AsyncGenerator<StreamOutput> {
   const { config, time, log } = ctx;
   const bookmark = readExportBookmark(ctx.state.get('export'), time);
@@ -281,140 +291,149 @@ async function* syncExport(ctx: SyncContext): AsyncGenerator<StreamOutput> {
     log.info('export: nothing to read', { last_day_read: bookmark?.last_day_read, today: time.today });
     return;
   }
-  const transform = makeEventTransform(config, time);
-  const events = exportEventNames(config);
-  const run = { watermark: plan.resumeWatermarkMs };
-  const settleMs = config.ingestion_settle_minutes * 60_000;
-  const previousWatermarkMs = plan.previousWatermarkMs;
-
-  /** One request for one slice; every event the window has not emitted yet is yielded. */
-  async function* readSlice(read: WindowRead, slice: ExportSlice): AsyncGenerator<StreamOutput> {
-    const { window, emitted } = read;
-    const response = await ctx.client.exportEvents({
-      fromDate: slice.fromDay,
-      toDate: slice.toDay,
-      ...(events ? { events } : {}),
-      where: sliceWhere(slice, window.reread && Number.isFinite(previousWatermarkMs) ? previousWatermarkMs : undefined),
-    });
-    if (run.watermark === undefined) {
-      const serverNow = Date.parse(String(response.headers.date ?? ''));
-      const localNow = time.runStartedAt.toMillis();
-      run.watermark = (Number.isNaN(serverNow) ? localNow : Math.min(localNow, serverNow)) - settleMs;
-      log.debug('export: processing watermark', { watermark: new Date(run.watermark).toISOString() });
-    }
-    const low = read.low;
-    const high = run.watermark;
-    emitted.beginRead();
-    const splitter = new LineSplitter();
-    let lineNumber = 0;
-    const handle = (lines: string[], out: JsonObject[]) => {
-      for (const line of lines) {
-        lineNumber++;
-        if (line === '') continue;
-        if (line.charCodeAt(0) !== 123 /* { */) {
-          throw new ExportBodyError(`the response ended abnormally at line ${lineNumber} (${line.slice(0, 60)})`);
-        }
-        let raw: RawEvent;
-        try {
-          raw = JSON.parse(line) as RawEvent;
-        } catch (err) {
-          throw new ExportBodyError(`line ${lineNumber} is not complete JSON (${line.slice(0, 60)})`, { cause: err });
-        }
-        const pt = processingTimeOf(raw);
-        if (pt > low && pt <= high) {
-          const record = transform(raw);
-          if (emitted.admitEvent(record.event as string, record.distinct_id as string, record.time as string, record.mp_reserved_insert_id as string)) {
-            out.push(record);
-          }
-        }
-      }
-    };
-    try {
-      for await (const chunk of response.body) {
-        const records: JsonObject[] = [];
-        let broken: unknown;
-        try {
-          handle(splitter.push(chunk as Buffer), records);
-        } catch (err) {
-          broken = err;
-        }
-        // Records admitted before a bad line count as emitted: they must go out before the error.
-        if (records.length > 0) yield { kind: 'records', records };
-        if (broken !== undefined) throw broken;
-      }
-    } catch (err) {
-      if (err instanceof ExportBodyError || ctx.signal.aborted) throw err;
-      const code = (err as { code?: unknown } | null)?.code;
-      throw new ExportBodyError(
-        `the transfer broke after line ${lineNumber} (${typeof code === 'string' ? `${code}: ` : ''}${errorMessage(err)})`,
-        { cause: err },
-      );
-    } finally {
-      if (!response.body.destroyed) response.body.destroy();
-    }
-    const rest = splitter.end();
-    if (rest !== null && rest.trim() !== '') {
-      // A body must end with a complete line: anything else is a broken transfer.
-      throw new ExportBodyError(`the response ended in the middle of line ${lineNumber + 1}`);
-    }
-  }
-
+  const run: ExportRun = { plan, transform: makeEventTransform(config, time), events: exportEventNames(config), settleMs: config.ingestion_settle_minutes * 60_000, watermark: plan.resumeWatermarkMs };
   for (const window of plan.windows) {
-    const read: WindowRead = {
-      window,
-      low: window.reread ? plan.previousWatermarkMs : Number.NEGATIVE_INFINITY,
-      emitted: new EmittedKeys(),
-    };
-    log.info(`export: reading ${window.fromDay} to ${window.toDay}${window.reread ? ' (look-back: events ingested since the last run)' : ''}`);
-    const queue: ExportSlice[] = [{ fromDay: window.fromDay, toDay: window.toDay }];
-    let emittedCount = 0;
-    while (queue.length > 0) {
-      const slice = queue.shift() as ExportSlice;
-      for (let failures = 0; ; ) {
-        try {
-          for await (const output of readSlice(read, slice)) {
-            if (output.kind === 'records') emittedCount += output.records.length;
-            yield output;
-          }
-          break;
-        } catch (err) {
-          if (ctx.signal.aborted || !isRecoverable(err)) throw err;
-          // A request that failed through all of the HTTP client's retries (5xx, timeouts before
-          // the first byte) is not tried again as it is: a smaller window is the better bet.
-          failures = err instanceof HttpError ? SLICE_ATTEMPTS : failures + 1;
-          if (failures < SLICE_ATTEMPTS) {
-            const waitMs = backoffDelay(failures, { baseDelayMs: config.retry_base_delay_seconds * 1000, maxDelayMs: 60_000 });
-            log.warn(
-              `export ${describeSlice(slice)}: ${errorMessage(err)}; reading it again in ${formatDuration(waitMs)} (attempt ${failures + 1} of ${SLICE_ATTEMPTS}; events already emitted are skipped by key)`,
-            );
-            await ctx.client.export.sleep(waitMs);
-            continue;
-          }
-          const parts = splitSlice(slice);
-          if (!parts) {
-            throw new RemoteError(`export ${describeSlice(slice)} still fails as a single hour: ${errorMessage(err)}`, { cause: err });
-          }
-          log.warn(`export ${describeSlice(slice)}: ${errorMessage(err)}; splitting it into ${parts.length} smaller requests`);
-          queue.unshift(...parts);
-          break;
-        }
-      }
-    }
-    log.info(`export: ${window.fromDay} to ${window.toDay} done`, { records: emittedCount });
-    yield {
-      kind: 'bookmark',
-      bookmark: {
-        replication_key: 'time',
-        replication_key_value: replicationKeyValue(plan.previousLastDay, time),
-        last_day_read: plan.previousLastDay ?? addDays(plan.sweepFrom, -1),
-        processing_watermark_ms: plan.previousWatermarkMs === Number.NEGATIVE_INFINITY ? 0 : plan.previousWatermarkMs,
-        sweep: { from_day: plan.sweepFrom, through_day: window.toDay, processing_watermark_ms: run.watermark as number },
-      },
-    };
+    yield* readWindow(ctx, run, window);
+    yield { kind: 'bookmark', bookmark: sweepBookmark(run, window, time) };
   }
-
   const lastWindow = plan.windows[plan.windows.length - 1] as ExportWindow;
   yield { kind: 'bookmark', bookmark: commitBookmark(plan, lastWindow.toDay, run.watermark as number, time) };
+}
+
+/** The bookmark after a window of a sweep: the sweep so far, the last committed day unchanged. */
+function sweepBookmark(run: ExportRun, window: ExportWindow, time: ProjectTime): ExportBookmark {
+  const { plan } = run;
+  return {
+    replication_key: 'time',
+    replication_key_value: replicationKeyValue(plan.previousLastDay, time),
+    last_day_read: plan.previousLastDay ?? addDays(plan.sweepFrom, -1),
+    processing_watermark_ms: plan.previousWatermarkMs === Number.NEGATIVE_INFINITY ? 0 : plan.previousWatermarkMs,
+    sweep: { from_day: plan.sweepFrom, through_day: window.toDay, processing_watermark_ms: run.watermark as number },
+  };
+}
+
+/**
+ * One window: its slices are read in turn; a slice whose body breaks is read again (events
+ * already emitted are skipped by key), and one that keeps failing is split into days, then hours.
+ */
+async function* readWindow(ctx: SyncContext, run: ExportRun, window: ExportWindow): AsyncGenerator<StreamOutput> {
+  const { config, log } = ctx;
+  const read: WindowRead = { window, low: window.reread ? run.plan.previousWatermarkMs : Number.NEGATIVE_INFINITY, emitted: new EmittedKeys() };
+  log.info(`export: reading ${window.fromDay} to ${window.toDay}${window.reread ? ' (look-back: events ingested since the last run)' : ''}`);
+  const queue: ExportSlice[] = [{ fromDay: window.fromDay, toDay: window.toDay }];
+  let emittedCount = 0;
+  while (queue.length > 0) {
+    const slice = queue.shift() as ExportSlice;
+    for (let failures = 0; ; ) {
+      try {
+        for await (const output of readSlice(ctx, run, read, slice)) {
+          if (output.kind === 'records') emittedCount += output.records.length;
+          yield output;
+        }
+        break;
+      } catch (err) {
+        if (ctx.signal.aborted || !isRecoverable(err)) throw err;
+        // A request that failed through all of the HTTP client's retries (5xx, timeouts before
+        // the first byte) is not tried again as it is: a smaller window is the better bet.
+        failures = err instanceof HttpError ? SLICE_ATTEMPTS : failures + 1;
+        if (failures < SLICE_ATTEMPTS) {
+          const waitMs = backoffDelay(failures, { baseDelayMs: config.retry_base_delay_seconds * 1000, maxDelayMs: 60_000 });
+          log.warn(
+            `export ${describeSlice(slice)}: ${errorMessage(err)}; reading it again in ${formatDuration(waitMs)} (attempt ${failures + 1} of ${SLICE_ATTEMPTS}; events already emitted are skipped by key)`,
+          );
+          await ctx.client.export.sleep(waitMs);
+          continue;
+        }
+        const parts = splitSlice(slice);
+        if (!parts) throw new RemoteError(`export ${describeSlice(slice)} still fails as a single hour: ${errorMessage(err)}`, { cause: err });
+        log.warn(`export ${describeSlice(slice)}: ${errorMessage(err)}; splitting it into ${parts.length} smaller requests`);
+        queue.unshift(...parts);
+        break;
+      }
+    }
+  }
+  log.info(`export: ${window.fromDay} to ${window.toDay} done`, { records: emittedCount });
+}
+
+/** One request for one slice; every event the window has not emitted yet is yielded. */
+async function* readSlice(ctx: SyncContext, run: ExportRun, read: WindowRead, slice: ExportSlice): AsyncGenerator<StreamOutput> {
+  const { time, log } = ctx;
+  const previousWatermarkMs = run.plan.previousWatermarkMs;
+  const response = await ctx.client.exportEvents({
+    fromDate: slice.fromDay,
+    toDate: slice.toDay,
+    ...(run.events ? { events: run.events } : {}),
+    where: sliceWhere(slice, read.window.reread && Number.isFinite(previousWatermarkMs) ? previousWatermarkMs : undefined),
+  });
+  if (run.watermark === undefined) {
+    const serverNow = Date.parse(String(response.headers.date ?? ''));
+    const localNow = time.runStartedAt.toMillis();
+    run.watermark = (Number.isNaN(serverNow) ? localNow : Math.min(localNow, serverNow)) - run.settleMs;
+    log.debug('export: processing watermark', { watermark: new Date(run.watermark).toISOString() });
+  }
+  read.emitted.beginRead();
+  const lines = new BodyLines(run, read, run.watermark);
+  try {
+    for await (const chunk of response.body) {
+      const records: JsonObject[] = [];
+      let broken: unknown;
+      try {
+        lines.push(chunk as Buffer, records);
+      } catch (err) {
+        broken = err;
+      }
+      // Records admitted before a bad line count as emitted: they must go out before the error.
+      if (records.length > 0) yield { kind: 'records', records };
+      if (broken !== undefined) throw broken;
+    }
+  } catch (err) {
+    if (err instanceof ExportBodyError || ctx.signal.aborted) throw err;
+    const code = (err as { code?: unknown } | null)?.code;
+    throw new ExportBodyError(`the transfer broke after line ${lines.lineNumber} (${typeof code === 'string' ? `${code}: ` : ''}${errorMessage(err)})`, { cause: err });
+  } finally {
+    if (!response.body.destroyed) response.body.destroy();
+  }
+  lines.end();
+}
+
+/**
+ * The lines of one export body: each is an event; those ingested in (low, high] and not yet
+ * emitted by the window become records. A line that is not a JSON object, or a body that ends in
+ * the middle of a line, is a broken transfer (ExportBodyError).
+ */
+class BodyLines {
+  lineNumber = 0;
+  private readonly splitter = new LineSplitter();
+
+  constructor(
+    private readonly run: ExportRun,
+    private readonly read: WindowRead,
+    private readonly high: number,
+  ) {}
+
+  push(chunk: Buffer, out: JsonObject[]): void {
+    for (const line of this.splitter.push(chunk)) {
+      this.lineNumber++;
+      if (line === '') continue;
+      if (line.charCodeAt(0) !== 123 /* { */) throw new ExportBodyError(`the response ended abnormally at line ${this.lineNumber} (${line.slice(0, 60)})`);
+      let raw: RawEvent;
+      try {
+        raw = JSON.parse(line) as RawEvent;
+      } catch (err) {
+        throw new ExportBodyError(`line ${this.lineNumber} is not complete JSON (${line.slice(0, 60)})`, { cause: err });
+      }
+      const pt = processingTimeOf(raw);
+      if (pt <= this.read.low || pt > this.high) continue;
+      const record = this.run.transform(raw);
+      if (this.read.emitted.admitEvent(record.event as string, record.distinct_id as string, record.time as string, record.mp_reserved_insert_id as string)) out.push(record);
+    }
+  }
+
+  /** A body must end with a complete line: anything else is a broken transfer. */
+  end(): void {
+    const rest = this.splitter.end();
+    if (rest !== null && rest.trim() !== '') throw new ExportBodyError(`the response ended in the middle of line ${this.lineNumber + 1}`);
+  }
 }
 
 /** The state at the end of a sweep: every day through the last one read is covered to the new watermark. */
