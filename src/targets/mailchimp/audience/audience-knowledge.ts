@@ -13,7 +13,7 @@
  *                that keep consent decisions current without re-reading the audience.
  *
  * Whatever the mode, consent never depends on this knowledge being fresh: updates carry no
- * status and creates refuse people who exist (see writer.ts). Knowledge decides only whether a
+ * status and creates refuse people who exist (see writing/writer.ts). Knowledge decides only whether a
  * person is written at all and what changed.
  */
 import pLimit from 'p-limit';
