@@ -6,24 +6,25 @@
 #
 #   scripts/clock-matrix.sh                          # every default reading (make test-clocks)
 #   scripts/clock-matrix.sh 2026-12-05T00:03:00Z     # one reading, UTC
-#   scripts/clock-matrix.sh 2026-11-01T09:30:00Z@America/Los_Angeles   # ...with TZ set
+#   scripts/clock-matrix.sh 2026-11-01T07:05:00Z@America/Los_Angeles   # ...with TZ set
 #   CLOCK_TESTS="tests/integration/tap.test.ts" CLOCK_DEMO=0 scripts/clock-matrix.sh
 #
 # Each test file (and the demo) is its own run whose clock starts at the reading: a whole reading
-# takes 10 to 15 minutes here, so one clock for everything would leave 23:55 long before the
-# last file. The clock is moved by a fixed offset (FAKETIME="+Ns"), not started with "@date":
+# takes 20 to 40 minutes on 2 busy cores, so one clock for everything would leave 23:55 long
+# before the last file. The clock is moved by a fixed offset (FAKETIME="+Ns"), not started with "@date":
 # with "@" every process starts its own clock at the reading, so a binary spawned by a test would
 # be behind the sandbox that test started earlier. Timers keep real monotonic time.
 #
-# Results: one line per reading and file that failed, and a table at the end; logs and jest's
-# JSON in $CLOCK_OUT (default: a new directory under $TMPDIR). Exit 1 when anything failed. Needs `make build`
-# (make test-clocks does it). Not part of `make test`: CI machines may not have faketime.
+# Results: one line per reading and file that failed, and a list at the end; logs, jest's JSON
+# and summary.tsv in $CLOCK_OUT (default: a new directory under $TMPDIR). Exit 1 when anything
+# failed, 2 when it could not run. Needs `make build` (make test-clocks does it). Not part of
+# `make test`: CI machines may not have faketime.
 set -uo pipefail
 
 cd "$(dirname "$0")/.."
 
 if ! command -v faketime >/dev/null 2>&1; then
-  echo "clock-matrix: skipped: faketime is not installed (Debian/Ubuntu: apt-get install faketime; macOS: brew install libfaketime)"
+  echo "clock-matrix: skipped: faketime is not installed (Debian/Ubuntu: apt-get install faketime)"
   exit 0
 fi
 if [ ! -f dist/.build-stamp ] && [ ! -f dist/demo/main.js ]; then
@@ -52,10 +53,10 @@ printf 'reading\ttz\tfile\tresult\tfailed tests\n' >"$SUMMARY"
 
 # Seconds to add to the real clock so that it reads $1 (an ISO instant) now.
 offset_to() {
-  local target now
-  target=$(date -u -d "$(echo "$1" | sed -e 's/T/ /' -e 's/Z$/ UTC/')" +%s) || return 1
-  now=$(date -u +%s)
-  echo $((target - now))
+  node -e '
+    const ms = Date.parse(process.argv[1]);
+    if (Number.isNaN(ms)) process.exit(1);
+    console.log(Math.round((ms - Date.now()) / 1000));' "$1"
 }
 
 # Runs "$@" with the clock at $READING and the machine zone $ZONE.
@@ -75,6 +76,17 @@ failed_tests() {
       for (const t of file.assertionResults) if (t.status === "failed") console.log(t.fullName);
     }' "$1" 2>/dev/null
 }
+
+# Every reading is an ISO instant, with an optional @zone that Node knows: checked before anything runs.
+for entry in "${READINGS[@]}"; do
+  if ! node -e '
+    const [instant, zone] = process.argv[1].split("@");
+    if (Number.isNaN(Date.parse(instant))) process.exit(1);
+    if (zone !== undefined) new Intl.DateTimeFormat("en", { timeZone: zone });' "$entry" 2>/dev/null; then
+    echo "clock-matrix: not a reading: \"$entry\" (expected e.g. 2026-12-05T00:03:00Z or 2026-11-01T07:05:00Z@America/Los_Angeles)" >&2
+    exit 2
+  fi
+done
 
 failures=0
 for entry in "${READINGS[@]}"; do
