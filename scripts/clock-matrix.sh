@@ -56,7 +56,7 @@ offset_to() {
   node -e '
     const ms = Date.parse(process.argv[1]);
     if (Number.isNaN(ms)) process.exit(1);
-    console.log(Math.round((ms - Date.now()) / 1000));' "$1"
+    console.log(Math.ceil((ms - Date.now()) / 1000));' "$1"
 }
 
 # Runs "$@" with the clock at $READING and the machine zone $ZONE.
