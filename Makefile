@@ -5,7 +5,7 @@ NODE_MODULES_STAMP := node_modules/.install-stamp
 SOURCES := $(shell find src -type f 2>/dev/null) tsconfig.json tsconfig.build.json scripts/copy-assets.js
 BUILD_STAMP := dist/.build-stamp
 
-.PHONY: all install build demo test typecheck lint unit integration conformance bench sandbox clean
+.PHONY: all install build demo test test-clocks typecheck lint unit integration conformance bench sandbox clean
 
 all: build
 
@@ -41,6 +41,13 @@ integration: build
 
 conformance: build
 	npm test --silent -- tests/conformance
+
+# The tap, sandbox, integration and doc suites and the demo under libfaketime at several clock
+# readings (midnight, late evening, DST days, 29 February, New Year's Eve, zones far from UTC).
+# Not part of `make test`: it takes hours and needs faketime; without it, it says so and skips.
+# CLOCK_READINGS="2026-12-05T00:03:00Z 2026-11-01T07:05:00Z@America/Los_Angeles" picks readings.
+test-clocks: build
+	@scripts/clock-matrix.sh $(CLOCK_READINGS)
 
 # Benchmarks live in bench/ and compile to dist-bench/ (outside dist/, so the npm package has none).
 BENCH_SOURCES := $(shell find bench -type f -name '*.ts' 2>/dev/null) tsconfig.bench.json

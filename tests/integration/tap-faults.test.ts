@@ -222,7 +222,9 @@ describe('a pre-2023 project (dates and times in the project time zone)', () => 
         const local = DateTime.fromISO(String(r.time), { zone: 'utc' }).setZone('America/Los_Angeles').toISO({ includeOffset: false }) as string;
         return exportedKey({ ...r, time: `${local}Z` });
       });
-      expect(localKeys.length).toBeGreaterThan(300);
+      // Yesterday's 300 events less the few processed days later; today's depend on the hour (none
+      // just after midnight in Los Angeles), so more than 300 in all was not always true.
+      expect(localKeys.length).toBeGreaterThan(250);
       expect(countKeys(localKeys)).toEqual(truth);
     } finally {
       await zoned.close();

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import { sandboxClientConfigs } from '../../src/sandbox/configs.js';
 import type { JsonSchema, SingerMessage } from '../../src/singer/messages.js';
+import { derivedInsertId } from '../../src/taps/mixpanel/transform.js';
 import { groundTruthEvents, lastState, parseSingerOutput, postJson, recordsOf, runBinary, tempDir, writeJson } from './harness.js';
 
 let sandbox: Sandbox;
@@ -15,11 +16,25 @@ let dir: string;
 let configPath: string;
 let tapConfig: Record<string, unknown>;
 
+/**
+ * Events without $insert_id, ingested long before the run: the same event twice (Mixpanel's export
+ * does not deduplicate) and another one. The sandbox also generates some (~0.5% of events), but
+ * how many fall in a 5-day range on the real clock depends on the day and the hour: none at all
+ * at 20:08 UTC on 2026-12-04.
+ */
+function eventsWithoutInsertId(day: string): Array<{ event: string; properties: Record<string, unknown> }> {
+  const at = (hour: number) => Date.parse(`${day}T${String(hour).padStart(2, '0')}:00:00Z`);
+  const signUp = { event: 'Sign Up', properties: { time: at(10) / 1000, distinct_id: 'no-insert-id-1', mp_processing_time_ms: at(10) + 5000, plan: 'pro' } };
+  const logIn = { event: 'Log In', properties: { time: at(11) / 1000, distinct_id: 'no-insert-id-2', mp_processing_time_ms: at(11) + 5000 } };
+  return [signUp, structuredClone(signUp), logIn];
+}
+
 beforeAll(async () => {
   sandbox = await startSandbox({ port: 0, seed: 7, profiles: 120, eventsPerDay: 80, days: 5, engagePageSize: 25 });
   dir = tempDir();
   tapConfig = { ...sandboxClientConfigs(sandbox).tap, ingestion_settle_minutes: 0, date_window_size: 2 };
   configPath = writeJson(dir, 'tap.json', tapConfig);
+  await postJson(`${sandbox.url}/__admin/mixpanel/events`, eventsWithoutInsertId(sandbox.dataRange.fromDate));
 });
 
 afterAll(async () => {
@@ -86,10 +101,20 @@ describe('tap-mixpanel sync against the sandbox', () => {
     expect(count(exported.map(exportedKey))).toEqual(count(truth.map(eventKey)));
   });
 
-  it('gives events without $insert_id a stable derived id instead of failing', () => {
+  it('gives events without $insert_id a stable derived id instead of failing', async () => {
+    // Every event the sandbox holds without an insert id (the injected ones and any it generated).
+    const truth = await groundTruthEvents(sandbox.url, sandbox.dataRange.fromDate, sandbox.dataRange.toDate);
+    const lacking = truth.filter((e) => e.properties.$insert_id === undefined);
+    expect(lacking.length).toBeGreaterThanOrEqual(eventsWithoutInsertId(sandbox.dataRange.fromDate).length);
     const derived = recordsOf(messages, 'export').filter((r) => String(r.mp_reserved_insert_id).startsWith('derived-'));
-    expect(derived.length).toBeGreaterThan(0);
     for (const r of derived) expect(r.mp_reserved_insert_id).toMatch(/^derived-[0-9a-f]{32}$/);
+    // A function of the event alone: the same event gets the same id, another event another id.
+    expect(derived.map((r) => r.mp_reserved_insert_id).sort()).toEqual(lacking.map((e) => derivedInsertId(e.event, e.properties)).sort());
+    const injected = (id: string) => derived.filter((r) => r.distinct_id === id).map((r) => r.mp_reserved_insert_id);
+    expect(injected('no-insert-id-1')).toHaveLength(2);
+    expect(new Set(injected('no-insert-id-1')).size).toBe(1);
+    expect(injected('no-insert-id-2')).toHaveLength(1);
+    expect(injected('no-insert-id-2')).not.toContain(injected('no-insert-id-1')[0]);
   });
 
   it('pages through every profile once (page size 25), with keys unique and non-null', async () => {

@@ -14,6 +14,7 @@
 import type { JsonObject } from '../../../singer/messages.js';
 import { loadSchema } from '../../../schemas/index.js';
 import type { EngageProfile } from '../client.js';
+import { instantMs } from '../time.js';
 import { profileDateTime, renameProperty } from '../transform.js';
 import type { StreamDefinition, StreamOutput, SyncContext } from './types.js';
 
@@ -28,7 +29,7 @@ export function transformProfile(profile: EngageProfile): JsonObject {
 
 /** Mixpanel's profile date-time shape: UTC, second precision, no zone ("2024-01-02T03:04:05"). */
 export function mixpanelProfileDateTime(iso: string): string {
-  return new Date(Date.parse(iso)).toISOString().slice(0, 19);
+  return new Date(instantMs(iso)).toISOString().slice(0, 19);
 }
 
 /** The engage `where`: the user's filter and, when incremental, the $last_seen lower bound. */
@@ -41,13 +42,13 @@ export function engageWhere(userWhere: string | undefined, lastSeenFrom: string 
 
 /** The $last_seen an incremental run reads from: the bookmark; undefined (every profile) without one. */
 export function engageLastSeenFrom(bookmark: unknown): string | undefined {
-  return typeof bookmark === 'string' && !Number.isNaN(Date.parse(bookmark)) ? bookmark : undefined;
+  return typeof bookmark === 'string' && !Number.isNaN(instantMs(bookmark)) ? bookmark : undefined;
 }
 
 function lastSeenMs(record: JsonObject): number | undefined {
   const value = record[ENGAGE_REPLICATION_KEY];
   if (typeof value !== 'string') return undefined;
-  const ms = Date.parse(value);
+  const ms = instantMs(value);
   return Number.isNaN(ms) ? undefined : ms;
 }
 

@@ -31,7 +31,7 @@ import { backoffDelay, isRetryableNetworkCode } from '../../../http/retry.js';
 import { EmittedKeys } from '../emitted-keys.js';
 import { loadSchema } from '../../../schemas/index.js';
 import { exportEventNames, type TapConfig } from '../config.js';
-import { addDays, type ProjectTime } from '../time.js';
+import { addDays, instantMs, type ProjectTime } from '../time.js';
 import { denestInto, derivedInsertId, renameProperty } from '../transform.js';
 import type { StreamDefinition, StreamOutput, SyncContext } from './types.js';
 
@@ -101,7 +101,7 @@ export function readExportBookmark(raw: Record<string, unknown> | undefined, tim
     // A date-time bookmark from another Mixpanel tap: days through that day were read, and the
     // bookmark's instant is the best estimate of what had been ingested.
     const value = raw.replication_key_value;
-    const ms = Date.parse(value);
+    const ms = instantMs(value);
     if (!Number.isNaN(ms)) return { last_day_read: time.dayOf(value), processing_watermark_ms: ms, migrated: true };
   }
   return undefined;

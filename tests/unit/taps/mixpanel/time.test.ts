@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { DateTime } from 'luxon';
-import { addDays, daysBetween, projectTime } from '../../../../src/taps/mixpanel/time.js';
+import { addDays, daysBetween, instantMs, projectTime } from '../../../../src/taps/mixpanel/time.js';
+import { inMachineZone } from '../../helpers/in-zone.js';
 
 /** Seconds since epoch of a wall-clock time read as if it were UTC: Mixpanel's "local seconds". */
 function localSeconds(wallClock: string): number {
@@ -119,4 +120,48 @@ describe('configDay: the project day a config date names', () => {
   it('in UTC every form of the 31st is the 31st', () => {
     expect(['2024-01-31', '2024-01-31T00:00:00Z', '2024-01-31T05:00:00Z', '2024-01-31T23:59:59Z'].map(utc.configDay)).toEqual(Array(4).fill('2024-01-31'));
   });
+});
+
+describe('date-times without a zone are UTC, whatever the machine zone', () => {
+  it.each<[string, number]>([
+    ['2024-06-10T12:00:00', Date.UTC(2024, 5, 10, 12)],
+    ['2024-06-10T12:00', Date.UTC(2024, 5, 10, 12)],
+    ['2024-06-10T12:00:00.250', Date.UTC(2024, 5, 10, 12, 0, 0, 250)],
+    ['2024-06-10', Date.UTC(2024, 5, 10)],
+    ['2024-06-10T12:00:00Z', Date.UTC(2024, 5, 10, 12)],
+    ['2024-06-10T14:00:00+02:00', Date.UTC(2024, 5, 10, 12)],
+  ])('instantMs(%s)', (text, ms) => {
+    expect(instantMs(text)).toBe(ms);
+  });
+
+  it('instantMs of a text that is no date-time is NaN', () => {
+    expect(instantMs('last tuesday')).toBeNaN();
+  });
+
+  // The machine's zone is read per process: each zone runs the compiled tap in a child process.
+  it.each(['America/Los_Angeles', 'Pacific/Chatham', 'Europe/Berlin'])(
+    'in %s: the engage where, the engage bookmark and a bare export bookmark of another tap mean the UTC instant',
+    (zone) => {
+      const seen = inMachineZone<{ where: string; lastSeen: number; watermark: number; day: string }>(
+        zone,
+        `const { engageWhere } = await load('taps/mixpanel/streams/engage.js');
+         const { readExportBookmark } = await load('taps/mixpanel/streams/export.js');
+         const { projectTime, instantMs } = await load('taps/mixpanel/time.js');
+         const time = projectTime({ time_semantics: 'utc', project_timezone: 'UTC' });
+         const bookmark = readExportBookmark({ replication_key_value: '2024-02-10T23:30:00' }, time);
+         return {
+           where: engageWhere(undefined, '2024-01-02T03:04:05'),
+           lastSeen: instantMs('2024-01-02T03:04:05'),
+           watermark: bookmark.processing_watermark_ms,
+           day: bookmark.last_day_read,
+         };`,
+      );
+      expect(seen).toEqual({
+        where: 'properties["$last_seen"] >= "2024-01-02T03:04:05"',
+        lastSeen: Date.UTC(2024, 0, 2, 3, 4, 5),
+        watermark: Date.UTC(2024, 1, 10, 23, 30),
+        day: '2024-02-10',
+      });
+    },
+  );
 });
