@@ -45,24 +45,40 @@ function describeChannel(channel: Channel): string {
   }
 }
 
+type Send = (channel: Channel, safe: Notification, deadlineMs: number, signal: AbortSignal, userAgent: string) => Promise<void>;
+
+/**
+ * Each channel's module (and its client: nodemailer, undici) is loaded when it is first used,
+ * before the deadline starts: the deadline is for the services' answers, and loading a module
+ * on a busy machine must not use it up (an SMS cut off because nodemailer was slow to load).
+ */
+async function loadSender(kind: ChannelKind): Promise<Send> {
+  switch (kind) {
+    case 'email': {
+      const { sendEmail } = await import('./channels/email.js');
+      return (c, safe, deadlineMs) => (c.kind === 'email' ? sendEmail(c.smtp, c.from, c.to, safe, deadlineMs) : Promise.resolve());
+    }
+    case 'sms': {
+      const { sendSms } = await import('./channels/sms.js');
+      return (c, safe, _deadline, signal, userAgent) => (c.kind === 'sms' ? sendSms(c.twilio, c.to, safe, signal, userAgent) : Promise.resolve());
+    }
+    case 'webhook': {
+      const { sendWebhook } = await import('./channels/webhook.js');
+      return (c, safe, _deadline, signal, userAgent) => (c.kind === 'webhook' ? sendWebhook(c.url, safe, signal, userAgent) : Promise.resolve());
+    }
+  }
+}
+
 export async function notify(channels: readonly Channel[], message: Notification, options: NotifyOptions): Promise<ChannelResult[]> {
   if (channels.length === 0) return [];
   const safe = redactNotification(message);
+  const senders = new Map<ChannelKind, Send>();
+  for (const kind of new Set(channels.map((c) => c.kind))) senders.set(kind, await loadSender(kind));
   const deadlineMs = Date.now() + options.timeoutMs;
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), options.timeoutMs);
   const userAgent = options.userAgent ?? 'tap-mixpanel-target-mailchimp';
-  // Each channel's module (and its client: nodemailer, undici) is loaded when it is first used.
-  const send = async (channel: Channel): Promise<void> => {
-    switch (channel.kind) {
-      case 'email':
-        return (await import('./channels/email.js')).sendEmail(channel.smtp, channel.from, channel.to, safe, deadlineMs);
-      case 'sms':
-        return (await import('./channels/sms.js')).sendSms(channel.twilio, channel.to, safe, controller.signal, userAgent);
-      case 'webhook':
-        return (await import('./channels/webhook.js')).sendWebhook(channel.url, safe, controller.signal, userAgent);
-    }
-  };
+  const send = (channel: Channel): Promise<void> => (senders.get(channel.kind) as Send)(channel, safe, deadlineMs, controller.signal, userAgent);
   try {
     return await Promise.all(
       channels.map(async (channel): Promise<ChannelResult> => {
