@@ -183,6 +183,9 @@ async function handleRequest(state: SandboxState, all: readonly FamilyDefinition
           ...(req.headers['user-agent'] ? { user_agent: req.headers['user-agent'] } : {}),
         });
   const ctx = new RequestContext(req, res, state, family.name, logEntry);
+  // Every answer is dated by the sandbox's clock, as a service's own Date header would be: clients
+  // that take their watermark from it (the taps do) then agree with the data served at --now.
+  res.setHeader('Date', new Date(state.clock.now()).toUTCString());
   if (logEntry) {
     // Counted when the answer is handed over ('finish'), before the client can have read it, so a
     // summary asked for right after a response counts it; 'close' without 'finish' is an abort.
