@@ -13,11 +13,11 @@ import { adminError, asRecord, readJsonBody } from './admin-http.js';
 import { MAILCHIMP_ADMIN_ROUTES, applyBatchSettings, batchSettingsState } from './admin-mailchimp.js';
 import { sendEmpty, sendJson } from './http.js';
 import type { Route } from './http.js';
-import { parseFaultRules } from './faults.js';
-import { describeRateLimits, mergeRateLimits } from './limits.js';
+import { parseFaultRules } from './fault-rules.js';
+import { describeRateLimits, mergeRateLimits } from './rate-limits.js';
 import { COHORT_ADMIN_ROUTES } from './mixpanel/cohort-admin.js';
 import { eventChunks, parseWhere, streamLines } from './mixpanel/export.js';
-import type { Family } from './options.js';
+import type { Family } from './families.js';
 import { parseInstant } from './options.js';
 import { NOTIFY_ADMIN_ROUTES } from './notify/routes.js';
 

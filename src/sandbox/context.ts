@@ -5,12 +5,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Transform } from 'node:stream';
 import { readBody } from './http.js';
 import type { Route } from './http.js';
-import type { NotifyFamily } from './notify/routes.js';
-import type { Family } from './options.js';
+import type { FamilyName } from './families.js';
 import type { RequestLogEntry } from './request-log.js';
 import type { SandboxState } from './state.js';
-
-export type FamilyName = Family | 'admin' | NotifyFamily;
 
 /** Who a request authenticated as. */
 export interface Principal {

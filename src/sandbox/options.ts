@@ -3,8 +3,9 @@
  * the resolved options, so two sandboxes started with the same options serve the same data.
  */
 import { isValidTimeZone, parseDay, ProjectCalendar } from './calendar.js';
-import { parseFaultRules, type FaultRule } from './faults.js';
-import { MIXPANEL_LIMITS, mergeRateLimits, type RateLimitInput, type RateLimitSettings } from './limits.js';
+import type { Family } from './families.js';
+import { parseFaultRules, type FaultRule } from './fault-rules.js';
+import { MIXPANEL_LIMITS, mergeRateLimits, type RateLimitInput, type RateLimitSettings } from './rate-limits.js';
 import { resolveNotifyOptions, type NotifySandboxConfig, type NotifySandboxOptions } from './notify/store.js';
 
 export interface SandboxOptions {
@@ -49,11 +50,11 @@ export interface SandboxOptions {
   };
   latencyMs?: { export?: number; query?: number; mailchimp?: number };
   /**
-   * Mixpanel's rate limits (limits.ts): true enforces the documented ones; an object changes
+   * Mixpanel's rate limits (rate-limits.ts): true enforces the documented ones; an object changes
    * some of them (snake_case keys, e.g. {"hour_ms": 6000}) and enforces them. Default off.
    */
   rateLimits?: boolean | RateLimitInput;
-  /** Fault rules applied from the start (faults.ts); POST /__admin/settings {"faults": [...]} replaces them. */
+  /** Fault rules applied from the start (fault-rules.ts); POST /__admin/settings {"faults": [...]} replaces them. */
   faults?: unknown[];
   /** The notification sinks (notify/store.ts): SMTP and Twilio credentials, their fault rules. */
   notify?: NotifySandboxOptions;
@@ -81,8 +82,6 @@ export const SANDBOX_DEFAULTS = {
     batchOperationsPerSecond: 1000,
   },
 } as const;
-
-export type Family = 'export' | 'query' | 'mailchimp';
 
 export interface MixpanelCredentials {
   projectId: number;

@@ -5,7 +5,7 @@
  * Mailchimp batches are counted separately (they are not HTTP calls). Nothing is redacted: the
  * sandbox is local and its secrets are fake.
  */
-import type { Family } from './options.js';
+import type { Family } from './families.js';
 
 export interface RequestLogEntry {
   seq: number;
@@ -27,7 +27,7 @@ export interface RequestLogEntry {
   members?: number;
   /** True when the client went away before the response finished (or a fault cut it). */
   aborted?: boolean;
-  /** The injected fault this request received (faults.ts), if any. */
+  /** The injected fault this request received (fault-injection.ts), if any. */
   fault?: string;
 }
 

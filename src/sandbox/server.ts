@@ -9,7 +9,7 @@
  *              /mailchimp-api-batch/...                  batch results downloads (pre-signed, no API key)
  *   admin      /__admin/...                              sandbox control (admin.ts), no auth, not logged
  *
- * Rate limits (limits.ts) and fault injection (faults.ts) are hooks of this kind. A hook in a family's `hooks` list runs
+ * Rate limits (rate-limit-hook.ts) and fault injection (fault-injection.ts) are hooks of this kind. A hook in a family's `hooks` list runs
  * for every request of that family, after authentication; it can answer at once (throw an
  * HttpError: 429 with Retry-After, a 5xx burst), wait (latency, stalls), or add stream stages
  * that streamed bodies (the export) pass through: ctx.bodyStages before compression (cut
@@ -24,21 +24,24 @@ import { createLogger } from '../log/logger.js';
 import { ADMIN_ROUTES, adminError } from './admin.js';
 import type { SandboxCredentials } from './configs.js';
 import { RequestContext, runHooks } from './context.js';
-import type { FamilyName, Hook } from './context.js';
-import { injectFaults } from './faults.js';
-import { rateLimit } from './limits.js';
+import type { Hook } from './context.js';
+import { isNotifyFamily, type Family, type FamilyName } from './families.js';
+import { injectFaults } from './fault-injection.js';
+import { rateLimit } from './rate-limit-hook.js';
 import { HttpError, RouteTable, delay, paramsObject, sendError, sendJson } from './http.js';
 import { MAILCHIMP_ROUTES, RESULTS_ROUTES, loseAnswerIfAsked, s3NotFound } from './mailchimp/routes.js';
-import { connectionCap, mailchimpAuth, mailchimpErrorResponse, mailchimpMethodNotAllowed, mailchimpNotFound, serverDate } from './mailchimp/problems.js';
+import { BatchRunner } from './mailchimp/batch-runner.js';
+import { mailchimpErrorResponse, mailchimpMethodNotAllowed, mailchimpNotFound } from './mailchimp/problems.js';
+import { connectionCap, mailchimpAuth, serverDate } from './mailchimp/request-hooks.js';
 import { mixpanelAuth } from './mixpanel/auth.js';
 import { mixpanelNotFound, mixpanelStatusError } from './mixpanel/errors.js';
 import { handleExport } from './mixpanel/export.js';
 import { QUERY_ROUTES } from './mixpanel/query.js';
 import { resolveOptions } from './options.js';
-import type { Family, SandboxOptions } from './options.js';
+import type { SandboxOptions } from './options.js';
 import { SandboxState } from './state.js';
 import { startSmtpSink, type SmtpSink } from './notify/smtp.js';
-import { HOOK_ROUTES, hooksNotFound, hooksResponse, isNotifyFamily, TWILIO_PREFIX, TWILIO_ROUTES, twilioNotFound, twilioResponse } from './notify/routes.js';
+import { HOOK_ROUTES, hooksNotFound, hooksResponse, TWILIO_PREFIX, TWILIO_ROUTES, twilioNotFound, twilioResponse } from './notify/routes.js';
 
 export type { SandboxOptions } from './options.js';
 export type { SandboxCredentials } from './configs.js';
@@ -227,7 +230,7 @@ async function handleRequest(state: SandboxState, all: readonly FamilyDefinition
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const config = resolveOptions(options);
-  const state = new SandboxState(config);
+  const state = new SandboxState(config, (s) => new BatchRunner(s));
   const routing = families(state);
   const server = createServer({ keepAlive: true }, (req, res) => {
     handleRequest(state, routing, req, res).catch((err: unknown) => {

@@ -12,25 +12,25 @@ import type { EventContext, MixpanelEvent } from './data/events.js';
 import { generateProfile, profileDistinctId } from './data/profiles.js';
 import type { GeneratedProfile } from './data/profiles.js';
 import { AutomationLog } from './mailchimp/automations.js';
-import { BatchRunner } from './mailchimp/batch-runner.js';
-import { interestCategories, marketingPermissions } from './mailchimp/groups.js';
+import { interestCategories, marketingPermissions } from './mailchimp/group-definitions.js';
 import { BatchQueue } from './mailchimp/batches.js';
-import type { BatchSettings } from './mailchimp/batches.js';
+import type { BatchProcessing, BatchSettings } from './mailchimp/batches.js';
 import { Audience, buildGeneratedBase } from './mailchimp/store.js';
 import type { GeneratedBase } from './mailchimp/store.js';
 import { seedMergeFields } from './mailchimp/validation.js';
-import { CohortStore } from './mixpanel/cohorts.js';
+import { CohortStore } from './mixpanel/cohort-store.js';
 import { EngageSessions } from './mixpanel/engage-sessions.js';
-import type { Family, SandboxConfig } from './options.js';
+import type { Family } from './families.js';
+import type { SandboxConfig } from './options.js';
 import { RequestLog } from './request-log.js';
-import type { FaultRule } from './faults.js';
-import { mergeRateLimits, RateLimiter, type RateLimitSettings } from './limits.js';
+import type { FaultRule } from './fault-rules.js';
+import { mergeRateLimits, RateLimiter, type RateLimitSettings } from './rate-limits.js';
 import { NotifySinks } from './notify/store.js';
 
 export interface RuntimeSettings {
   latencyMs: Record<Family, number>;
   rateLimits: RateLimitSettings;
-  /** Fault rules with their uses left (faults.ts). */
+  /** Fault rules with their uses left (fault-rules.ts). */
   faults: FaultRule[];
 }
 
@@ -68,7 +68,7 @@ export class SandboxState {
   /** Aborted when the sandbox closes, so pending delays end at once. */
   readonly closing = new AbortController();
   settings: RuntimeSettings;
-  /** Mixpanel rate-limit bookkeeping per family (limits.ts). */
+  /** Mixpanel rate-limit bookkeeping per family (rate-limits.ts). */
   readonly limiters = { export: new RateLimiter(), query: new RateLimiter() };
   /** How many times each fault kind was applied since start or reset. */
   faultsApplied: Record<string, number> = {};
@@ -77,7 +77,7 @@ export class SandboxState {
   readonly sessions = new EngageSessions();
   /** Properties set on generated profiles through the admin API ($set semantics), by position. */
   profileUpdates = new Map<number, Record<string, unknown>>();
-  /** The project's cohorts: the seed plus admin changes (mixpanel/cohorts.ts). */
+  /** The project's cohorts: the seed plus admin changes (mixpanel/cohort-store.ts). */
   readonly cohorts: CohortStore;
   /** Set once the server listens. */
   url = '';
@@ -89,13 +89,17 @@ export class SandboxState {
   readonly automations = new AutomationLog();
   /** The account's batch operations and their processing (mailchimp/batches.ts, batch-runner.ts). */
   readonly batches: BatchQueue;
-  readonly batchRunner: BatchRunner;
+  /** Runs them (batch-runner.ts), made by the caller: the runner works through the routes, which read this state. */
+  readonly batchRunner: BatchProcessing;
   /** Signs results download URLs (like S3's pre-signed URLs). */
   readonly resultsSecret = randomBytes(32);
   /** The generated members' compact arrays, computed once and copied on reset. */
   private generatedBase: GeneratedBase | null = null;
 
-  constructor(readonly config: SandboxConfig) {
+  constructor(
+    readonly config: SandboxConfig,
+    batchProcessing: (state: SandboxState) => BatchProcessing,
+  ) {
     this.calendar = new ProjectCalendar(config.projectTimezone);
     this.clock = new SandboxClock(config.startNowMs);
     const profileIds: string[] = [];
@@ -105,7 +109,7 @@ export class SandboxState {
     this.cohorts = new CohortStore(config.seed);
     this.notify = new NotifySinks(config.notify);
     this.batches = new BatchQueue(initialBatchSettings(config));
-    this.batchRunner = new BatchRunner(this);
+    this.batchRunner = batchProcessing(this);
     this.seedAudiences();
   }
 

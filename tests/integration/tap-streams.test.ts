@@ -8,7 +8,7 @@ import { Ajv } from 'ajv';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import { sandboxClientConfigs } from '../../src/sandbox/configs.js';
 import type { GeneratedProfile } from '../../src/sandbox/data/profiles.js';
-import { COHORTS, anonymousCohortMembers } from '../../src/sandbox/mixpanel/cohorts.js';
+import { COHORTS, anonymousCohortMembers } from '../../src/sandbox/mixpanel/cohort-store.js';
 import { seededAnnotations } from '../../src/sandbox/mixpanel/annotations.js';
 import { FUNNELS } from '../../src/sandbox/mixpanel/reports.js';
 import { parseDay } from '../../src/sandbox/calendar.js';

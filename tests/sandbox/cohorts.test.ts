@@ -5,7 +5,7 @@
  * keeps its snapshot, and POST /__admin/reset restores the seed.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { COHORTS } from '../../src/sandbox/mixpanel/cohorts.js';
+import { COHORTS } from '../../src/sandbox/mixpanel/cohort-store.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import { call, secretAuth } from './helpers.js';
 

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startSandbox } from '../../src/sandbox/server.js';
 import type { Sandbox } from '../../src/sandbox/server.js';
-import { COHORTS } from '../../src/sandbox/mixpanel/cohorts.js';
+import { COHORTS } from '../../src/sandbox/mixpanel/cohort-store.js';
 import { call, exportEvents, secretAuth, serviceAccountAuth } from './helpers.js';
 
 interface FunnelStep {

@@ -13,10 +13,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '../../log/logger.js';
-import { takeOperationFault } from '../faults.js';
+import { takeOperationFault } from '../fault-injection.js';
 import type { SandboxState } from '../state.js';
 import { ResultsArchive, resultJson } from './batch-results.js';
-import type { BatchJob } from './batches.js';
+import type { BatchJob, BatchProcessing } from './batches.js';
 import { executeOperation, operationTarget } from './operations.js';
 import { mailchimpTime } from './store.js';
 
@@ -27,7 +27,7 @@ export const SLICE_MS = 10;
 /** How long a results URL stays valid after the batch finished (sandbox clock). */
 export const RESULTS_TTL_MS = 7 * 86_400_000;
 
-export class BatchRunner {
+export class BatchRunner implements BatchProcessing {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private tokens = 0;

@@ -141,6 +141,23 @@ export interface BatchSettings {
   paused: boolean;
 }
 
+/**
+ * What processes the queue (batch-runner.ts's BatchRunner): the sandbox state holds one, given
+ * to it by server.ts, since the runner runs operations through the routes, which read the state.
+ */
+export interface BatchProcessing {
+  /** Schedules processing if there is work and nothing is scheduled. */
+  kick(): void;
+  /** Runs up to `operations` operations now, ignoring pause and rate; resolves with how many ran. */
+  advance(operations: number): Promise<number>;
+  /** Stops a batch already out of the queue and removes its results. */
+  remove(job: BatchJob): Promise<void>;
+  /** Forgets every batch and archive; processing goes on with what comes next. */
+  reset(): Promise<void>;
+  /** Stops processing for good and removes every archive. */
+  close(): Promise<void>;
+}
+
 /** The account's batches, in submission order, and the processing knobs. */
 export class BatchQueue {
   private readonly jobs = new Map<string, BatchJob>();

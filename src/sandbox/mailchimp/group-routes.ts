@@ -1,13 +1,14 @@
 /**
  * Interest categories, interests and tag search under /3.0/lists/{list_id}, with the API's
  * shapes (specs/mailchimp): collections take count, offset, fields and exclude_fields.
- * Definitions live on the audience (groups.ts); the sandbox creates them with an audience
- * (seeded, or POST /__admin/mailchimp/lists), not through these routes.
+ * Definitions live on the audience (group-definitions.ts); the sandbox creates them with an
+ * audience (seeded, or POST /__admin/mailchimp/lists), not through these routes.
  */
 import type { RouteParams } from '../http.js';
 import type { ApiAnswer, ApiCall, ApiRoute } from './api.js';
 import { audienceOf, paging, projected } from './api.js';
-import { findCategory, interestSubscriberCounts, type InterestCategoryDefinition } from './groups.js';
+import type { InterestCategoryDefinition } from './group-definitions.js';
+import { findCategory, interestSubscriberCounts } from './groups.js';
 import { mailchimpNotFound } from './problems.js';
 import type { Audience } from './store.js';
 

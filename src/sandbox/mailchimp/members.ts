@@ -129,7 +129,7 @@ interface MemberChanges {
   status: MemberStatus | undefined;
   mergeFields: Record<string, unknown>;
   extras: Record<string, unknown>;
-  /** For interests and marketing permissions (the audience's groups.ts definitions). */
+  /** For interests and marketing permissions (the audience's definitions, group-definitions.ts). */
   audience?: Audience;
 }
 

@@ -1,11 +1,9 @@
 /**
- * Mailchimp's error documents (application/problem+json), and the hooks every /3.0 call goes
- * through: API key authentication and the 10-simultaneous-connections cap.
+ * Mailchimp's error documents (application/problem+json): every error a route, a batch
+ * operation or a fault answers is one of these.
  */
 import { randomUUID } from 'node:crypto';
-import type { Hook } from '../context.js';
-import { HttpError, parseBasicAuth, parseBearer } from '../http.js';
-import type { SandboxState } from '../state.js';
+import { HttpError } from '../http.js';
 import { MemberRejection } from './members.js';
 
 export const PROBLEM_TYPE = 'https://mailchimp.com/developer/marketing/docs/errors/';
@@ -35,52 +33,4 @@ export function mailchimpErrorResponse(err: unknown): HttpError {
     return problem(err.status, err.title, err.detail, err.errors ? { errors: err.errors.map((e) => ({ field: e.field, message: e.message })) } : {});
   }
   return problem(500, 'Internal Server Error', 'An unexpected internal error has occurred. Please contact Support for more information.');
-}
-
-export const MAX_CONNECTIONS_PER_KEY = 10;
-
-/** Mailchimp's Date header, by the sandbox clock (a pinned clock is the service's clock). */
-export function serverDate(state: SandboxState): Hook {
-  return async (ctx, next) => {
-    ctx.res.setHeader('Date', new Date(state.clock.now()).toUTCString());
-    return next();
-  };
-}
-
-/** HTTP Basic with any user name and the key as password, or a Bearer token equal to the key. */
-export function mailchimpAuth(state: SandboxState): Hook {
-  return async (ctx, next) => {
-    const header = ctx.req.headers.authorization;
-    if (!header) throw problem(401, 'API Key Missing', 'Your request did not include an API key.');
-    const basic = parseBasicAuth(header);
-    const key = basic ? basic.password : parseBearer(header);
-    if (key !== state.config.mailchimp.apiKey) {
-      throw problem(401, 'API Key Invalid', "Your API key may be invalid, or you've attempted to access the wrong datacenter.");
-    }
-    ctx.principal = { kind: 'mailchimp_key', id: key };
-    return next();
-  };
-}
-
-/**
- * Counts requests in flight per key, from arrival until the response finishes or the client
- * goes away; the eleventh at once gets 429.
- */
-export function connectionCap(state: SandboxState): Hook {
-  return async (ctx, next) => {
-    const key = ctx.principal?.id ?? '';
-    const count = (state.inflight.get(key) ?? 0) + 1;
-    state.inflight.set(key, count);
-    // The most requests in flight at once since the request log was last cleared (tests assert on it).
-    if (count > state.peakInflight) state.peakInflight = count;
-    ctx.res.once('close', () => {
-      const remaining = (state.inflight.get(key) ?? 1) - 1;
-      if (remaining <= 0) state.inflight.delete(key);
-      else state.inflight.set(key, remaining);
-    });
-    if (count > MAX_CONNECTIONS_PER_KEY) {
-      throw problem(429, 'Too Many Requests', `You have exceeded the limit of ${MAX_CONNECTIONS_PER_KEY} simultaneous connections.`);
-    }
-    return next();
-  };
 }

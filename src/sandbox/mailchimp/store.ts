@@ -17,7 +17,7 @@ import { hash as digest } from 'node:crypto';
 import type { MemberStatus, SeedMember } from '../data/audience.js';
 import { GENERATED_TAGS, generatedEmail, generatedMember } from '../data/generated-audience.js';
 import type { GeneratedAudienceContext, GeneratedMember } from '../data/generated-audience.js';
-import type { InterestCategoryDefinition, MarketingPermissionDefinition } from './groups.js';
+import type { InterestCategoryDefinition, MarketingPermissionDefinition } from './group-definitions.js';
 import type { MergeFieldDefinition } from './validation.js';
 
 export type { MemberStatus } from '../data/audience.js';
@@ -259,7 +259,7 @@ export class Audience {
   /** Bumped by every change of a member, so a sorted listing can be reused until one. */
   private version = 0;
   private sorted: { key: string; version: number; positions: Uint32Array } | null = null;
-  /** The audience's groups and GDPR marketing permissions (groups.ts). */
+  /** The audience's groups and GDPR marketing permissions (group-definitions.ts). */
   interestCategories: InterestCategoryDefinition[] = [];
   marketingPermissions: MarketingPermissionDefinition[] = [];
 

@@ -7,7 +7,8 @@
 import type { RequestContext } from '../context.js';
 import { HttpError, sendEmpty, sendJson } from '../http.js';
 import type { Route, RouteParams } from '../http.js';
-import { cohortMemberIds, cohortWallClock, type CohortChange, type LiveCohort, type NewCohort } from './cohorts.js';
+import { cohortWallClock, type CohortChange, type LiveCohort, type NewCohort } from './cohort-store.js';
+import { cohortMemberIds } from './cohorts.js';
 
 type AdminRoute = Route<RequestContext>;
 

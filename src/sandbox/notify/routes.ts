@@ -17,17 +17,10 @@ import { parseNotifyFaultRules, type NotifyFaultRule, type NotifyService } from 
 
 type NotifyRoute = Route<RequestContext>;
 
-/** The families this module adds to server.ts's routing (their requests are kept here, not in the request log). */
-export type NotifyFamily = 'twilio' | 'hooks';
-export const NOTIFY_FAMILIES: readonly NotifyFamily[] = ['twilio', 'hooks'];
 export const TWILIO_PREFIX = '/twilio';
 const FOREVER_MS = 3_600_000;
 const SMS_MAX_LENGTH = 1600;
 const E164 = /^\+[1-9]\d{6,14}$/;
-
-export function isNotifyFamily(name: string): name is NotifyFamily {
-  return (NOTIFY_FAMILIES as readonly string[]).includes(name);
-}
 
 function twilioError(status: number, code: number, message: string): HttpError {
   return new HttpError(status, { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status });

@@ -1,7 +1,7 @@
 /**
  * The sandbox's notification sinks: what the SMTP sink, the Twilio-like endpoint and the webhook
  * receiver were sent, their credentials, and their faults. Faults are rules like the HTTP
- * families' (faults.ts), with their own kinds:
+ * families' (fault-rules.ts), with their own kinds:
  *
  *   service  kind          effect
  *   smtp     refuse_login  AUTH answers 535 (bad credentials)

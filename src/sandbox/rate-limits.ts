@@ -10,9 +10,11 @@
  * (options.rateLimits) or at run time (POST /__admin/settings {"rate_limits": {...}}). The
  * length of the "hour" and the "second" is configurable, so a test can shrink an hour to seconds.
  * Windows are read on the sandbox clock, so advancing the clock by an hour empties them.
+ *
+ * This module is the limits and their bookkeeping (RateLimiter), below the sandbox state that
+ * holds them; rate-limit-hook.ts applies them to requests.
  */
-import type { Hook } from './context.js';
-import type { Family } from './options.js';
+import type { Family } from './families.js';
 import { mixpanelStatusError } from './mixpanel/errors.js';
 
 export interface FamilyLimits {
@@ -156,22 +158,4 @@ export class RateLimiter {
     this.refused++;
     return mixpanelStatusError(429, message, { 'Retry-After': String(retryAfterSeconds) });
   }
-}
-
-/** The hook for one Mixpanel family: refuse over the limit, else count the request while it runs. */
-export function rateLimit(family: 'export' | 'query'): Hook {
-  return async (ctx, next) => {
-    const settings = ctx.state.settings.rateLimits;
-    if (!settings.enabled || !ctx.route) return next();
-    const limiter = ctx.state.limiters[family];
-    // Engage pages after the first reuse the first page's session and are free (REFERENCE.md).
-    const counts = !(family === 'query' && ((await ctx.params()).get('session_id') ?? '') !== '');
-    const refusal = limiter.admit(ctx.state.clock.now(), settings[family], settings, family, ctx.state.config.mixpanel.projectId, counts);
-    if (refusal) throw refusal;
-    try {
-      await next();
-    } finally {
-      limiter.inFlight = Math.max(0, limiter.inFlight - 1);
-    }
-  };
 }
