@@ -6,12 +6,14 @@
  *   node dist-bench/run.js --only scale [--members N] [--delta-sizes 10000,100000,1000000] [--cohort-members N]
  *                          [--before DIR] [--before-members N] [--builds after,before] [--batch-rate N] [--repeat N]
  *                          [--rows delta,first,tags,cohort]   (not in the default run)
+ *   node dist-bench/run.js --only archive [--results N] [--tar-stream DIR] [--repeat N]   (batch results archives; not in the default run)
  * Figures only: a goal not met is reported, never a failure (the exit code is 0 unless a run broke).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchBatchArchive } from './batch-archive.js';
 import { benchTapExport } from './tap-export.js';
 import { benchMailchimpTap } from './tap-mailchimp-scale.js';
 import { benchLineSplitting } from './lines.js';
@@ -20,7 +22,7 @@ import { benchTargetLoad } from './target-load.js';
 import { benchTargetScale, SCALE_ROWS, type ScaleRow } from './target-scale.js';
 
 interface Args {
-  only: 'tap' | 'target' | 'lines' | 'sandbox' | 'scale' | 'mailchimp-tap' | null;
+  only: 'tap' | 'target' | 'lines' | 'sandbox' | 'scale' | 'mailchimp-tap' | 'archive' | null;
   lineMb: number[];
   events: number;
   members: number | null;
@@ -33,12 +35,14 @@ interface Args {
   beforeMembers: number | null;
   builds: Array<'after' | 'before'>;
   rows: ScaleRow[];
+  results: number;
+  tarStream: string | null;
 }
 
-const ONLY = ['tap', 'target', 'lines', 'sandbox', 'scale', 'mailchimp-tap'] as const;
+const ONLY = ['tap', 'target', 'lines', 'sandbox', 'scale', 'mailchimp-tap', 'archive'] as const;
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { only: null, lineMb: [25, 50, 100], events: 1_000_000, members: null, repeat: null, operations: 500_000, batchRate: null, deltaSizes: null, cohortMembers: 100_000, before: null, beforeMembers: null, builds: ['after', 'before'], rows: [...SCALE_ROWS] };
+  const args: Args = { only: null, lineMb: [25, 50, 100], events: 1_000_000, members: null, repeat: null, operations: 500_000, batchRate: null, deltaSizes: null, cohortMembers: 100_000, before: null, beforeMembers: null, builds: ['after', 'before'], rows: [...SCALE_ROWS], results: 1_000_000, tarStream: null };
   const numbers = (name: string, value: string | undefined): number[] => {
     const list = (value ?? '').split(',').map(Number);
     if (list.some((n) => !Number.isInteger(n) || n <= 0)) throw new Error(`${name} needs positive integers, e.g. 25,50,100`);
@@ -76,8 +80,13 @@ function parseArgs(argv: string[]): Args {
       if (value === undefined || value.startsWith('--')) throw new Error('--before needs the directory of a built checkout of the target before issue 11 (commit fabe005)');
       args.before = value;
       i++;
+    } else if (name === '--tar-stream') {
+      if (value === undefined || value.startsWith('--')) throw new Error('--tar-stream needs a directory where `npm i tar-stream` was run');
+      args.tarStream = value;
+      i++;
     } else if (name === '--events') args.events = number();
     else if (name === '--members') args.members = number();
+    else if (name === '--results') args.results = number();
     else if (name === '--repeat') args.repeat = number();
     else if (name === '--operations') args.operations = number();
     else if (name === '--batch-rate') args.batchRate = number();
@@ -85,7 +94,7 @@ function parseArgs(argv: string[]): Args {
     else if (name === '--before-members') args.beforeMembers = number();
     else
       throw new Error(
-        `unknown argument ${name} (use --only ${ONLY.join('|')}, --events N, --members N, --repeat N, --line-mb 25,50,100, --operations N, --batch-rate N, --delta-sizes 10000,100000,1000000, --cohort-members N, --before DIR, --before-members N, --builds after,before, --rows ${SCALE_ROWS.join(',')})`,
+        `unknown argument ${name} (use --only ${ONLY.join('|')}, --events N, --members N, --repeat N, --line-mb 25,50,100, --operations N, --batch-rate N, --delta-sizes 10000,100000,1000000, --cohort-members N, --before DIR, --before-members N, --builds after,before, --rows ${SCALE_ROWS.join(',')}, --results N, --tar-stream DIR)`,
       );
   }
   return args;
@@ -117,6 +126,10 @@ async function main(): Promise<void> {
         batchRate: args.batchRate ?? 20_000,
         repeat: args.repeat ?? 1,
       });
+      return;
+    }
+    if (args.only === 'archive') {
+      await benchBatchArchive({ root, work, results: args.results, tarStreamDir: args.tarStream, repeat: args.repeat ?? 3 });
       return;
     }
     if (args.only === null || args.only === 'tap') await benchTapExport({ root, work, events: args.events, repeat: args.repeat ?? 2 });
