@@ -6,6 +6,7 @@
  *   node dist-bench/run.js --only scale [--members N] [--delta-sizes 10000,100000,1000000] [--cohort-members N]
  *                          [--before DIR] [--before-members N] [--builds after,before] [--batch-rate N] [--repeat N]
  *                          [--rows delta,first,tags,cohort]   (not in the default run)
+ *   node dist-bench/run.js --only mime [--mailparser DIR] [--repeat N]   (the sandbox's MIME reader; not in the default run)
  *   node dist-bench/run.js --only archive [--results N] [--tar-stream DIR] [--repeat N]   (batch results archives; not in the default run)
  * Figures only: a goal not met is reported, never a failure (the exit code is 0 unless a run broke).
  */
@@ -14,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchBatchArchive } from './batch-archive.js';
+import { benchMime } from './mime.js';
 import { benchTapExport } from './tap-export.js';
 import { benchMailchimpTap } from './tap-mailchimp-scale.js';
 import { benchLineSplitting } from './lines.js';
@@ -22,7 +24,7 @@ import { benchTargetLoad } from './target-load.js';
 import { benchTargetScale, SCALE_ROWS, type ScaleRow } from './target-scale.js';
 
 interface Args {
-  only: 'tap' | 'target' | 'lines' | 'sandbox' | 'scale' | 'mailchimp-tap' | 'archive' | null;
+  only: 'tap' | 'target' | 'lines' | 'sandbox' | 'scale' | 'mailchimp-tap' | 'archive' | 'mime' | null;
   lineMb: number[];
   events: number;
   members: number | null;
@@ -37,12 +39,13 @@ interface Args {
   rows: ScaleRow[];
   results: number;
   tarStream: string | null;
+  mailparser: string | null;
 }
 
-const ONLY = ['tap', 'target', 'lines', 'sandbox', 'scale', 'mailchimp-tap', 'archive'] as const;
+const ONLY = ['tap', 'target', 'lines', 'sandbox', 'scale', 'mailchimp-tap', 'archive', 'mime'] as const;
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { only: null, lineMb: [25, 50, 100], events: 1_000_000, members: null, repeat: null, operations: 500_000, batchRate: null, deltaSizes: null, cohortMembers: 100_000, before: null, beforeMembers: null, builds: ['after', 'before'], rows: [...SCALE_ROWS], results: 1_000_000, tarStream: null };
+  const args: Args = { only: null, lineMb: [25, 50, 100], events: 1_000_000, members: null, repeat: null, operations: 500_000, batchRate: null, deltaSizes: null, cohortMembers: 100_000, before: null, beforeMembers: null, builds: ['after', 'before'], rows: [...SCALE_ROWS], results: 1_000_000, tarStream: null, mailparser: null };
   const numbers = (name: string, value: string | undefined): number[] => {
     const list = (value ?? '').split(',').map(Number);
     if (list.some((n) => !Number.isInteger(n) || n <= 0)) throw new Error(`${name} needs positive integers, e.g. 25,50,100`);
@@ -84,6 +87,10 @@ function parseArgs(argv: string[]): Args {
       if (value === undefined || value.startsWith('--')) throw new Error('--tar-stream needs a directory where `npm i tar-stream` was run');
       args.tarStream = value;
       i++;
+    } else if (name === '--mailparser') {
+      if (value === undefined || value.startsWith('--')) throw new Error('--mailparser needs a directory where `npm i mailparser` was run');
+      args.mailparser = value;
+      i++;
     } else if (name === '--events') args.events = number();
     else if (name === '--members') args.members = number();
     else if (name === '--results') args.results = number();
@@ -94,7 +101,7 @@ function parseArgs(argv: string[]): Args {
     else if (name === '--before-members') args.beforeMembers = number();
     else
       throw new Error(
-        `unknown argument ${name} (use --only ${ONLY.join('|')}, --events N, --members N, --repeat N, --line-mb 25,50,100, --operations N, --batch-rate N, --delta-sizes 10000,100000,1000000, --cohort-members N, --before DIR, --before-members N, --builds after,before, --rows ${SCALE_ROWS.join(',')}, --results N, --tar-stream DIR)`,
+        `unknown argument ${name} (use --only ${ONLY.join('|')}, --events N, --members N, --repeat N, --line-mb 25,50,100, --operations N, --batch-rate N, --delta-sizes 10000,100000,1000000, --cohort-members N, --before DIR, --before-members N, --builds after,before, --rows ${SCALE_ROWS.join(',')}, --results N, --tar-stream DIR, --mailparser DIR)`,
       );
   }
   return args;
@@ -126,6 +133,10 @@ async function main(): Promise<void> {
         batchRate: args.batchRate ?? 20_000,
         repeat: args.repeat ?? 1,
       });
+      return;
+    }
+    if (args.only === 'mime') {
+      await benchMime({ root, mailparserDir: args.mailparser, repeat: args.repeat ?? 3 });
       return;
     }
     if (args.only === 'archive') {
