@@ -22,6 +22,7 @@
 import { InputError } from '../errors/index.js';
 import { JsonSyntaxError, parseJsonText, stripBom } from './json-file.js';
 import type { JsonObject } from './messages.js';
+import { instantMs } from '../util/instant.js';
 
 export type BookmarkValue = string | number;
 
@@ -51,8 +52,8 @@ const ISO_DATE = /^\d{4}-\d{2}-\d{2}/;
 export function compareBookmarkValues(a: BookmarkValue, b: BookmarkValue): number {
   if (typeof a === 'number' && typeof b === 'number') return a - b;
   if (typeof a === 'string' && typeof b === 'string' && ISO_DATE.test(a) && ISO_DATE.test(b)) {
-    const ta = Date.parse(a);
-    const tb = Date.parse(b);
+    const ta = instantMs(a);
+    const tb = instantMs(b);
     if (!Number.isNaN(ta) && !Number.isNaN(tb)) return ta - tb;
   }
   return String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0;

@@ -29,17 +29,8 @@ export interface ProjectTime {
 
 const MIDNIGHT_UTC = /^\d{4}-\d{2}-\d{2}(T00:00(:00(\.0+)?)?(Z|[+-]00:?00)?)?$/;
 
-const ZONELESS_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/;
-
-/**
- * Milliseconds of a date-time text; one without a zone ("2024-06-10T12:00:00", Mixpanel's profile
- * times, a bookmark of another tap) is UTC, as configDay and dayOf read it. Date.parse alone reads
- * such a text in the machine's time zone: the same bookmark would mean another instant on a
- * machine in Los Angeles. NaN when the text is not a date-time.
- */
-export function instantMs(text: string): number {
-  return Date.parse(ZONELESS_DATE_TIME.test(text) ? `${text}Z` : text);
-}
+/** Zone-less date-times are UTC (see util/instant.ts); configDay and dayOf read them the same way. */
+export { instantMs } from '../../util/instant.js';
 
 export function addDays(day: string, days: number): string {
   const d = new Date(`${day}T00:00:00Z`);

@@ -19,6 +19,13 @@ describe('compareBookmarkValues', () => {
     const reverse = compareBookmarkValues(b, a);
     expect(reverse < 0 ? '<' : reverse > 0 ? '>' : '=').toBe(expected === '<' ? '>' : expected === '>' ? '<' : '=');
   });
+
+  it('reads a date-time without a zone as UTC, whatever zone the machine is in (make test-clocks runs this in other zones)', () => {
+    // In Los Angeles, Date.parse would make the zone-less 01:30 (UTC) 08:30 UTC, later than 05:00 UTC.
+    expect(compareBookmarkValues('2026-11-01T01:30:00', '2026-11-01T05:00:00Z')).toBeLessThan(0);
+    expect(compareBookmarkValues('2026-11-01T01:30:00', '2026-11-01T01:30:00.000Z')).toBe(0);
+    expect(compareBookmarkValues('2026-03-29T02:30:00', '2026-03-29T02:30:00+00:00')).toBe(0);
+  });
 });
 
 describe('StateStore', () => {
