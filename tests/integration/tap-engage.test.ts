@@ -193,7 +193,8 @@ describe('engage table versions (what archive_missing downstream relies on)', ()
 
   it('FULL_TABLE stopped with SIGTERM while paging: records carry the version, none is activated', async () => {
     const catalogPath = await engageCatalog('FULL_TABLE', 'metadata');
-    await postJson(`${sandbox.url}/__admin/settings`, { latency_ms: { query: 150 } });
+    // The last page (of five) answers after 3 s: the first 64 KiB of records are out well before it.
+    await postJson(`${sandbox.url}/__admin/settings`, { faults: [{ kind: 'latency', family: 'query', ms: 3000, skip: 4 }] });
     try {
       const live = startTap(['--config', writeJson(dir, 'tap-stop.json', tapConfig), '--catalog', catalogPath]);
       await live.until((out) => completeMessages(out).filter((m) => m.type === 'RECORD' && m.stream === 'engage').length >= 25);
@@ -207,7 +208,7 @@ describe('engage table versions (what archive_missing downstream relies on)', ()
       expect([...engageVersions(stopped)]).toHaveLength(1);
       expect(engageActivations(stopped)).toEqual([]);
     } finally {
-      await postJson(`${sandbox.url}/__admin/settings`, { latency_ms: { query: 0 } });
+      await postJson(`${sandbox.url}/__admin/settings`, { faults: [] });
     }
   });
 });
