@@ -46,7 +46,8 @@ export interface Expected {
   skipped: number;
 }
 
-const WITHDRAWN = new Set(['unsubscribed', 'unsubscribedCompliance', 'cleaned', 'archived']);
+/** Generated categories the target never writes to (so never tags). */
+export const WITHDRAWN = new Set(['unsubscribed', 'unsubscribedCompliance', 'cleaned', 'archived']);
 
 class LineFile {
   private readonly out;
@@ -106,6 +107,8 @@ export interface EngageInput {
   newPrefix: string;
   /** Records carry `plan` (tag_properties: ["plan"]). */
   plans: boolean;
+  /** A complete FULL_TABLE sweep, as tap-mixpanel sends one: records carry this version, ACTIVATE_VERSION after the last. */
+  version?: number;
 }
 
 /** Writes the engage stream; returns what a correct target makes of it. */
@@ -124,7 +127,7 @@ export async function writeEngageInput(file: string, memberOf: GeneratedMemberOf
       mp_reserved_last_name: `Person${k}`,
     };
     if (input.plans) record.plan = 'free';
-    await out.write({ type: 'RECORD', stream: 'engage', record });
+    await out.write({ type: 'RECORD', stream: 'engage', record, ...(input.version === undefined ? {} : { version: input.version }) });
     expected.created++;
   };
   for (const index of input.indices) {
@@ -140,7 +143,7 @@ export async function writeEngageInput(file: string, memberOf: GeneratedMemberOf
       const plan = planOf(member);
       record.plan = changed ? changedPlan(plan) : plan;
     }
-    await out.write({ type: 'RECORD', stream: 'engage', record });
+    await out.write({ type: 'RECORD', stream: 'engage', record, ...(input.version === undefined ? {} : { version: input.version }) });
     if (WITHDRAWN.has(member.category)) expected.skipped++;
     else if (changed) expected.updated++;
     else expected.unchanged++;
@@ -148,6 +151,7 @@ export async function writeEngageInput(file: string, memberOf: GeneratedMemberOf
     if (created < input.newCount && written % input.newEvery === 0) await writeNew();
   }
   while (created < input.newCount) await writeNew();
+  if (input.version !== undefined) await out.write({ type: 'ACTIVATE_VERSION', stream: 'engage', version: input.version });
   await out.write({ type: 'STATE', value: ENGAGE_STATE });
   await out.close();
   return expected;

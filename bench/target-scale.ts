@@ -27,6 +27,7 @@ import {
   range,
   SEED,
   spread,
+  WITHDRAWN,
   writeCohortSweep,
   writeEngageInput,
   type Expected,
@@ -34,8 +35,8 @@ import {
 } from './scale-input.js';
 import { fixed, printMarkdownTable, printTable, thousands } from './table.js';
 
-/** The groups of rows, each run alone with --rows: the hourly deltas, the first run and its re-run, tag_properties, the cohort rows. */
-export const SCALE_ROWS = ['delta', 'first', 'tags', 'cohort'] as const;
+/** The groups of rows, each run alone with --rows: the hourly deltas, the first run and its re-run, tag_properties, the cohort rows, archive_missing (issue 19). */
+export const SCALE_ROWS = ['delta', 'first', 'tags', 'cohort', 'archive'] as const;
 export type ScaleRow = (typeof SCALE_ROWS)[number];
 
 export interface ScaleBenchOptions {
@@ -91,6 +92,7 @@ interface TargetReport {
   api_calls?: number;
   api_calls_by_kind?: Record<string, number>;
   cohorts?: Array<{ id: number; gained: number; kept: number; lost: number; notInAudience: number; rejected: number; complete: boolean }>;
+  archive?: { sweep: boolean; owned: number; left: number; archived: number; refused: number; failed: number };
 }
 
 type Build = 'after' | 'before';
@@ -380,6 +382,46 @@ async function cohortRows(plan: Plan, root: string): Promise<void> {
 }
 
 /** Sets each row's goal (issue 11's table; issue 12's row has only figures) and whether it was met. */
+/** archive_missing rows: the outcomes of the records, and who the archive took. */
+function archiveCheck(expected: Expected, archived: number): RunSpec['check'] {
+  const records = engageCheck(expected);
+  return (report) => {
+    const checked = records(report);
+    const a = report.archive;
+    const ok = checked.ok && a !== undefined && a.sweep && a.left === archived && a.archived === archived && a.refused === 0 && a.failed === 0;
+    const notes = [...checked.notes, ...(a ? [`owned ${thousands(a.owned)}, left ${thousands(a.left)}, archived ${thousands(a.archived)}`] : ['no archive in the report'])];
+    if (!ok && a) notes.push(`expected ${thousands(archived)} archived`);
+    return { ok, outcomes: `${checked.outcomes}; archived ${thousands(a?.archived ?? 0)}`, notes };
+  };
+}
+
+/**
+ * archive_missing (issue 19): a complete sweep of every member gives them the owner tag (the
+ * adoption run, once), then a complete sweep with 1% gone archives those of them the target owns.
+ */
+async function archiveRows(plan: Plan, root: string): Promise<void> {
+  const size = plan.options.members;
+  const first = join(plan.options.work, 'archive-1.jsonl');
+  const second = join(plan.options.work, 'archive-2.jsonl');
+  const v1 = Date.UTC(2024, 5, 10, 12);
+  const gone = (i: number) => i % 100 === 50;
+  const adopted = await writeEngageInput(first, plan.memberOf, { indices: range(size), changed: () => false, newCount: 0, newEvery: 1, newPrefix: 'archive', plans: false, version: v1 });
+  const kept = await writeEngageInput(second, plan.memberOf, { indices: [...range(size)].filter((i) => !gone(i)), changed: () => false, newCount: 0, newEvery: 1, newPrefix: 'archive', plans: false, version: v1 + 3_600_000 });
+  const leavers = [...range(size)].filter((i) => gone(i) && !WITHDRAWN.has(plan.memberOf(i).category)).length;
+  const sandbox = await Sandbox.start(plan.options.root, size, plan.options.batchRate);
+  const config = engageConfig({ archive_missing: true });
+  try {
+    // Everyone written gets the owner tag (an update each): what the first run with archive_missing costs.
+    const adoption: Expected = { created: 0, updated: adopted.unchanged, unchanged: 0, skipped: adopted.skipped };
+    plan.rows.push(await runTarget(root, sandbox, { build: 'after', run: 'archive_missing: first complete sweep (everyone gets the owner tag)', audience: size, input: first, config, finalState: ENGAGE_STATE, check: archiveCheck(adoption, 0) }, plan.options.work));
+    plan.rows.push(await runTarget(root, sandbox, { build: 'after', run: 'archive_missing: complete sweep, 1% gone', audience: size, input: second, config, finalState: ENGAGE_STATE, check: archiveCheck(kept, leavers) }, plan.options.work));
+  } finally {
+    await sandbox.stop();
+  }
+  rmSync(first, { force: true });
+  rmSync(second, { force: true });
+}
+
 function judge(rows: Row[], options: ScaleBenchOptions): void {
   const full = options.members;
   const deltaTotals = (build: Build) => new Set(rows.filter((r) => r.build === build && r.run.startsWith('hourly delta') && r.extrapolatedFrom === undefined).map((r) => r.total));
@@ -396,8 +438,11 @@ function judge(rows: Row[], options: ScaleBenchOptions): void {
       const writes = row.calls['batch subscribe'] + row.calls['direct writes'] + row.calls['batch submit'] + row.batchOps;
       const pages = Math.ceil(row.membersInList / 1000);
       parts.push(['no writes', writes === 0], [`page reads <= ${thousands(pages + 1)} (one page-through + the count)`, row.calls['page reads'] <= pages + 1]);
+    } else if (row.run.endsWith('1% gone')) {
+      const pages = Math.ceil(row.membersInList / 1000);
+      parts.push([`<= ${thousands(3 * pages)} calls (the audience read, the owner tag's holders, the archives in batches)`, row.total <= 3 * pages]);
     } else {
-      parts.push(['figures only (issue 12)', null]);
+      parts.push([row.run.startsWith('archive') ? 'figures only (issue 19)' : 'figures only (issue 12)', null]);
     }
     if (row.audience >= full && row.extrapolatedFrom === undefined) parts.push([`RSS <= ${RSS_GOAL_MB} MB`, row.rssMb !== null && row.rssMb <= RSS_GOAL_MB]);
     if (row.extrapolatedFrom === undefined) parts.push(['outcomes as expected', row.asExpected]);
@@ -452,6 +497,7 @@ export async function benchTargetScale(options: ScaleBenchOptions): Promise<void
       if (wanted('first')) await firstRunRows(plan, build, root, writeSize);
       if (wanted('tags')) await tagRow(plan, build, root, writeSize);
       if (build === 'after' && wanted('cohort')) await cohortRows(plan, root);
+      if (build === 'after' && wanted('archive')) await archiveRows(plan, root);
       if (writeSize < options.members) {
         const measured = plan.rows.filter((r) => r.build === build && r.audience === writeSize && !r.run.startsWith('hourly delta'));
         for (const row of measured) plan.rows.push(extrapolate(row, options.members));

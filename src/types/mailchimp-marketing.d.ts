@@ -22,6 +22,8 @@ declare module '@mailchimp/mailchimp_marketing/src/ApiClient.js' {
     setListMemberWithHttpInfo(listId: string, hash: string, body: unknown, opts?: Record<string, unknown>): Promise<ResponseAndData<unknown>>;
     updateListMemberWithHttpInfo(listId: string, hash: string, body: unknown, opts?: Record<string, unknown>): Promise<ResponseAndData<unknown>>;
     updateListMemberTagsWithHttpInfo(listId: string, hash: string, body: unknown): Promise<ResponseAndData<unknown>>;
+    deleteListMemberWithHttpInfo(listId: string, hash: string): Promise<ResponseAndData<unknown>>;
+    deleteListMemberPermanentWithHttpInfo(listId: string, hash: string): Promise<ResponseAndData<unknown>>;
   }
   interface PingApi {
     getWithHttpInfo(): Promise<ResponseAndData<unknown>>;

@@ -26,6 +26,11 @@
  * twice, with the membership of one cohort changed through the sandbox's admin API between the
  * runs: each chosen cohort's tag is held by its members only, and the second run tags the
  * entrant and untags the leavers.
+ *
+ * Then "A mirrored audience": the archive settings of "Archiving people who leave the source" are
+ * added to target.json, the dry-run block and the cron line run; one owned person's address
+ * changes in Mixpanel (they leave the source under it); the dry run lists them and writes
+ * nothing, and the next cron run archives them, and only them.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { existsSync, readFileSync } from 'node:fs';
@@ -41,6 +46,7 @@ import { README_BLOCKS_RUN_ELSEWHERE } from './tap-mailchimp-blocks.js';
 const QUICK = 'README.md > Quick start with your own accounts';
 const CRON = 'README.md > Pipelines, cron, orchestrators';
 const COHORTS = 'README.md > From cron, and under Meltano';
+const MIRROR = 'README.md > A mirrored audience, from cron and under Meltano';
 
 /** Blocks run by this file, and how. */
 const RUN = {
@@ -51,7 +57,11 @@ const RUN = {
   env: `${QUICK} [4]`,
   cron: `${CRON} [0]`,
   cohortCatalog: `${COHORTS} [0]`,
+  archiveDryRun: `${MIRROR} [0]`,
 };
+
+/** Not run, but read: the archive settings the README adds to target.json. */
+const ARCHIVE_SETTINGS = 'README.md > Archiving people who leave the source [0]';
 
 /** Not run, but read: the cohort settings the README adds to target.json. */
 const COHORT_SETTINGS = 'README.md > Settings [0]';
@@ -60,6 +70,7 @@ const COHORT_SETTINGS = 'README.md > Settings [0]';
 const EXCLUDED: Record<string, string> = {
   ...README_BLOCKS_RUN_ELSEWHERE,
   [`${COHORTS} [1]`]: 'YAML for meltano.yml, not a command (Meltano is not installed here); tests/integration/meltano-cohorts.test.ts runs the example project that has it',
+  [`${MIRROR} [1]`]: 'YAML for meltano.yml, not a command (Meltano is not installed here); its settings are those of the JSON block this test runs with',
 };
 
 const SETUP_LINES: Array<[RegExp, string]> = [
@@ -269,6 +280,55 @@ describe('README.md as written', () => {
     expectClean(second, 'cohort cron run 2');
     expect(report().find((c) => c.id === cohort?.id)).toMatchObject({ complete: true, lost: 2, gained: 1 });
     expect(await holders(tag)).toEqual([...before.filter((e) => !leavers.map((id) => emailOf.get(id)).includes(e)), entrant?.[1] as string].sort());
+    expect(ws.read('state.json').trim().split('\n')).toHaveLength(1);
+  });
+
+  it('A mirrored audience: the settings, a dry run and the cron line; who leaves the source is listed, then archived', async () => {
+    ws.write('sync.log', '');
+    const settings = JSON.parse(blockById(blocks, ARCHIVE_SETTINGS).text) as { owner_tag: string; archive_file: string; report_file: string };
+    ws.write('target.json', JSON.stringify({ ...(JSON.parse(ws.read('target.json')) as object), ...settings }, null, 2));
+    const script = cronCommand(blockById(blocks, RUN.cron)).replace(/^cd \/srv\/mixpanel-mailchimp/, `cd ${JSON.stringify(ws.dir)}`);
+    const admin = `${sandbox.url}/__admin`;
+    const { list_id } = sandboxClientConfigs(sandbox).target;
+    const members = async () =>
+      new Map((await getJson<{ members: Array<{ email_address: string; status: string; tags: Array<{ name: string }> }> }>(`${admin}/mailchimp/lists/${list_id}/members`)).members.map((m) => [m.email_address.toLowerCase(), m]));
+    const rows = () => ws.read(settings.archive_file).trim().split('\n').slice(1).map((l) => l.split(','));
+    type Archive = { sweep: boolean; owned: number; left: number; archived: number };
+    const archive = () => (JSON.parse(ws.read(settings.report_file)) as { archive: Archive }).archive;
+
+    const dry = await ws.bash(blockById(blocks, RUN.archiveDryRun).text);
+    expectClean(dry, 'archive dry run');
+    // Nobody carries the owner tag before the first run: nobody would be archived. No state is printed.
+    expect(dry.stdout).toBe(ws.read(settings.archive_file));
+    expect(rows()).toEqual([]);
+    const first = await ws.bash(script);
+    expectClean(first, 'archive cron run 1');
+    expect(archive()).toMatchObject({ sweep: true, left: 0, archived: 0 });
+    const owned = [...(await members()).values()].filter((m) => m.tags.some((t) => t.name === settings.owner_tag));
+    expect(owned.length).toBeGreaterThan(20);
+    expect(archive().owned).toBe(owned.length);
+
+    // One owned person's address changes in Mixpanel: under the old one, they left the source.
+    const profiles = await getJson<Array<{ $distinct_id: string; $properties: { $email?: unknown } }>>(`${admin}/mixpanel/profiles`);
+    const leaver = profiles.find((p) => typeof p.$properties.$email === 'string' && p.$properties.$email.toLowerCase() === owned[0]?.email_address.toLowerCase());
+    expect(leaver).toBeDefined();
+    await postJson(`${admin}/mixpanel/profiles`, { profiles: [{ distinct_id: leaver?.$distinct_id, $set: { $email: 'moved.away@acme.io' } }] });
+    const old = String(leaver?.$properties.$email).toLowerCase();
+
+    const before = await members();
+    const preview = await ws.bash(blockById(blocks, RUN.archiveDryRun).text);
+    expectClean(preview, 'archive dry run 2');
+    expect(rows().map((r) => [r[0], r[1]?.toLowerCase()])).toEqual([['would archive', old]]);
+    expect(await members()).toEqual(before);
+
+    const second = await ws.bash(script);
+    expectClean(second, 'archive cron run 2');
+    expect(archive()).toMatchObject({ sweep: true, left: 1, archived: 1 });
+    expect(rows().map((r) => [r[0], r[1]?.toLowerCase()])).toEqual([['archived', old]]);
+    const after = await members();
+    expect(after.get(old)?.status).toBe('archived');
+    const archived = (all: typeof after) => [...all.values()].filter((m) => m.status === 'archived').map((m) => m.email_address.toLowerCase());
+    expect(archived(after).sort()).toEqual([...archived(before), old].sort());
     expect(ws.read('state.json').trim().split('\n')).toHaveLength(1);
   });
 

@@ -1,12 +1,15 @@
 /**
  * tap-mixpanel's engage stream against the sandbox: FULL_TABLE by default, INCREMENTAL by
  * $last_seen when the catalog asks for it (the first run, without a bookmark, reads every profile
- * whatever start_date says), and the engage_where filter from config.
+ * whatever start_date says), and the engage_where filter from config. FULL_TABLE runs carry a
+ * table version and activate it only after a complete read; INCREMENTAL runs carry none.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import { sandboxClientConfigs } from '../../src/sandbox/configs.js';
 import type { Catalog } from '../../src/singer/catalog.js';
+import type { SingerMessage } from '../../src/singer/messages.js';
+import { completeMessages, startTap } from './export-truth.js';
 import { getJson, lastState, parseSingerOutput, postJson, recordsOf, runBinary, tempDir, writeJson } from './harness.js';
 
 interface Profile {
@@ -156,5 +159,56 @@ describe('engage FULL_TABLE', () => {
     expect(run.stderr).toMatch(/stream\s+records\s+duration\s+records\/s/);
     expect(run.stderr).toMatch(new RegExp(`engage\\s+${profiles.length}\\s+\\d+\\.\\d s\\s+\\d+`));
     expect(run.stderr).toMatch(/engage: reading all profiles/);
+  });
+});
+
+type EngageMessage = SingerMessage;
+const engageVersions = (messages: EngageMessage[]) =>
+  new Set(messages.filter((m): m is Extract<SingerMessage, { type: 'RECORD' }> => m.type === 'RECORD' && m.stream === 'engage').map((m) => m.version));
+const engageActivations = (messages: EngageMessage[]) => messages.filter((m) => m.type === 'ACTIVATE_VERSION' && m.stream === 'engage');
+
+describe('engage table versions (what archive_missing downstream relies on)', () => {
+  it('FULL_TABLE: every record carries the run\'s version, activated once after the last record and before the state', async () => {
+    const catalogPath = await engageCatalog('FULL_TABLE', 'metadata');
+    const run = await runTap(tapConfig, catalogPath);
+    const found = [...engageVersions(run.messages)];
+    expect(found).toHaveLength(1);
+    const version = found[0] as number;
+    expect(Number.isInteger(version)).toBe(true);
+    expect(engageActivations(run.messages)).toEqual([{ type: 'ACTIVATE_VERSION', stream: 'engage', version }]);
+    const at = run.messages.findIndex((m) => m.type === 'ACTIVATE_VERSION');
+    const lastRecord = run.messages.map((m) => m.type === 'RECORD' && m.stream === 'engage').lastIndexOf(true);
+    expect(at).toBeGreaterThan(lastRecord);
+    expect(run.messages[at + 1]?.type).toBe('STATE');
+    expect(run.records).toHaveLength(profiles.length);
+  });
+
+  it('INCREMENTAL: no version on any record and no ACTIVATE_VERSION, also on the first run that reads everyone', async () => {
+    const catalogPath = await engageCatalog('INCREMENTAL', 'metadata');
+    const run = await runTap(tapConfig, catalogPath);
+    expect(run.records.length).toBeGreaterThan(0);
+    expect([...engageVersions(run.messages)]).toEqual([undefined]);
+    expect(engageActivations(run.messages)).toEqual([]);
+  });
+
+  it('FULL_TABLE stopped with SIGTERM while paging: records carry the version, none is activated', async () => {
+    const catalogPath = await engageCatalog('FULL_TABLE', 'metadata');
+    // The last page (of five) answers after 3 s: the first 64 KiB of records are out well before it.
+    await postJson(`${sandbox.url}/__admin/settings`, { faults: [{ kind: 'latency', family: 'query', ms: 3000, skip: 4 }] });
+    try {
+      const live = startTap(['--config', writeJson(dir, 'tap-stop.json', tapConfig), '--catalog', catalogPath]);
+      await live.until((out) => completeMessages(out).filter((m) => m.type === 'RECORD' && m.stream === 'engage').length >= 25);
+      live.child.kill('SIGTERM');
+      const { code } = await live.exited;
+      expect(code).toBe(0);
+      const stopped = parseSingerOutput(live.stdout());
+      const records = recordsOf(stopped, 'engage');
+      expect(records.length).toBeGreaterThan(0);
+      expect(records.length).toBeLessThan(profiles.length);
+      expect([...engageVersions(stopped)]).toHaveLength(1);
+      expect(engageActivations(stopped)).toEqual([]);
+    } finally {
+      await postJson(`${sandbox.url}/__admin/settings`, { faults: [] });
+    }
   });
 });

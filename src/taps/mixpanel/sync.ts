@@ -80,6 +80,11 @@ export function planStreams(config: TapConfig, catalog: Catalog | undefined, cur
   return plans;
 }
 
+/** Whether this run's records of the stream carry the table version. */
+export function isVersioned(stream: Pick<StreamDefinition, 'versioned'>, method: ResolvedReplication['method']): boolean {
+  return typeof stream.versioned === 'function' ? stream.versioned(method) : stream.versioned === true;
+}
+
 export async function runSync(options: SyncOptions): Promise<SyncSummary> {
   const { config, writer, log, signal } = options;
   const state = new StateStore(options.state);
@@ -104,7 +109,7 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
     await writer.writeSchema(stream.name, schema, entry.key_properties ?? stream.keyProperties, replicationKey ? [replicationKey] : undefined);
     const streamProgress = progress.startStream(stream.name);
     const timeExtracted = new Date().toISOString();
-    const version = stream.versioned ? runVersion : undefined;
+    const version = isVersioned(stream, method) ? runVersion : undefined;
     log.info(`${stream.name}: sync started`, { replication: method, ...(version === undefined ? {} : { table_version: version }) });
 
     for await (const output of guardStream(stream.name, signal, log, stream.sync({

@@ -5,11 +5,12 @@ import { loadConfig } from '../../singer/config.js';
 import type { JsonObject } from '../../singer/messages.js';
 import { loadSchema } from '../../schemas/index.js';
 import { checkNotifyConfig, registerNotifySecrets, type DigestConfig } from '../../notify/settings.js';
+import { archiveConfigProblems, type ArchiveConfig } from './archive/settings.js';
 
 export type NewMemberStatus = 'subscribed' | 'pending' | 'unsubscribed' | 'transactional';
 export type LoadMode = 'upsert' | 'add_only';
 
-export interface TargetConfig extends DigestConfig {
+export interface TargetConfig extends DigestConfig, ArchiveConfig {
   api_key?: string;
   access_token?: string;
   server?: string;
@@ -68,6 +69,7 @@ function checkTargetConfig(config: JsonObject): string[] {
     problems.push('"cohort_clear_deleted" needs "cohort_registry_file": only the registry knows which tag a deleted cohort had');
   }
   problems.push(...checkNotifyConfig(config, { digest: true }));
+  problems.push(...archiveConfigProblems(config, listSetting((config.stream ?? 'engage') as string[] | string)));
   return problems;
 }
 

@@ -6,15 +6,18 @@
 import type { Logger } from '../../log/logger.js';
 import type { LineWriter } from '../../singer/writer.js';
 import type { MailchimpApi } from './api/api.js';
+import { ArchiveFile } from './archive/archive-file.js';
+import { ArchiveJob } from './archive/archive-job.js';
+import { archiveSettings } from './archive/settings.js';
 import { openAudience, type OpenAudience } from './audience/open-audience.js';
 import { CohortRegistry } from './cohorts/cohort-registry.js';
 import { CohortTagJob, cohortTagSettings, type CohortSummary } from './cohorts/cohort-tags.js';
-import type { TargetConfig } from './config.js';
+import { configuredStreams, type TargetConfig } from './config.js';
 import { loadMembers, planWriter, type LoadResult } from './engine/loader.js';
 import { RejectsFile, Suppressions, writeReport } from './reports/files.js';
 import type { TargetNotifier } from './reports/notify.js';
 import { Tally } from './reports/outcomes.js';
-import { describeCalls, loadReport, logSummary, rowObserver } from './reports/summary.js';
+import { archiveReport, describeCalls, loadReport, logSummary, rowObserver } from './reports/summary.js';
 import { createWriteQueues, writeLimits, type WriteQueues } from './writing/write-queues.js';
 
 export interface RunLoadOptions {
@@ -35,6 +38,8 @@ interface LoadParts {
   suppressions: Suppressions;
   registry: CohortRegistry;
   cohorts: CohortTagJob | undefined;
+  archive: ArchiveJob | undefined;
+  archiveFile: ArchiveFile | undefined;
   rejects: RejectsFile | undefined;
   tally: Tally;
   started: number;
@@ -46,14 +51,19 @@ export async function runLoad(options: RunLoadOptions): Promise<LoadResult> {
   const opened = await openAudience(api, config, log);
   const writes = createWriteQueues(api, config, log);
   const registry = new CohortRegistry(config.cohort_registry_file, config.list_id);
+  const tally = new Tally();
+  const archiving = archiveSettings(config);
+  const archiveFile = archiving?.file ? new ArchiveFile(archiving.file) : undefined;
   const parts: LoadParts = {
     opened,
     writes,
     suppressions: new Suppressions(config.suppression_file),
     registry,
     cohorts: cohortJob(options, opened, writes, registry),
+    archive: archiving ? archiveJob(options, opened, writes, tally, archiveFile) : undefined,
+    archiveFile,
     rejects: config.rejects_file ? new RejectsFile(config.rejects_file) : undefined,
-    tally: new Tally(),
+    tally,
     started,
   };
   notifier?.start(opened.list, parts.tally);
@@ -64,6 +74,8 @@ export async function runLoad(options: RunLoadOptions): Promise<LoadResult> {
     result = await runEngine(options, parts);
     await writes.queue.drain();
     if (parts.cohorts) cohortSummaries = finishCohorts(parts.cohorts, parts.tally, log);
+    // The states were printed (everything read was loaded); the refused archive still fails the run.
+    if (parts.archive?.refusal) throw parts.archive.refusal;
   } catch (err) {
     failure = err;
     throw err;
@@ -71,7 +83,7 @@ export async function runLoad(options: RunLoadOptions): Promise<LoadResult> {
     await closeLoad(options, parts, { failure, result, cohortSummaries });
   }
   if (config.dry_run) log.info('dry run: nothing was written and no state is printed');
-  await notifier?.afterLoad({ complete: !signal.aborted });
+  await notifier?.afterLoad({ complete: !signal.aborted, ...(parts.archive ? { archivedEmails: parts.archive.archivedEmails } : {}) });
   return result;
 }
 
@@ -98,6 +110,7 @@ function runEngine(options: RunLoadOptions, parts: LoadParts): Promise<LoadResul
     writesIdle: writes.writesIdle,
     finishWrites: writes.finishWrites,
     ...(parts.cohorts ? { cohorts: parts.cohorts } : {}),
+    ...(parts.archive ? { archive: parts.archive } : {}),
     write: planWriter({ api, listId: config.list_id, statusIfNew: config.status_if_new, mode: config.mode, audience, knowledge, queue: writes.queue, subscribe: writes.subscribe, tagRules, suppressions, log }),
   });
 }
@@ -125,6 +138,27 @@ function cohortJob({ config, api, log }: RunLoadOptions, opened: OpenAudience, w
   });
 }
 
+/** archive_missing's job, when it is on (archive/archive-job.ts). */
+function archiveJob({ config, api, log, signal }: RunLoadOptions, opened: OpenAudience, writes: WriteQueues, tally: Tally, file: ArchiveFile | undefined): ArchiveJob | undefined {
+  const settings = archiveSettings(config);
+  if (!settings) return undefined;
+  return new ArchiveJob({
+    api,
+    listId: config.list_id,
+    stream: [...configuredStreams(config)][0] ?? 'engage',
+    queue: writes.queue,
+    log,
+    settings,
+    dryRun: config.dry_run,
+    signal,
+    audience: opened.audience,
+    tally,
+    file,
+    ...(config.email_property ? { emailProperty: config.email_property } : {}),
+    concurrency: config.max_concurrency,
+  });
+}
+
 function finishCohorts(cohorts: CohortTagJob, tally: Tally, log: Logger): CohortSummary[] {
   const summaries = cohorts.finish();
   for (const warning of cohorts.warnings()) {
@@ -139,6 +173,7 @@ async function closeLoad(options: RunLoadOptions, parts: LoadParts, end: { failu
   const { config, api, log } = options;
   const { tally, writes, opened } = parts;
   await parts.rejects?.close();
+  await parts.archiveFile?.close();
   if (!config.dry_run) {
     parts.suppressions.save();
     parts.registry.save();
@@ -146,7 +181,8 @@ async function closeLoad(options: RunLoadOptions, parts: LoadParts, end: { failu
   logSummary(log, tally, api.calls, Date.now() - parts.started, config.dry_run);
   const stats = writes.queue.stats;
   log.info(`API calls by kind: ${describeCalls(api.callsByKind)}`, { batches: stats.batches, batched_operations: stats.batchedOperations, direct_operations: stats.directOperations, knowledge: opened.knowledge.mode });
-  if (end.failure !== undefined) log.error(`stopped early: ${tally.read - tally.accounted} records read but not written; the last state printed covers everything before them`);
+  // A refused archive stops nothing: everything read was written, and its states printed.
+  if (end.failure !== undefined && end.failure !== parts.archive?.refusal) log.error(`stopped early: ${tally.read - tally.accounted} records read but not written; the last state printed covers everything before them`);
   if (!config.report_file) return;
   writeReport(config.report_file, {
     ...loadReport({ config, list: opened.list, tally, calls: api.calls, started: parts.started, failure: end.failure, plan: end.result?.plan }),
@@ -154,5 +190,6 @@ async function closeLoad(options: RunLoadOptions, parts: LoadParts, end: { failu
     audience_knowledge: opened.knowledge.mode === 'whole' ? 'whole audience read' : 'lookups',
     batch_operations: { ...stats },
     ...(parts.cohorts ? { cohorts: end.cohortSummaries } : {}),
+    ...(parts.archive ? { archive: archiveReport(parts.archive.counts, parts.archive.archivedEmails, config.dry_run) } : {}),
   });
 }

@@ -171,6 +171,14 @@ export class FakeMailchimp implements MailchimpApi {
     return tag;
   }
 
+  async removeMember(listId: string, hash: string, how: 'archive' | 'delete permanently'): Promise<void> {
+    this.log.push(how === 'archive' ? { method: 'DELETE', path: `/lists/${listId}/members/${hash}` } : { method: 'POST', path: `/lists/${listId}/members/${hash}/actions/delete-permanent` });
+    const member = this.members.get(hash);
+    if (!member) throw new HttpError({ method: 'DELETE', url: 'http://127.0.0.1/x', status: 404 });
+    if (how === 'archive') member.status = 'archived';
+    else this.members.delete(hash);
+  }
+
   startBatch(): Promise<BatchStatus> {
     throw new Error('the fake does not emulate batch operations');
   }

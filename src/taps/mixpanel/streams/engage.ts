@@ -10,6 +10,13 @@
  * run read (capped at the run's start), reported once every page has been read: the engine writes
  * it after the records. `>=` re-reads the profiles seen in the bookmark's own second, so a
  * profile updated later in that second is not missed (keys deduplicate them downstream).
+ *
+ * Table versions (FULL_TABLE only). Every record of a FULL_TABLE run carries `version` (the run's
+ * start, epoch milliseconds, as cohorts do), and a run that read every page writes
+ * ACTIVATE_VERSION engage <version> after the last record: those records are every profile the
+ * filter selects, so a loader may take a profile missing from them as gone (target-mailchimp's
+ * archive_missing). A run stopped part way writes none. INCREMENTAL records carry no version and
+ * never activate one: they are the profiles seen lately, not the whole table.
  */
 import type { JsonObject } from '../../../singer/messages.js';
 import { loadSchema } from '../../../schemas/index.js';
@@ -88,7 +95,8 @@ async function* syncEngage(ctx: SyncContext): AsyncGenerator<StreamOutput> {
     if (ctx.signal.aborted) return;
   }
   if (!incremental) {
-    yield { kind: 'complete' };
+    // Every page was read (the loop returns early on a signal): the records are the whole table.
+    yield { kind: 'complete', activateVersion: true };
     return;
   }
   if (Number.isFinite(maxSeenMs)) {
@@ -105,6 +113,7 @@ export const engageStream: StreamDefinition = {
   validReplicationKeys: [ENGAGE_REPLICATION_KEY],
   selectedByDefault: true,
   dynamicProperties: true,
+  versioned: (method) => method === 'FULL_TABLE',
   baseSchema: () => loadSchema('streams/engage.json'),
   sync: syncEngage,
 };

@@ -51,8 +51,13 @@ export interface StreamDefinition {
   selectedByDefault: boolean;
   /** Lets properties the schema does not list through (Mixpanel's user-defined properties). */
   dynamicProperties: boolean;
-  /** Records carry `version` (the run's table version), and the stream may activate it when complete. */
-  versioned?: boolean;
+  /**
+   * Records carry `version` (the run's table version), and the stream may activate it when
+   * complete. A function: only under some replication methods (engage: FULL_TABLE, never
+   * INCREMENTAL, whose records are not a whole table: a loader that keeps a shadow table per
+   * version would keep them there, never activated).
+   */
+  versioned?: boolean | ((method: ReplicationMethod) => boolean);
   /** Streams that run before this one, also when a run resumes this one first. */
   runsAfter?: readonly string[];
   /** The schema without calling Mixpanel (used when no catalog is given). */

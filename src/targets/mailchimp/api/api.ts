@@ -146,6 +146,8 @@ export interface MailchimpApi {
   tagMembers(listId: string, tagId: number, page: { count: number; offset: number }): Promise<TagMembersPage>;
   /** Renames a tag in place: its members, and automations that use it, stay. */
   renameTag(listId: string, tagId: number, name: string): Promise<TagInfo>;
+  /** Archives a member (DELETE), or deletes them permanently (actions/delete-permanent): archive_missing only. */
+  removeMember(listId: string, hash: string, how: 'archive' | 'delete permanently'): Promise<void>;
 }
 
 export interface OfficialApiOptions {
@@ -326,6 +328,12 @@ export class OfficialMailchimpApi implements MailchimpApi {
 
   renameTag(listId: string, tagId: number, name: string): Promise<TagInfo> {
     return this.call('tag rename', 'PATCH', `/lists/${listId}/segments/${tagId}`, () => this.client.lists.updateSegmentWithHttpInfo(listId, String(tagId), { name }));
+  }
+
+  async removeMember(listId: string, hash: string, how: 'archive' | 'delete permanently'): Promise<void> {
+    const path = `/lists/${listId}/members/${hash}`;
+    if (how === 'archive') await this.call('member archive', 'DELETE', path, () => this.client.lists.deleteListMemberWithHttpInfo(listId, hash));
+    else await this.call('member permanent delete', 'POST', `${path}/actions/delete-permanent`, () => this.client.lists.deleteListMemberPermanentWithHttpInfo(listId, hash));
   }
 
   startBatch(operations: BatchOperation[]): Promise<BatchStatus> {

@@ -8,6 +8,7 @@ import { ConfigError } from '../../../errors/index.js';
 import { HttpError } from '../../../http/errors.js';
 import type { Logger } from '../../../log/logger.js';
 import type { ListInfo, MailchimpApi, MergeField } from '../api/api.js';
+import { ownerTags } from '../archive/settings.js';
 import { listSetting, type TargetConfig } from '../config.js';
 import { buildMergeMappings, type MergeMapping } from '../members/merge-fields.js';
 import type { TagRules } from '../members/tags.js';
@@ -31,7 +32,8 @@ export async function openAudience(api: MailchimpApi, config: TargetConfig, log:
   if (problems.length > 0) {
     throw new ConfigError(`merge_fields do not fit audience "${list.name}": nothing was written`, { details: problems });
   }
-  const tagRules: TagRules = { staticTags: listSetting(config.tags), properties: listSetting(config.tag_properties) };
+  // archive_missing's owner tag is a static tag like those of `tags`: given to everyone loaded, never removed.
+  const tagRules: TagRules = { staticTags: [...listSetting(config.tags), ...ownerTags(config)], properties: listSetting(config.tag_properties) };
   const total = await AudienceKnowledge.countMembers(api, config.list_id);
   const fieldTypes = new Map(mergeFields.map((f) => [f.tag.toUpperCase(), f.type]));
   const audience = new Audience(mappings.map((m) => ({ tag: m.tag, type: fieldTypes.get(m.tag) ?? 'text' })), tagRules, Math.ceil(Math.min(total, 4_000_000) * 1.1) + 1024);

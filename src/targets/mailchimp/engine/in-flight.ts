@@ -11,7 +11,7 @@ import type { StateSequencer } from './sequencer.js';
 
 /** Where a unit came from in the input, for the report and the alert of a failure. */
 export interface UnitOrigin {
-  what: 'members' | 'cohort tags';
+  what: 'members' | 'cohort tags' | 'archive';
   firstLine: number;
   lastLine: number;
   people: number;
@@ -85,6 +85,11 @@ export class WorkInFlight {
       this.o.flushWrites?.();
       await Promise.race([...this.units.values(), ...(this.o.writesIdle ? [this.o.writesIdle()] : [])]);
     }
+  }
+
+  /** Settles when the units in flight now are accounted for (not those started later). */
+  settledSoFar(): Promise<void> {
+    return Promise.all([...this.units.values()]).then(() => undefined);
   }
 
   /** Settles when every unit in flight (and any started meanwhile) is accounted for. */

@@ -15,6 +15,8 @@
 import type { Logger } from '../../../log/logger.js';
 import type { LineWriter } from '../../../singer/writer.js';
 import type { MergeField } from '../api/api.js';
+import { ArchiveSink } from '../archive/archive-sink.js';
+import type { ArchiveJob } from '../archive/archive-job.js';
 import type { Audience } from '../audience/audience.js';
 import type { PlanningKnowledge } from '../audience/audience-knowledge.js';
 import { CohortSink } from '../cohorts/cohort-sink.js';
@@ -72,6 +74,8 @@ export interface LoaderOptions {
   finishWrites?: () => void;
   /** The cohort-to-tag job, when cohort_tags is set: it takes the cohorts and cohort_members streams. */
   cohorts?: CohortTagJob;
+  /** archive_missing: who left the configured stream's complete sweep is archived. */
+  archive?: ArchiveJob;
   /** Counts outcomes; pass one in to keep the counts when the load fails. */
   tally?: Tally;
   /** For tests: the timer used for flush_interval_seconds. */
@@ -107,6 +111,7 @@ function buildEngine(o: LoaderOptions, tally: Tally): Engine {
   const record = (outcome: RowOutcome): void => {
     tally.add(outcome);
     o.onOutcome?.(outcome);
+    o.archive?.observe(outcome);
   };
   // Declared before use by the callbacks below, which run only once reading has started.
   const output: StateOutput = new StateOutput({ output: o.output, sequencer, tally, dryRun: config.dry_run, onError: (err) => work.failWith(err) });
@@ -124,13 +129,16 @@ function buildEngine(o: LoaderOptions, tally: Tally): Engine {
   const schemas = new SchemaRegistry(validationOptions(config));
   const members = new MemberJob({ ...o, record, sequencer, work, setTimer: o.setTimer ?? defaultTimer });
   const memberSink = new MemberSink({ job: members, schemas, checks, tally });
+  const peopleSink: StreamSink = o.archive
+    ? new ArchiveSink({ inner: memberSink, job: o.archive, stream: [...streams][0] ?? '', sequencer, work, flushMembers: () => members.finish() })
+    : memberSink;
   const cohorts = o.cohorts
     ? new CohortSink({ job: o.cohorts, schemas, tally, record, sequencer, work, memberWriteOf: (key) => members.writeOf(key), batchSize: config.batch_size })
     : undefined;
   const sinkFor = (stream: string): StreamSink | undefined => {
     // The cohort job takes its streams even when "stream" names them too.
     if (cohorts && CohortTagJob.handles(stream)) return cohorts;
-    return streams.has(stream) ? memberSink : undefined;
+    return streams.has(stream) ? peopleSink : undefined;
   };
   return { sequencer, output, work, checks, members, cohorts, sinkFor };
 }

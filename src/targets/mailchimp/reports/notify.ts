@@ -49,6 +49,8 @@ export interface DigestInput {
   emailMaxPeople: number;
   /** One line on the whole run, e.g. "40 records read; created 12, updated 3, ...". */
   runSummary?: string;
+  /** archive_missing: the people archived (or deleted permanently) because they left the source. */
+  archived?: { total: number; emails: readonly string[]; action: 'archive' | 'delete permanently' };
 }
 
 const NAME_TAGS = ['FNAME', 'LNAME'];
@@ -98,13 +100,15 @@ export function composeDigest(input: DigestInput): Notification {
       ? `Nobody new was added to the ${audience} (${listId}) by target-mailchimp at ${input.finishedAt}.`
       : `${plural(digest.total, 'new person was', 'new people were')} added to the ${audience} (${listId}) by target-mailchimp at ${input.finishedAt}.`;
   const shownNote = listed.length < digest.total ? `Listed: the first ${listed.length} of ${digest.total} (digest_email_max_people).` : '';
-  const text = [intro, '', ...(listed.length > 0 ? [textTable(header, rows), ''] : []), ...(shownNote ? [shownNote] : []), ...(input.runSummary ? [`This run: ${input.runSummary}.`] : []), ''].join('\n');
+  const archivedNote = archivedLine(input.archived, input.emailMaxPeople);
+  const text = [intro, '', ...(listed.length > 0 ? [textTable(header, rows), ''] : []), ...(shownNote ? [shownNote] : []), ...(archivedNote ? [archivedNote] : []), ...(input.runSummary ? [`This run: ${input.runSummary}.`] : []), ''].join('\n');
   const html = htmlDocument(
     subject,
     [
       `<p>${escapeHtml(intro)}</p>`,
       listed.length > 0 ? htmlTable(header, rows) : '',
       shownNote ? `<p>${escapeHtml(shownNote)}</p>` : '',
+      archivedNote ? `<p>${escapeHtml(archivedNote)}</p>` : '',
       input.runSummary ? `<p style="color:#555">This run: ${escapeHtml(input.runSummary)}.</p>` : '',
     ].join(''),
   );
@@ -122,8 +126,18 @@ export function composeDigest(input: DigestInput): Notification {
       added_count: digest.total,
       added: digest.people,
       truncated: digest.total > digest.people.length,
+      ...(input.archived ? { archived_count: input.archived.total, archived: input.archived.emails.slice(0, DIGEST_LIMIT) } : {}),
     },
   };
+}
+
+/** `3 people who left the source were archived: ann@..., bob@..., cy@...` (the first `max`). */
+function archivedLine(archived: DigestInput['archived'], max: number): string {
+  if (!archived || archived.total === 0) return '';
+  const shown = archived.emails.slice(0, Math.max(0, max));
+  const rest = archived.total - shown.length;
+  const done = archived.action === 'archive' ? 'archived' : 'deleted permanently';
+  return `${plural(archived.total, 'person who left the source was', 'people who left the source were')} ${done}${shown.length > 0 ? `: ${shown.join(', ')}${rest > 0 ? ` and ${rest} more` : ''}` : ''}.`;
 }
 
 /** A LineWriter that remembers the last line it has written through (the last state printed). */
@@ -148,7 +162,8 @@ export class WatchedLineWriter extends LineWriter {
 }
 
 function runSummary(tally: Tally): string {
-  return `${tally.read} records read; created ${tally.created}, updated ${tally.updated}, unchanged ${tally.unchanged}, skipped ${tally.skippedTotal}, rejected ${tally.rejectedTotal}`;
+  const archive = tally.archive ? `, ${tally.archive.action === 'archive' ? 'archived' : 'deleted permanently'} ${tally.archive.archived} (left the source)${tally.archive.returned > 0 ? `, ${tally.archive.returned} returned and stay archived` : ''}` : '';
+  return `${tally.read} records read; created ${tally.created}, updated ${tally.updated}, unchanged ${tally.unchanged}, skipped ${tally.skippedTotal}, rejected ${tally.rejectedTotal}${archive}`;
 }
 
 export class TargetNotifier extends RunNotifier {
@@ -214,6 +229,7 @@ export class TargetNotifier extends RunNotifier {
             ['unchanged', tally.unchanged],
             ['skipped', tally.skippedTotal],
             ['rejected', tally.rejectedTotal],
+            ...(tally.archive ? [['archived (left the source)', tally.archive.archived] as [string, number], ['not archived (archive_max_share)', tally.archive.refused] as [string, number]] : []),
             ['states printed', tally.statesEmitted],
           ]
         : [],
@@ -222,11 +238,13 @@ export class TargetNotifier extends RunNotifier {
   }
 
   /** After a load that succeeded: the digest (not in dry runs), then the warnings. */
-  async afterLoad(options: { complete: boolean }): Promise<ChannelResult[]> {
+  async afterLoad(options: { complete: boolean; archivedEmails?: readonly string[] }): Promise<ChannelResult[]> {
     if (this.config.dry_run || !this.list || !this.tally) return [];
     const results: ChannelResult[] = [];
     const channels = digestChannels(this.config);
-    if (channels.length > 0 && (this.digest.total > 0 || this.config.digest_send_empty === true)) {
+    const archive = this.tally.archive;
+    const archived = archive && archive.archived > 0 ? { total: archive.archived, emails: options.archivedEmails ?? [], action: archive.action } : undefined;
+    if (channels.length > 0 && (this.digest.total > 0 || archived !== undefined || this.config.digest_send_empty === true)) {
       const message = composeDigest({
         listId: this.list.id,
         listName: this.list.name,
@@ -234,6 +252,7 @@ export class TargetNotifier extends RunNotifier {
         finishedAt: new Date().toISOString(),
         emailMaxPeople: this.config.digest_email_max_people ?? DEFAULT_EMAIL_MAX_PEOPLE,
         runSummary: runSummary(this.tally),
+        ...(archived ? { archived } : {}),
       });
       results.push(...(await notify(channels, message, { log: this.log, timeoutMs: notifyTimeoutMs(this.config), userAgent: this.userAgent })));
     }

@@ -63,6 +63,29 @@ export const REASONS = {
   notInAudience: 'not in the audience (cohort_add_missing is off)',
 } as const;
 
+/**
+ * What archive_missing did in a run (archive/archive-job.ts): members are not rows of the input,
+ * so these are counted apart from the outcomes, which add up to the records read.
+ */
+export interface ArchiveCounts {
+  /** Whether a complete sweep of the source came (ACTIVATE_VERSION of the stream). */
+  sweep: boolean;
+  /** Members carrying owner_tag (not archived) when the sweep ended. */
+  owned: number;
+  /** Owned members missing from the sweep. */
+  left: number;
+  /** Archived (or deleted permanently) this run; in a dry run, those who would be. */
+  archived: number;
+  /** Left, but not archived: the safety limit (archive_max_share) refused the whole archive. */
+  refused: number;
+  /** Mailchimp refused or kept failing the archive of these members. */
+  failed: number;
+  /** Archived members carrying owner_tag who are in the source again: they stay archived. */
+  returned: number;
+  /** What was done to those who left: archive, or delete permanently. */
+  action: 'archive' | 'delete permanently';
+}
+
 export class Tally {
   read = 0;
   created = 0;
@@ -80,6 +103,8 @@ export class Tally {
   warnings: string[] = [];
   /** Configured streams whose SCHEMA has no email property (every row of them is rejected). */
   streamsWithoutEmail: string[] = [];
+  /** archive_missing's counts, when it is on. */
+  archive: ArchiveCounts | undefined;
   /** The first write batch that failed for good: where the run stopped (for alerts and the report). */
   failedBatch: { id: number; what: string; firstLine: number; lastLine: number; people: number } | undefined;
 

@@ -9,7 +9,7 @@ import type { TargetConfig } from '../config.js';
 import type { PlannedWrite } from '../writing/planner.js';
 import type { RejectsFile } from './files.js';
 import type { TargetNotifier } from './notify.js';
-import type { RowOutcome, Tally } from './outcomes.js';
+import type { ArchiveCounts, RowOutcome, Tally } from './outcomes.js';
 
 /** How many planned actions a dry run lists on stderr (report_file has them all). */
 const DRY_RUN_LINES = 50;
@@ -46,10 +46,27 @@ export function logSummary(log: Logger, tally: Tally, calls: number, ms: number,
       `skipped ${tally.skippedTotal}${reasons(tally.skipped)}, rejected ${tally.rejectedTotal}${reasons(tally.rejected)}; ` +
       `${calls} API calls, ${tally.statesEmitted} states printed, ${(ms / 1000).toFixed(1)} s`,
   );
+  if (tally.archive) log.info(describeArchive(tally.archive, dryRun));
   if (tally.ignored > 0) log.info(`${tally.ignored} records of streams not in "stream" (or of cohorts not in "cohort_tags") were ignored`);
   if (tally.streamsWithoutEmail.length > 0) {
     log.warn(`no email property in the SCHEMA of ${tally.streamsWithoutEmail.map((s) => `"${s}"`).join(', ')}: set email_property to the property that holds the address`);
   }
+}
+
+/** archive_missing in one line: `archive: 1000 owned, 12 left the source: archived 12; 1 returned, stays archived`. */
+export function describeArchive(a: ArchiveCounts, dryRun: boolean): string {
+  const done = a.action === 'archive' ? 'archived' : 'deleted permanently';
+  const returned = a.returned > 0 ? `; ${a.returned} archived earlier and in the source again (they stay archived)` : '';
+  if (!a.sweep) return `archive: no complete sweep of the source in this input: nobody archived${returned}`;
+  const head = `archive: ${a.owned} owned members, ${a.left} left the source`;
+  if (a.refused > 0) return `${head}: NOT archived (more than archive_max_share)${returned}`;
+  const failed = a.failed > 0 ? `, ${a.failed} failed` : '';
+  return `${head}: ${dryRun ? `would be ${done}` : done} ${a.archived}${failed}${returned}`;
+}
+
+/** report_file's `archive` entry: the counts, and the addresses archived (or that would be), the first 1000. */
+export function archiveReport(counts: ArchiveCounts, emails: readonly string[], dryRun: boolean): Record<string, unknown> {
+  return { ...counts, [dryRun ? 'would_archive' : 'archived_emails']: emails, emails_truncated: emails.length < counts.archived };
 }
 
 export interface ReportInput {

@@ -10,12 +10,13 @@ import { classifyMemberError, REASONS } from '../reports/outcomes.js';
 import type { TagChange } from '../members/tags.js';
 
 export interface MemberOperation {
-  kind: 'merge fields' | 'tags';
+  kind: 'merge fields' | 'tags' | 'archive' | 'delete permanently';
   listId: string;
   hash: string;
-  method: 'PATCH' | 'POST';
+  method: 'PATCH' | 'POST' | 'DELETE';
   path: string;
-  body: { merge_fields: Record<string, unknown> } | { tags: TagChange[]; is_syncing: boolean };
+  /** None for an archive or a permanent delete. */
+  body?: { merge_fields: Record<string, unknown> } | { tags: TagChange[]; is_syncing: boolean };
 }
 
 /** What Mailchimp answered to one operation. */
@@ -38,6 +39,16 @@ export function tagsUpdate(listId: string, hash: string, tags: TagChange[], opti
   return { kind: 'tags', listId, hash, method: 'POST', path: `/lists/${listId}/members/${hash}/tags`, body: { tags, is_syncing: options.automations !== true } };
 }
 
+/**
+ * Removing a member who left the source (archive/archive-job.ts): archive (DELETE, reversible in
+ * Mailchimp) or, only when delete_permanently says so, permanent deletion (erases the person's
+ * data; the address can never be re-imported). Neither sets a status anyone could be subscribed by.
+ */
+export function memberRemoval(listId: string, hash: string, how: 'archive' | 'delete permanently'): MemberOperation {
+  const path = `/lists/${listId}/members/${hash}`;
+  return how === 'archive' ? { kind: 'archive', listId, hash, method: 'DELETE', path } : { kind: 'delete permanently', listId, hash, method: 'POST', path: `${path}/actions/delete-permanent` };
+}
+
 /** What a merge-field update's answer needs to hold: the status (the result archive stays small). */
 const UPDATE_ANSWER_FIELDS = 'id,email_address,status';
 
@@ -46,7 +57,7 @@ export function asBatchOperation(op: MemberOperation, operationId: string): Batc
     method: op.method,
     path: op.path,
     ...(op.kind === 'merge fields' ? { params: { fields: UPDATE_ANSWER_FIELDS } } : {}),
-    body: JSON.stringify(op.body),
+    ...(op.body === undefined ? {} : { body: JSON.stringify(op.body) }),
     operation_id: operationId,
   };
 }
@@ -62,6 +73,10 @@ export async function runDirect(api: MailchimpApi, op: MemberOperation): Promise
     if (op.kind === 'merge fields') {
       const member = await api.updateMember(op.listId, op.hash, op.body as { merge_fields: Record<string, unknown> });
       return { status: 200, body: member };
+    }
+    if (op.kind === 'archive' || op.kind === 'delete permanently') {
+      await api.removeMember(op.listId, op.hash, op.kind);
+      return { status: 204, body: undefined };
     }
     const body = op.body as { tags: TagChange[]; is_syncing: boolean };
     await api.updateTags(op.listId, op.hash, body.tags, { automations: !body.is_syncing });

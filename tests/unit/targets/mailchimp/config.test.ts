@@ -116,6 +116,10 @@ describe('loadTargetConfig', () => {
       cohort_add_missing: false,
       cohort_tag_automations: false,
       cohort_clear_deleted: false,
+      archive_missing: false,
+      owner_tag: 'Synced by target-mailchimp',
+      archive_max_share: 0.05,
+      delete_permanently: false,
       max_concurrency: 5,
       batch_size: 500,
       bulk_threshold: 10,
@@ -131,6 +135,17 @@ describe('loadTargetConfig', () => {
       alert_retry_threshold: 10,
       notify_timeout_seconds: 30,
     } satisfies TargetConfig);
+  });
+
+  it('archive_missing: delete_permanently needs it, it needs exactly one stream, archive_max_share is a share', () => {
+    expect(problemsOf({ ...BASE, api_key: API_KEY, delete_permanently: true })).toEqual([
+      '"delete_permanently" only applies with "archive_missing": true (it erases, instead of archiving, the people who left the source): set both, or remove delete_permanently',
+    ]);
+    expect(problemsOf({ ...BASE, api_key: API_KEY, archive_missing: true, stream: ['engage', 'users'] })).toEqual([
+      '"archive_missing" needs exactly one stream in "stream" (it has "engage", "users"): a complete sweep of one source says who left it; run one target per source, each with its own owner_tag',
+    ]);
+    expect(problemsOf({ ...BASE, api_key: API_KEY, archive_missing: true, archive_max_share: 5 })[0]).toMatch(/^"archive_max_share" must be <= 1 \(got 5\)/);
+    expect(problemsOf({ ...BASE, api_key: API_KEY, archive_missing: true, delete_permanently: true, archive_max_share: 0.2 })).toEqual([]);
   });
 
   it('caps max_concurrency at Mailchimp\'s 10 connections', () => {

@@ -189,6 +189,21 @@ describe('composeDigest', () => {
     expect(message.html).not.toContain('<script>');
   });
 
+  it('names the people archive_missing archived, in the text, the HTML and the webhook JSON', () => {
+    const message = composeDigest({
+      listId: 'L1',
+      listName: 'Newsletter',
+      digest: new AddedDigest(),
+      finishedAt: FINISHED,
+      emailMaxPeople: 2,
+      archived: { total: 3, emails: ['gone1@example.org', 'gone2@example.org', 'gone3@example.org'], action: 'archive' },
+    });
+    expect(message.text).toContain('3 people who left the source were archived: gone1@example.org, gone2@example.org and 1 more.');
+    expect(message.html).toContain('3 people who left the source were archived: gone1@example.org, gone2@example.org and 1 more.');
+    expect(message.webhook).toMatchObject({ added_count: 0, archived_count: 3, archived: ['gone1@example.org', 'gone2@example.org', 'gone3@example.org'] });
+    expect(compose().webhook).not.toHaveProperty('archived_count');
+  });
+
   it('lists the first N in the email and gives the total', () => {
     const message = compose(2);
     expect(message.text).toContain('bob@example.org');

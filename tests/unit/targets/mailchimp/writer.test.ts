@@ -84,6 +84,9 @@ class FakeApi implements MailchimpApi {
   renameTag(): Promise<TagInfo> {
     throw new Error('not used by the writer');
   }
+  removeMember(): Promise<void> {
+    throw new Error('not used by the writer');
+  }
 
   ping(): Promise<void> {
     throw new Error('not used by the writer');
