@@ -129,6 +129,14 @@ export class FakeMailchimp implements MailchimpApi {
     return result;
   }
 
+  addMember(): Promise<MemberInfo> {
+    return Promise.reject(new Error('these tests create members with batch subscribe only'));
+  }
+
+  getInterestCategories(): Promise<[]> {
+    return Promise.resolve([]);
+  }
+
   async updateMember(listId: string, hash: string, body: { merge_fields: Record<string, unknown> }): Promise<MemberInfo> {
     this.log.push({ method: 'updateMember', path: `/lists/${listId}/members/${hash}`, body });
     const m = this.members.get(hash);
