@@ -202,11 +202,16 @@ describe('marketing permissions: consent only moves toward less contact', () => 
     // Twelve people: more than ten lookups for a one-page audience, so the target reads it whole.
     const emails = Array.from({ length: 12 }, (_, i) => `p${i}@example.org`);
     const audience = await TestAudience.create(emails);
-    for (const email of emails) await audience.set(email, { permissions: { Email: false, 'Direct Mail': false } });
-    const records = emails.map((email) => ({ $email: email, consent_email: true, consent_post: true }));
-    const run = await target(audience, records, CONSENT);
+    for (const email of emails) await audience.set(email, { permissions: { Email: false, 'Direct Mail': false }, interests: { 'Topics / Events': true } });
+    const records = emails.map((email) => ({ $email: email, consent_email: true, consent_post: true, likes_events: true }));
+    const run = await target(audience, records, { ...CONSENT, interests: { 'Topics / Events': 'likes_events' } });
     expect(run.code).toBe(0);
     expect(run.stderr).toContain('read the whole audience');
+    // The pages asked for what the table keeps (an interest read as off would have been written).
+    const { requests } = await getJson<{ requests: Array<{ method: string; route?: string; query: Record<string, string> }> }>(`${sandbox.url}/__admin/requests?family=mailchimp`);
+    const pages = requests.filter((r) => r.method === 'GET' && r.route === '/3.0/lists/{list_id}/members' && String(r.query.fields).includes('members.id'));
+    expect(pages.length).toBeGreaterThan(0);
+    for (const page of pages) expect(String(page.query.fields).split(',')).toEqual(expect.arrayContaining(['members.marketing_permissions', 'members.interests']));
     expect(run.report).toMatchObject({ created: 0, updated: 0, unchanged: 12 });
     expect(await writes()).toEqual([]);
     for (const email of emails) expect(await audience.permissions(email)).toMatchObject({ Email: false, 'Direct Mail': false });
