@@ -21,6 +21,9 @@ declare module '@mailchimp/mailchimp_marketing/src/ApiClient.js' {
     batchListMembersWithHttpInfo(listId: string, body: unknown, opts?: Record<string, unknown>): Promise<ResponseAndData<unknown>>;
     setListMemberWithHttpInfo(listId: string, hash: string, body: unknown, opts?: Record<string, unknown>): Promise<ResponseAndData<unknown>>;
     updateListMemberWithHttpInfo(listId: string, hash: string, body: unknown, opts?: Record<string, unknown>): Promise<ResponseAndData<unknown>>;
+    addListMemberWithHttpInfo(listId: string, body: unknown, opts?: Record<string, unknown>): Promise<ResponseAndData<unknown>>;
+    getListInterestCategoriesWithHttpInfo(listId: string, opts?: Record<string, unknown>): Promise<ResponseAndData<unknown>>;
+    listInterestCategoryInterestsWithHttpInfo(listId: string, categoryId: string, opts?: Record<string, unknown>): Promise<ResponseAndData<unknown>>;
     updateListMemberTagsWithHttpInfo(listId: string, hash: string, body: unknown): Promise<ResponseAndData<unknown>>;
     deleteListMemberWithHttpInfo(listId: string, hash: string): Promise<ResponseAndData<unknown>>;
     deleteListMemberPermanentWithHttpInfo(listId: string, hash: string): Promise<ResponseAndData<unknown>>;

@@ -22,6 +22,12 @@ export interface TargetConfig extends DigestConfig, ArchiveConfig {
   merge_fields: Record<string, string | null>;
   tags: string[] | string;
   tag_properties: string[] | string;
+  /** Marketing permission text (or id) -> boolean record property. */
+  marketing_permissions?: Record<string, string>;
+  /** "Category / Interest" (or interest id) -> boolean property; category title (or id) -> property naming the interest. */
+  interests?: Record<string, string>;
+  language_property?: string;
+  vip_property?: string;
   mode: LoadMode;
   cohort_tags: Array<string | number> | string;
   cohort_tag_prefix: string;

@@ -17,6 +17,7 @@ import type {
   MembersPage,
   MembersQuery,
   MergeField,
+  NewMemberInput,
   TagInfo,
   TagMembersPage,
 } from '../../../src/targets/mailchimp/api/api.js';
@@ -127,6 +128,19 @@ export class FakeMailchimp implements MailchimpApi {
       result.new_members.push(this.info(m));
     }
     return result;
+  }
+
+  async addMember(listId: string, body: NewMemberInput): Promise<MemberInfo> {
+    this.log.push({ method: 'addMember', path: `/lists/${listId}/members`, body });
+    const hash = subscriberHash(body.email_address);
+    if (this.members.has(hash)) throw new HttpError({ method: 'POST', url: `http://127.0.0.1/lists/${listId}/members`, status: 400, serviceMessage: `Member Exists: ${body.email_address} is already a list member.` });
+    const m: FakeMember = { email: body.email_address, status: body.status as MemberInfo['status'], mergeFields: { ...body.merge_fields }, tags: new Set() };
+    this.members.set(hash, m);
+    return this.info(m);
+  }
+
+  getInterestCategories(): Promise<[]> {
+    return Promise.resolve([]);
   }
 
   async updateMember(listId: string, hash: string, body: { merge_fields: Record<string, unknown> }): Promise<MemberInfo> {

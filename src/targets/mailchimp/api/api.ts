@@ -26,12 +26,33 @@ export interface MemberInfo {
   status: MemberStatus;
   merge_fields?: Record<string, unknown>;
   tags?: Array<{ id?: number; name: string }>;
+  marketing_permissions?: Array<{ marketing_permission_id: string; text?: string; enabled?: boolean }>;
+  interests?: Record<string, boolean>;
+  language?: string;
+  vip?: boolean;
 }
 
+/** A new member for batch subscribe (which takes no marketing_permissions) or POST /lists/{id}/members (which does). */
 export interface BatchMemberInput {
   email_address: string;
   status: string;
   merge_fields?: Record<string, unknown>;
+  interests?: Record<string, boolean>;
+  language?: string;
+  vip?: boolean;
+}
+
+export interface NewMemberInput extends BatchMemberInput {
+  marketing_permissions?: Array<{ marketing_permission_id: string; enabled: boolean }>;
+}
+
+/** A member update (PATCH): never a status. */
+export interface MemberUpdateBody {
+  merge_fields?: Record<string, unknown>;
+  marketing_permissions?: Array<{ marketing_permission_id: string; enabled: boolean }>;
+  interests?: Record<string, boolean>;
+  language?: string;
+  vip?: boolean;
 }
 
 export interface BatchMemberError {
@@ -55,6 +76,16 @@ export interface ListInfo {
   id: string;
   name: string;
   stats?: Record<string, unknown>;
+  /** Whether the audience has GDPR fields (marketing permissions). */
+  marketing_permissions?: boolean;
+}
+
+/** An interest category (group) of the audience, with its interests. */
+export interface InterestCategory {
+  id: string;
+  title: string;
+  type: string;
+  interests: Array<{ id: string; name: string }>;
 }
 
 export interface MergeField {
@@ -136,8 +167,12 @@ export interface MailchimpApi {
   /** The results of a finished batch, read from its gzipped tar archive as it downloads. */
   batchResults(url: string): AsyncIterable<BatchOperationResult>;
   batchSubscribe(listId: string, members: BatchMemberInput[], options: { updateExisting: boolean }): Promise<BatchResult>;
-  /** PATCH: changes an existing member's merge fields; never creates one, never sends a status. */
-  updateMember(listId: string, hash: string, body: { merge_fields: Record<string, unknown> }): Promise<MemberInfo>;
+  /** PATCH: changes an existing member's merge fields and profile fields; never creates one, never sends a status. */
+  updateMember(listId: string, hash: string, body: MemberUpdateBody): Promise<MemberInfo>;
+  /** POST /lists/{id}/members: creates one member (refused when they exist); the call that takes marketing_permissions. */
+  addMember(listId: string, body: NewMemberInput): Promise<MemberInfo>;
+  /** The audience's interest categories with their interests. */
+  getInterestCategories(listId: string): Promise<InterestCategory[]>;
   /** Adds/removes the named tags only, with is_syncing so tag automations do not fire (unless `automations`). */
   updateTags(listId: string, hash: string, tags: Array<{ name: string; status: 'active' | 'inactive' }>, options?: { automations?: boolean }): Promise<void>;
   /** Every tag of the audience (static segments), with its member count. */
@@ -250,7 +285,7 @@ export class OfficialMailchimpApi implements MailchimpApi {
   }
 
   getList(listId: string): Promise<ListInfo> {
-    return this.call('audience', 'GET', `/lists/${listId}`, () => this.client.lists.getListWithHttpInfo(listId, { fields: ['id', 'name', 'stats'] }));
+    return this.call('audience', 'GET', `/lists/${listId}`, () => this.client.lists.getListWithHttpInfo(listId, { fields: ['id', 'name', 'stats', 'marketing_permissions'] }));
   }
 
   async getMergeFields(listId: string): Promise<MergeField[]> {
@@ -290,8 +325,26 @@ export class OfficialMailchimpApi implements MailchimpApi {
     );
   }
 
-  updateMember(listId: string, hash: string, body: { merge_fields: Record<string, unknown> }): Promise<MemberInfo> {
+  updateMember(listId: string, hash: string, body: MemberUpdateBody): Promise<MemberInfo> {
     return this.call('member update', 'PATCH', `/lists/${listId}/members/${hash}`, () => this.client.lists.updateListMemberWithHttpInfo(listId, hash, body));
+  }
+
+  addMember(listId: string, body: NewMemberInput): Promise<MemberInfo> {
+    return this.call('member create', 'POST', `/lists/${listId}/members`, () => this.client.lists.addListMemberWithHttpInfo(listId, body));
+  }
+
+  async getInterestCategories(listId: string): Promise<InterestCategory[]> {
+    const page = await this.call<{ categories?: Array<Omit<InterestCategory, 'interests'>> }>('interest categories', 'GET', `/lists/${listId}/interest-categories`, () =>
+      this.client.lists.getListInterestCategoriesWithHttpInfo(listId, { count: 1000, fields: ['categories.id', 'categories.title', 'categories.type'] }),
+    );
+    const categories: InterestCategory[] = [];
+    for (const category of page.categories ?? []) {
+      const interests = await this.call<{ interests?: Array<{ id: string; name: string }> }>('interests', 'GET', `/lists/${listId}/interest-categories/${category.id}/interests`, () =>
+        this.client.lists.listInterestCategoryInterestsWithHttpInfo(listId, category.id, { count: 1000, fields: ['interests.id', 'interests.name'] }),
+      );
+      categories.push({ id: category.id, title: category.title, type: category.type, interests: interests.interests ?? [] });
+    }
+    return categories;
   }
 
   async updateTags(listId: string, hash: string, tags: Array<{ name: string; status: 'active' | 'inactive' }>, options: { automations?: boolean } = {}): Promise<void> {

@@ -15,6 +15,8 @@ import { canonicalMergeValue, sameMergeValue } from '../members/merge-fields.js'
 import { MemberTable, fingerprint, type StoredStatus } from './member-table.js';
 import { subscriberHash } from '../members/members.js';
 import { isManagedTag, type TagRules } from '../members/tags.js';
+import type { ProfileValues } from '../members/profile.js';
+import type { ProfileLayout } from './profile-layout.js';
 
 /** An existing member as the planner sees it. */
 export interface ExistingMember {
@@ -23,12 +25,16 @@ export interface ExistingMember {
   tags: readonly string[];
   /** Whether Mailchimp already holds this value for the merge tag. */
   hasMergeValue(tag: string, value: unknown): boolean;
+  /** The profile fields the run manages (permissions, interests, language, VIP), when it manages any. */
+  profile?: ProfileValues;
 }
 
 export interface MemberChange {
   status?: MemberStatus;
   mergeFields?: Record<string, unknown>;
   tags?: readonly string[];
+  /** Profile values written (only the managed ones are kept). */
+  profile?: ProfileValues;
 }
 
 /** The merge fields the run maps, with the type that decides how their values compare. */
@@ -43,11 +49,20 @@ export class Audience {
   private readonly absent = new Set<string>();
   complete = false;
 
-  constructor(mapped: readonly MappedField[] = [], private readonly tagRules: TagRules = { staticTags: [], properties: [] }, expected = 1024) {
+  /**
+   * @param profile the layout of the profile fields the run manages (marketing permissions,
+   *   interests, language, VIP), or undefined when it manages none
+   */
+  constructor(
+    mapped: readonly MappedField[] = [],
+    private readonly tagRules: TagRules = { staticTags: [], properties: [] },
+    expected = 1024,
+    readonly profile?: ProfileLayout,
+  ) {
     this.types = new Map(mapped.map((f) => [f.tag, f.type]));
     const scalar = mapped.filter((f) => !OBJECT_TYPES.has(f.type)).map((f) => f.tag);
     const objects = mapped.filter((f) => OBJECT_TYPES.has(f.type)).map((f) => f.tag);
-    this.table = new MemberTable(scalar, objects, expected);
+    this.table = new MemberTable(scalar, objects, expected, profile?.words ?? 0);
   }
 
   /** The hash Mailchimp uses as the member's id (its `id`, or the MD5 of the lower-cased address). */
@@ -65,7 +80,7 @@ export class Audience {
    */
   memberFields(): string[] {
     const managesTags = this.tagRules.staticTags.length > 0 || this.tagRules.properties.length > 0;
-    return ['id', 'status', ...[...this.types.keys()].map((tag) => `merge_fields.${tag}`), ...(managesTags ? ['tags'] : [])];
+    return ['id', 'status', ...[...this.types.keys()].map((tag) => `merge_fields.${tag}`), ...(managesTags ? ['tags'] : []), ...(this.profile?.memberFields() ?? [])];
   }
 
   /** Records a member as Mailchimp describes it (a page, a lookup, or the answer to a write). */
@@ -75,7 +90,7 @@ export class Audience {
     const fields: Record<string, unknown> = {};
     for (const [tag, type] of this.types) fields[tag] = this.stored(member.merge_fields?.[tag], type);
     const tags = (member.tags ?? []).map((t) => t.name).filter((name) => isManagedTag(name, this.tagRules));
-    this.table.set(hash, { status: member.status as StoredStatus, fields, tags });
+    this.table.set(hash, { status: member.status as StoredStatus, fields, tags, ...(this.profile ? { profile: this.profile.fromMember(member) } : {}) });
   }
 
   /** A lookup found nobody at this hash. */
@@ -97,10 +112,12 @@ export class Audience {
       if (type !== undefined) fields[tag] = this.stored(value, type);
     }
     const isNew = !this.table.has(hash);
+    const profile = this.profile && change.profile ? this.profile.withValues(this.table.get(hash)?.profile, change.profile) : undefined;
     this.table.set(hash, {
       ...(change.status ? { status: change.status as StoredStatus } : isNew ? { status: 'subscribed' as const } : {}),
       fields,
       ...(change.tags ? { tags: change.tags } : {}),
+      ...(profile ? { profile } : {}),
     });
   }
 
@@ -110,6 +127,7 @@ export class Audience {
     return {
       status: stored.status,
       tags: stored.tags,
+      ...(this.profile && stored.profile ? { profile: this.profile.read(stored.profile) } : {}),
       hasMergeValue: (tag, value) => {
         const type = this.types.get(tag);
         if (type === undefined) return false;

@@ -6,7 +6,9 @@
  *
  * Members live in dense columns (index 0..size-1); an open-addressing table maps a subscriber
  * hash to its index. Values that are not scalars (address merge fields) are kept as they are,
- * in a side map: they are compared field by field, and few audiences map one.
+ * in a side map: they are compared field by field, and few audiences map one. The profile fields
+ * (marketing permissions, interests, language, VIP; audience/profile-layout.ts) take a few bits
+ * each, packed in `profileWords` 32-bit words per member (none when no such field is mapped).
  */
 
 /** Statuses as one byte; the order is fixed because it is stored. */
@@ -71,6 +73,8 @@ export interface StoredMember {
   /** Fingerprints (or the whole value, for object fields) per mapped merge tag. */
   fields: ReadonlyMap<string, [number, number] | unknown>;
   tags: readonly string[];
+  /** The profile words (profile-layout.ts), when the table keeps any. */
+  profile?: readonly number[];
 }
 
 export class MemberTable {
@@ -81,6 +85,7 @@ export class MemberTable {
   private tagSetIds: Uint32Array;
   /** Per scalar merge tag: two words per member; a member without the field holds the fingerprint of "". */
   private prints: Map<string, Uint32Array>;
+  private profiles: Uint32Array;
   private readonly objects = new Map<string, Map<number, unknown>>();
   private readonly tagSets = new TagSets();
   private count = 0;
@@ -88,11 +93,13 @@ export class MemberTable {
   /**
    * @param scalarTags merge tags stored as fingerprints
    * @param objectTags merge tags stored as values (address fields)
+   * @param profileWords 32-bit words of profile fields per member
    */
   constructor(
     private readonly scalarTags: readonly string[],
     private readonly objectTags: readonly string[] = [],
     expected = 1024,
+    private readonly profileWords = 0,
   ) {
     this.capacity = Math.max(16, expected);
     this.slots = new Int32Array(slotCount(this.capacity));
@@ -100,6 +107,7 @@ export class MemberTable {
     this.statuses = new Uint8Array(this.capacity);
     this.tagSetIds = new Uint32Array(this.capacity);
     this.prints = new Map(scalarTags.map((t) => [t, new Uint32Array(this.capacity * 2)]));
+    this.profiles = new Uint32Array(this.capacity * profileWords);
     for (const tag of objectTags) this.objects.set(tag, new Map());
   }
 
@@ -138,6 +146,7 @@ export class MemberTable {
     this.statuses = widen(this.statuses, (n) => new Uint8Array(n), 1);
     this.tagSetIds = widen(this.tagSetIds, (n) => new Uint32Array(n), 1);
     for (const [tag, prints] of this.prints) this.prints.set(tag, widen(prints, (n) => new Uint32Array(n), 2));
+    this.profiles = widen(this.profiles, (n) => new Uint32Array(n), this.profileWords);
     this.capacity = capacity;
     this.slots = new Int32Array(slotCount(capacity));
     for (let i = 0; i < this.count; i++) this.insertSlot(i);
@@ -155,14 +164,20 @@ export class MemberTable {
     const fields = new Map<string, [number, number] | unknown>();
     for (const [tag, prints] of this.prints) fields.set(tag, [prints[i * 2] as number, prints[i * 2 + 1] as number]);
     for (const [tag, values] of this.objects) fields.set(tag, values.get(i));
-    return { status: STATUSES[this.statuses[i] as number] ?? 'subscribed', fields, tags: this.tagSets.get(this.tagSetIds[i] as number) };
+    const words = this.profileWords;
+    return {
+      status: STATUSES[this.statuses[i] as number] ?? 'subscribed',
+      fields,
+      tags: this.tagSets.get(this.tagSetIds[i] as number),
+      ...(words > 0 ? { profile: Array.from(this.profiles.subarray(i * words, (i + 1) * words)) } : {}),
+    };
   }
 
   /**
    * Stores a member. `fields` holds canonical text for scalar tags (see canonicalMergeValue) and
    * values for object tags; tags not given keep what was stored (a new member: empty).
    */
-  set(hash: string, change: { status?: StoredStatus; fields?: Record<string, string | unknown>; tags?: readonly string[] }): void {
+  set(hash: string, change: { status?: StoredStatus; fields?: Record<string, string | unknown>; tags?: readonly string[]; profile?: readonly number[] }): void {
     const w = hashWords(hash);
     if (!w) throw new Error(`not a subscriber hash: ${hash}`);
     let i = this.find(w);
@@ -173,6 +188,7 @@ export class MemberTable {
       this.insertSlot(i);
       this.statuses[i] = 0;
       this.tagSetIds[i] = 0;
+      this.profiles.fill(0, i * this.profileWords, (i + 1) * this.profileWords);
       const empty = fingerprint('');
       for (const prints of this.prints.values()) {
         prints[i * 2] = empty[0];
@@ -181,6 +197,7 @@ export class MemberTable {
     }
     if (change.status !== undefined) this.statuses[i] = STATUS_CODE.get(change.status) ?? 0;
     if (change.tags !== undefined) this.tagSetIds[i] = this.tagSets.idOf(change.tags);
+    if (change.profile !== undefined) this.profiles.set(change.profile.slice(0, this.profileWords), i * this.profileWords);
     for (const [tag, value] of Object.entries(change.fields ?? {})) {
       const prints = this.prints.get(tag);
       if (prints) {
@@ -195,7 +212,7 @@ export class MemberTable {
 
   /** Bytes held by the columns (for logs and the bench). */
   get bytes(): number {
-    let n = this.slots.byteLength + this.keys.byteLength + this.statuses.byteLength + this.tagSetIds.byteLength;
+    let n = this.slots.byteLength + this.keys.byteLength + this.statuses.byteLength + this.tagSetIds.byteLength + this.profiles.byteLength;
     for (const p of this.prints.values()) n += p.byteLength;
     return n;
   }

@@ -14,6 +14,8 @@ import { buildMergeMappings, type MergeMapping } from '../members/merge-fields.j
 import type { TagRules } from '../members/tags.js';
 import { Audience } from './audience.js';
 import { AudienceKnowledge } from './audience-knowledge.js';
+import { openProfileRules } from './profile-definitions.js';
+import { ProfileLayout } from './profile-layout.js';
 
 export interface OpenAudience {
   list: ListInfo;
@@ -32,11 +34,12 @@ export async function openAudience(api: MailchimpApi, config: TargetConfig, log:
   if (problems.length > 0) {
     throw new ConfigError(`merge_fields do not fit audience "${list.name}": nothing was written`, { details: problems });
   }
+  const profileRules = await openProfileRules(api, list, config);
   // archive_missing's owner tag is a static tag like those of `tags`: given to everyone loaded, never removed.
   const tagRules: TagRules = { staticTags: [...listSetting(config.tags), ...ownerTags(config)], properties: listSetting(config.tag_properties) };
   const total = await AudienceKnowledge.countMembers(api, config.list_id);
   const fieldTypes = new Map(mergeFields.map((f) => [f.tag.toUpperCase(), f.type]));
-  const audience = new Audience(mappings.map((m) => ({ tag: m.tag, type: fieldTypes.get(m.tag) ?? 'text' })), tagRules, Math.ceil(Math.min(total, 4_000_000) * 1.1) + 1024);
+  const audience = new Audience(mappings.map((m) => ({ tag: m.tag, type: fieldTypes.get(m.tag) ?? 'text' })), tagRules, Math.ceil(Math.min(total, 4_000_000) * 1.1) + 1024, profileRules && new ProfileLayout(profileRules));
   const knowledge = new AudienceKnowledge({ api, listId: config.list_id, audience, total, concurrency: config.max_concurrency, log });
   log.info(`audience has ${total} members`, { lookups_before_whole_read: knowledge.lookupLimit });
   return { list, mergeFields, mappings, tagRules, audience, knowledge };

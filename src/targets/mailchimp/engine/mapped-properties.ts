@@ -13,6 +13,7 @@ import { ConfigError } from '../../../errors/index.js';
 import type { JsonObject } from '../../../singer/messages.js';
 import { closestName } from '../../../util/near-miss.js';
 import { listSetting, type TargetConfig } from '../config.js';
+import { profileProperties, type ProfileConfig } from '../members/profile-settings.js';
 
 export interface MappedProperty {
   /** The setting that names it, e.g. merge_fields.PLAN. */
@@ -23,7 +24,7 @@ export interface MappedProperty {
 }
 
 /** The properties the settings name, in the order a user reads the settings. */
-export function mappedProperties(config: Partial<Pick<TargetConfig, 'merge_fields' | 'tag_properties' | 'email_property'>>): MappedProperty[] {
+export function mappedProperties(config: Partial<Pick<TargetConfig, 'merge_fields' | 'tag_properties' | 'email_property'>> & ProfileConfig): MappedProperty[] {
   const mapped: MappedProperty[] = [];
   if (config.email_property) mapped.push({ setting: 'email_property', property: config.email_property });
   for (const [tag, property] of Object.entries(config.merge_fields ?? {})) {
@@ -32,6 +33,7 @@ export function mappedProperties(config: Partial<Pick<TargetConfig, 'merge_field
   for (const property of listSetting(config.tag_properties)) {
     mapped.push({ setting: 'tag_properties', property, unfilled: `no ${property}:value tag was written` });
   }
+  mapped.push(...profileProperties(config));
   return mapped;
 }
 

@@ -15,6 +15,7 @@ import type { JsonObject, JsonSchema, SchemaMessage } from '../../../singer/mess
 import { describeOrigin, type MessageOrigin } from '../../../singer/reader.js';
 import { listSetting, type TargetConfig } from '../config.js';
 import { DEFAULT_EMAIL_PROPERTIES, DEFAULT_NAME_PROPERTIES } from '../members/members.js';
+import { profileProperties, type ProfileConfig } from '../members/profile-settings.js';
 
 /** used: the properties the target reads; all: whole records; none: no schema checks. */
 export type ValidationScope = 'used' | 'all' | 'none';
@@ -26,7 +27,7 @@ export interface ValidationOptions {
 }
 
 /** Every record property the target reads with this config. */
-export function propertiesUsedBy(config: Pick<TargetConfig, 'email_property' | 'merge_fields' | 'tag_properties'>): string[] {
+export function propertiesUsedBy(config: Pick<TargetConfig, 'email_property' | 'merge_fields' | 'tag_properties'> & ProfileConfig): string[] {
   const used = new Set<string>(config.email_property ? [config.email_property] : DEFAULT_EMAIL_PROPERTIES);
   const merge = config.merge_fields ?? {};
   for (const property of Object.values(merge)) if (typeof property === 'string') used.add(property);
@@ -35,6 +36,7 @@ export function propertiesUsedBy(config: Pick<TargetConfig, 'email_property' | '
     for (const names of Object.values(DEFAULT_NAME_PROPERTIES)) for (const name of names) used.add(name);
   }
   for (const property of listSetting(config.tag_properties)) used.add(property);
+  for (const { property } of profileProperties(config)) used.add(property);
   return [...used];
 }
 

@@ -22,6 +22,7 @@ import { operationsOf } from '../writing/writer.js';
 import { findEmail, mailchimpAddress, normaliseEmail } from './members.js';
 import { desiredMergeFields, type MergeMapping } from './merge-fields.js';
 import { desiredTags, presentTagProperties, type TagRules } from './tags.js';
+import { desiredProfile } from './profile.js';
 
 export interface MemberJobOptions {
   config: TargetConfig;
@@ -110,7 +111,20 @@ export class MemberJob {
     const email = address.email;
     const merge = desiredMergeFields(data, this.o.mergeMappings, this.fieldsByTag);
     const tags = this.o.tagRules;
-    return { ...desiredMemberKey(email), email, mergeFields: merge.values, mergeProblems: merge.problems, tags: desiredTags(data, tags), tagProperties: presentTagProperties(data, tags), source };
+    // Profile values that do not fit reject the row like merge values (each problem names its reason).
+    const rules = this.o.audience.profile?.rules;
+    const profile = rules ? desiredProfile(data, rules) : undefined;
+    const problems = profile ? [...merge.problems, ...profile.problems] : merge.problems;
+    return {
+      ...desiredMemberKey(email),
+      email,
+      mergeFields: merge.values,
+      mergeProblems: problems,
+      tags: desiredTags(data, tags),
+      tagProperties: presentTagProperties(data, tags),
+      ...(profile ? { profile: profile.values } : {}),
+      source,
+    };
   }
 
   /** A closed batch starts: it waits for earlier batches holding its people, then is planned and written. */
@@ -191,8 +205,8 @@ export class MemberJob {
     for (const write of plan) {
       this.dryPlan.push(write);
       this.o.record(plannedOutcome(write));
-      if (write.kind === 'create') audience.apply(write.member.hash, { status: config.status_if_new, mergeFields: write.member.mergeFields, tags: write.member.tags });
-      if (write.kind === 'update') audience.apply(write.member.hash, { mergeFields: write.mergeFields, tags: write.member.tags });
+      if (write.kind === 'create') audience.apply(write.member.hash, { status: config.status_if_new, mergeFields: write.member.mergeFields, tags: write.member.tags, ...(write.member.profile ? { profile: write.member.profile } : {}) });
+      if (write.kind === 'update') audience.apply(write.member.hash, { mergeFields: write.mergeFields, tags: write.member.tags, ...(write.profile ? { profile: write.profile } : {}) });
     }
   }
 

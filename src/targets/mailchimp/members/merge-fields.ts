@@ -19,6 +19,8 @@ export interface MergeMapping {
 export interface FieldProblem {
   field: string;
   message: string;
+  /** The row's reason when it is rejected for this problem (default: a merge value not accepted). */
+  reason?: string;
 }
 
 function readProperty(property: string): (record: JsonObject) => unknown {

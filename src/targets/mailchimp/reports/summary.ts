@@ -6,6 +6,7 @@ import { errorMessage } from '../../../errors/index.js';
 import type { Logger } from '../../../log/logger.js';
 import type { ListInfo } from '../api/api.js';
 import type { TargetConfig } from '../config.js';
+import { profileBody } from '../members/profile.js';
 import type { PlannedWrite } from '../writing/planner.js';
 import type { RejectsFile } from './files.js';
 import type { TargetNotifier } from './notify.js';
@@ -111,8 +112,9 @@ function planEntry(w: PlannedWrite): Record<string, unknown> {
     action: w.kind,
     email: w.member.email,
     line: w.member.source.line,
-    ...(w.kind === 'update' ? { merge_fields: w.mergeFields, tags: w.tags } : {}),
-    ...(w.kind === 'create' ? { merge_fields: w.member.mergeFields, tags: w.member.tags } : {}),
+    // The profile fields as they would be sent (marketing permissions by id, interests by id).
+    ...(w.kind === 'update' ? { merge_fields: w.mergeFields, tags: w.tags, ...profileBody(w.profile) } : {}),
+    ...(w.kind === 'create' ? { merge_fields: w.member.mergeFields, tags: w.member.tags, ...profileBody(w.member.profile) } : {}),
     ...(w.kind === 'skip' || w.kind === 'reject' ? { reason: w.reason } : {}),
   };
 }

@@ -1,22 +1,25 @@
 /**
- * The write operations on existing members, as data: a merge-field update (PATCH without any
- * status) and a tag change (POST .../tags with is_syncing). Built only here, so no path of the
- * target can send a status to an existing member. Whether an operation goes out as its own call
+ * The write operations on members, as data: a merge-field update (PATCH without any status; it
+ * carries the profile fields too), a tag change (POST .../tags with is_syncing) and, for a new
+ * person whose marketing permissions are set, a create (POST /lists/{id}/members: it creates
+ * only, and refuses anyone who exists). Built only here, so no path of the target can send a
+ * status to an existing member. Whether an operation goes out as its own call
  * or inside a batch (batch-queue.ts), its answer is read the same way.
  */
 import { HttpError } from '../../../http/errors.js';
-import type { BatchOperation, MailchimpApi, MemberInfo } from '../api/api.js';
+import type { BatchOperation, MailchimpApi, MemberInfo, MemberUpdateBody, NewMemberInput } from '../api/api.js';
 import { classifyMemberError, REASONS } from '../reports/outcomes.js';
 import type { TagChange } from '../members/tags.js';
+import { profileBody, type ProfileValues } from '../members/profile.js';
 
 export interface MemberOperation {
-  kind: 'merge fields' | 'tags' | 'archive' | 'delete permanently';
+  kind: 'merge fields' | 'tags' | 'create' | 'archive' | 'delete permanently';
   listId: string;
   hash: string;
   method: 'PATCH' | 'POST' | 'DELETE';
   path: string;
   /** None for an archive or a permanent delete. */
-  body?: { merge_fields: Record<string, unknown> } | { tags: TagChange[]; is_syncing: boolean };
+  body?: MemberUpdateBody | { tags: TagChange[]; is_syncing: boolean } | NewMemberInput;
 }
 
 /** What Mailchimp answered to one operation. */
@@ -26,9 +29,16 @@ export interface OperationAnswer {
   body: unknown;
 }
 
-export function mergeFieldsUpdate(listId: string, hash: string, mergeFields: Record<string, unknown>): MemberOperation {
-  // Only merge_fields: never a status, so an update cannot change anyone's consent.
-  return { kind: 'merge fields', listId, hash, method: 'PATCH', path: `/lists/${listId}/members/${hash}`, body: { merge_fields: mergeFields } };
+export function mergeFieldsUpdate(listId: string, hash: string, mergeFields: Record<string, unknown>, profile?: ProfileValues): MemberOperation {
+  // Merge fields and profile fields, never a status: an update cannot re-subscribe anyone, and
+  // the profile change it is given switches marketing permissions only off (members/profile.ts).
+  const body: MemberUpdateBody = { ...(Object.keys(mergeFields).length > 0 || !profile ? { merge_fields: mergeFields } : {}), ...profileBody(profile) };
+  return { kind: 'merge fields', listId, hash, method: 'PATCH', path: `/lists/${listId}/members/${hash}`, body };
+}
+
+/** A create that carries marketing permissions (batch subscribe takes none); refused per member when they exist. */
+export function memberCreate(listId: string, hash: string, input: NewMemberInput): MemberOperation {
+  return { kind: 'create', listId, hash, method: 'POST', path: `/lists/${listId}/members`, body: input };
 }
 
 /**
@@ -56,7 +66,7 @@ export function asBatchOperation(op: MemberOperation, operationId: string): Batc
   return {
     method: op.method,
     path: op.path,
-    ...(op.kind === 'merge fields' ? { params: { fields: UPDATE_ANSWER_FIELDS } } : {}),
+    ...(op.kind === 'merge fields' || op.kind === 'create' ? { params: { fields: UPDATE_ANSWER_FIELDS } } : {}),
     ...(op.body === undefined ? {} : { body: JSON.stringify(op.body) }),
     operation_id: operationId,
   };
@@ -71,9 +81,10 @@ export function isTransient(answer: OperationAnswer): boolean {
 export async function runDirect(api: MailchimpApi, op: MemberOperation): Promise<OperationAnswer> {
   try {
     if (op.kind === 'merge fields') {
-      const member = await api.updateMember(op.listId, op.hash, op.body as { merge_fields: Record<string, unknown> });
+      const member = await api.updateMember(op.listId, op.hash, op.body as MemberUpdateBody);
       return { status: 200, body: member };
     }
+    if (op.kind === 'create') return { status: 200, body: await api.addMember(op.listId, op.body as NewMemberInput) };
     if (op.kind === 'archive' || op.kind === 'delete permanently') {
       await api.removeMember(op.listId, op.hash, op.kind);
       return { status: 204, body: undefined };
@@ -93,7 +104,7 @@ export type OperationVerdict =
   | { ok: true; member?: MemberInfo }
   | { ok: false; outcome: 'skipped' | 'rejected'; reason: string; detail?: string };
 
-function problemText(body: unknown): string {
+export function problemText(body: unknown): string {
   if (body && typeof body === 'object') {
     const b = body as { title?: unknown; detail?: unknown };
     return [b.title, b.detail].filter((x): x is string => typeof x === 'string' && x !== '').join(': ');

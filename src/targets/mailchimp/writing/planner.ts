@@ -11,6 +11,7 @@ import { REASONS, type RowSource } from '../reports/outcomes.js';
 import type { Suppressions } from '../reports/files.js';
 import { subscriberHash } from '../members/members.js';
 import { tagChanges, type TagChange, type TagRules } from '../members/tags.js';
+import { profileChange, type ProfileValues } from '../members/profile.js';
 
 /** One person as the records of this run describe them (the last record wins). */
 export interface DesiredMember {
@@ -22,12 +23,14 @@ export interface DesiredMember {
   tags: string[];
   /** The tag properties the record carried (tags of the others are left as they are). */
   tagProperties?: string[];
+  /** Marketing permissions, interests, language and VIP as the record gives them (when the settings manage any). */
+  profile?: ProfileValues;
   source: RowSource;
 }
 
 export type PlannedWrite =
   | { kind: 'create'; member: DesiredMember }
-  | { kind: 'update'; member: DesiredMember; mergeFields: Record<string, unknown>; tags: TagChange[] }
+  | { kind: 'update'; member: DesiredMember; mergeFields: Record<string, unknown>; tags: TagChange[]; profile?: ProfileValues }
   | { kind: 'unchanged'; member: DesiredMember }
   | { kind: 'skip'; member: DesiredMember; reason: string }
   | { kind: 'reject'; member: DesiredMember; reason: string; field?: string; detail?: string };
@@ -61,7 +64,7 @@ export function planMemberWrite(member: DesiredMember, existing: ExistingMember 
     const problem = member.mergeProblems[0] ?? missingRequired(member.mergeFields, options.mergeFields)[0];
     if (problem) {
       const required = member.mergeProblems.length === 0;
-      return { kind: 'reject', member, reason: required ? REASONS.requiredMissing : REASONS.mergeFields, field: problem.field, detail: problem.message };
+      return { kind: 'reject', member, reason: required ? REASONS.requiredMissing : (problem.reason ?? REASONS.mergeFields), field: problem.field, detail: problem.message };
     }
     return { kind: 'create', member };
   }
@@ -69,11 +72,12 @@ export function planMemberWrite(member: DesiredMember, existing: ExistingMember 
   if (never) return { kind: 'skip', member, reason: never };
   if (options.mode === 'add_only') return { kind: 'skip', member, reason: REASONS.addOnly };
   const problem = member.mergeProblems[0];
-  if (problem) return { kind: 'reject', member, reason: REASONS.mergeFields, field: problem.field, detail: problem.message };
+  if (problem) return { kind: 'reject', member, reason: problem.reason ?? REASONS.mergeFields, field: problem.field, detail: problem.message };
   const mergeFields = changedMergeFields(member.mergeFields, existing);
   const tags = tagChanges(member.tags, existing.tags, options.tagRules, member.tagProperties);
-  if (Object.keys(mergeFields).length === 0 && tags.length === 0) return { kind: 'unchanged', member };
-  return { kind: 'update', member, mergeFields, tags };
+  const profile = profileChange(member.profile, existing.profile);
+  if (Object.keys(mergeFields).length === 0 && tags.length === 0 && !profile) return { kind: 'unchanged', member };
+  return { kind: 'update', member, mergeFields, tags, ...(profile ? { profile } : {}) };
 }
 
 export function planMemberWrites(members: readonly DesiredMember[], audience: Audience, options: PlanOptions): PlannedWrite[] {

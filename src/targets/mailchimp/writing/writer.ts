@@ -4,6 +4,8 @@
  * Write calls, correctness first:
  *   new people        POST /lists/{id} (batch subscribe, up to 500) with update_existing false: it
  *                     creates, and refuses (per member) anyone who exists, so no status changes;
+ *                     people with marketing permissions to set, which batch subscribe does not
+ *                     take, are created one by one (member-creates.ts), just as safely;
  *   changed people    a merge-field update (PATCH without any status) and a tag change (with
  *                     is_syncing), built in operations.ts and sent through the operation queue:
  *                     as their own calls for small runs, in Mailchimp batch operations for large
@@ -31,6 +33,8 @@ import { isTransient, judgeAnswer, mergeFieldsUpdate, tagsUpdate, type MemberOpe
 import { REASONS, type RowOutcome } from '../reports/outcomes.js';
 import { notWrittenBecause, type DesiredMember, type PlannedWrite } from './planner.js';
 import { tagChanges, type TagChange, type TagRules } from '../members/tags.js';
+import { needsPermissionsOnCreate, profileBody, profileChange } from '../members/profile.js';
+import { createWithPermissions } from './member-creates.js';
 
 export interface WriteContext {
   api: MailchimpApi;
@@ -63,7 +67,7 @@ type Update = Extract<PlannedWrite, { kind: 'update' }>;
 export function operationsOf(write: PlannedWrite): number {
   if (write.kind === 'create') return write.member.tags.length > 0 ? 2 : 1;
   if (write.kind !== 'update') return 0;
-  return Math.max(1, (Object.keys(write.mergeFields).length > 0 ? 1 : 0) + (write.tags.length > 0 ? 1 : 0));
+  return Math.max(1, (Object.keys(write.mergeFields).length > 0 || write.profile ? 1 : 0) + (write.tags.length > 0 ? 1 : 0));
 }
 
 /** Executes the plan of one batch. Only errors that are not about a single member are thrown. */
@@ -111,7 +115,7 @@ async function writeCreates(creates: DesiredMember[], ctx: WriteContext): Promis
 async function writeUpdate(write: Update, ctx: WriteContext, as: 'updated' | 'created'): Promise<RowOutcome> {
   const { member } = write;
   const ops: MemberOperation[] = [];
-  if (Object.keys(write.mergeFields).length > 0) ops.push(mergeFieldsUpdate(ctx.listId, member.hash, write.mergeFields));
+  if (Object.keys(write.mergeFields).length > 0 || write.profile) ops.push(mergeFieldsUpdate(ctx.listId, member.hash, write.mergeFields, write.profile));
   if (write.tags.length > 0) ops.push(tagsUpdate(ctx.listId, member.hash, write.tags));
   const answers = await settleAll(ops.map((op) => ctx.queue.enqueue(op, ctx.dueAt)));
   let status: MemberStatus | undefined;
@@ -125,7 +129,7 @@ async function writeUpdate(write: Update, ctx: WriteContext, as: 'updated' | 'cr
     }
     if (verdict.member?.status) status = verdict.member.status;
   }
-  ctx.audience.apply(member.hash, { mergeFields: write.mergeFields, tags: member.tags, ...(status ? { status } : {}) });
+  ctx.audience.apply(member.hash, { mergeFields: write.mergeFields, tags: member.tags, ...(status ? { status } : {}), ...(write.profile ? { profile: write.profile } : {}) });
   return outcomeOf(member, as, as === 'created' ? { mergeFields: member.mergeFields } : {});
 }
 
@@ -151,8 +155,10 @@ async function adoptExisting(member: DesiredMember, ctx: WriteContext): Promise<
   const existing = ctx.audience.get(member.hash);
   const mergeFields = changedMergeFields(member.mergeFields, existing);
   const tags = tagChanges(member.tags, existing?.tags ?? [], ctx.tagRules, member.tagProperties);
-  if (Object.keys(mergeFields).length === 0 && tags.length === 0) return outcomeOf(member, 'created', { mergeFields: member.mergeFields });
-  return writeUpdate({ kind: 'update', member, mergeFields, tags }, ctx, 'created');
+  // The consent rule holds for them too: they existed, so a permission is only switched off.
+  const profile = profileChange(member.profile, existing?.profile);
+  if (Object.keys(mergeFields).length === 0 && tags.length === 0 && !profile) return outcomeOf(member, 'created', { mergeFields: member.mergeFields });
+  return writeUpdate({ kind: 'update', member, mergeFields, tags, ...(profile ? { profile } : {}) }, ctx, 'created');
 }
 
 interface CreateResult {
@@ -165,15 +171,18 @@ interface CreateResult {
 async function createMembers(members: DesiredMember[], ctx: WriteContext): Promise<CreateResult> {
   const result: CreateResult = { outcomes: [], existing: [], tagsToWrite: [] };
   const answers = await settleAll(
-    members.map((m) =>
-      ctx.subscribe.enqueue({ email_address: m.email, status: ctx.statusIfNew, ...(Object.keys(m.mergeFields).length > 0 ? { merge_fields: m.mergeFields } : {}) }, ctx.dueAt),
-    ),
+    members.map((m) => {
+      const { marketing_permissions, ...rest } = profileBody(m.profile);
+      const input = { email_address: m.email, status: ctx.statusIfNew, ...(Object.keys(m.mergeFields).length > 0 ? { merge_fields: m.mergeFields } : {}), ...rest };
+      if (!needsPermissionsOnCreate(m.profile)) return ctx.subscribe.enqueue(input, ctx.dueAt);
+      return createWithPermissions(ctx.queue, ctx.listId, m.hash, { ...input, marketing_permissions: marketing_permissions ?? [] }, ctx.dueAt);
+    }),
   );
   for (const [i, answer] of answers.entries()) {
     const member = members[i] as DesiredMember;
     switch (answer.kind) {
       case 'created':
-        ctx.audience.apply(member.hash, { status: (answer.member.status as MemberStatus) ?? ctx.statusIfNew, mergeFields: member.mergeFields, tags: member.tags });
+        ctx.audience.apply(member.hash, { status: (answer.member.status as MemberStatus) ?? ctx.statusIfNew, mergeFields: member.mergeFields, tags: member.tags, ...(member.profile ? { profile: member.profile } : {}) });
         result.outcomes.push(outcomeOf(member, 'created', { mergeFields: member.mergeFields }));
         if (member.tags.length > 0) result.tagsToWrite.push(member);
         break;

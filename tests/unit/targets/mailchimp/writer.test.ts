@@ -129,6 +129,14 @@ class FakeApi implements MailchimpApi {
     const problem = this.answers.tags?.(hash);
     if (problem) throw problem;
   }
+
+  addMember(): Promise<MemberInfo> {
+    return Promise.reject(new Error('these tests create members with batch subscribe only'));
+  }
+
+  getInterestCategories(): Promise<[]> {
+    return Promise.resolve([]);
+  }
 }
 
 class FakeLog implements Logger {
