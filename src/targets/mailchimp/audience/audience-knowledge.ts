@@ -152,7 +152,14 @@ export class AudienceKnowledge implements PlanningKnowledge {
       this.askForEveryMergeField();
       first = await api.listMembers(listId, { count: this.pageSize, offset: 0, fields: this.pageFields });
     }
-    for (const m of first.members) audience.remember(m);
+    let sawArchived = false;
+    const remember = (members: readonly MemberInfo[]): void => {
+      for (const m of members) {
+        if (m.status === 'archived') sawArchived = true;
+        audience.remember(m);
+      }
+    };
+    remember(first.members);
     const total = first.total_items ?? first.members.length;
     const offsets: number[] = [];
     for (let offset = this.pageSize; offset < total; offset += this.pageSize) offsets.push(offset);
@@ -160,10 +167,14 @@ export class AudienceKnowledge implements PlanningKnowledge {
       offsets.map((offset) =>
         this.limit(async () => {
           const page = await api.listMembers(listId, { count: this.pageSize, offset, fields: this.pageFields });
-          for (const m of page.members) audience.remember(m);
+          remember(page.members);
         }),
       ),
     );
+    // Mailchimp's reference does not say whether a members list without a status filter holds
+    // archived members. If none came, they are asked for by name: an archived person the table
+    // did not hold would look new, and a create must never be what brings them back.
+    if (!sawArchived) await this.readStatus('archived');
     audience.complete = true;
     this.mode = 'whole';
     this.lastRefresh = started;
@@ -192,24 +203,24 @@ export class AudienceKnowledge implements PlanningKnowledge {
 
   /** Members who withdrew (unsubscribed, cleaned, archived) since the last read. */
   private async refresh(): Promise<void> {
-    const { api, listId, audience } = this.options;
     const started = this.now();
     const since = new Date(this.lastRefresh - REFRESH_OVERLAP_MS).toISOString().replace(/\.\d{3}Z$/, '+00:00');
-    let changed = 0;
-    await Promise.all(
-      WITHDRAWN.map((status) =>
-        this.limit(async () => {
-          for (let offset = 0; ; offset += this.pageSize) {
-            const page = await api.listMembers(listId, { count: this.pageSize, offset, fields: this.pageFields, sinceLastChanged: since, status });
-            for (const m of page.members) audience.remember(m);
-            changed += page.members.length;
-            if (page.members.length < this.pageSize || offset + this.pageSize >= (page.total_items ?? 0)) break;
-          }
-        }),
-      ),
-    );
+    const counts = await Promise.all(WITHDRAWN.map((status) => this.limit(() => this.readStatus(status, since))));
+    const changed = counts.reduce((a, b) => a + b, 0);
     this.lastRefresh = started;
     if (changed > 0) this.options.log.debug('audience refreshed', { withdrawn_since_last_read: changed });
+  }
+
+  /** Every member of one status (changed since `since`, when given), page by page; how many came. */
+  private async readStatus(status: MemberStatus, since?: string): Promise<number> {
+    const { api, listId, audience } = this.options;
+    let read = 0;
+    for (let offset = 0; ; offset += this.pageSize) {
+      const page = await api.listMembers(listId, { count: this.pageSize, offset, fields: this.pageFields, ...(since === undefined ? {} : { sinceLastChanged: since }), status });
+      for (const m of page.members) audience.remember(m);
+      read += page.members.length;
+      if (page.members.length < this.pageSize || offset + this.pageSize >= (page.total_items ?? 0)) return read;
+    }
   }
 
   get startedAt(): number {

@@ -97,8 +97,10 @@ describe('AudienceKnowledge: the whole audience', () => {
   it('reads every page once, concurrently, and then knows everybody, members or not', async () => {
     const { knowledge, audience, calls, maxInFlight } = knowledgeOf(people(25), { pageSize: 4, concurrency: 2 });
     await knowledge.readWholeAudience();
-    const pages = calls.filter((c) => c.kind === 'page');
+    const pages = calls.filter((c) => c.kind === 'page' && c.status === undefined);
     expect(pages.map((p) => (p as MembersQuery).offset).sort((a, b) => a - b)).toEqual([0, 4, 8, 12, 16, 20, 24]);
+    // No archived member among them: asked for by status, once (see the tests below).
+    expect(calls.filter((c) => c.kind === 'page' && c.status !== undefined)).toEqual([expect.objectContaining({ status: 'archived', offset: 0 })]);
     expect(maxInFlight()).toBeLessThanOrEqual(2);
     expect(audience.size).toBe(25);
     expect(knowledge.mode).toBe('whole');
@@ -133,11 +135,42 @@ describe('AudienceKnowledge: the whole audience', () => {
     const log = capturingLogger();
     const knowledge = new AudienceKnowledge({ api: scripted.api, listId: 'L1', audience, total: 6, concurrency: 1, log, pageSize: 4 });
     await knowledge.readWholeAudience();
-    const pages = scripted.calls.filter((c) => c.kind === 'page') as MembersQuery[];
+    const pages = scripted.calls.filter((c) => c.kind === 'page' && c.status === undefined) as MembersQuery[];
     expect(pages.map((p) => p.offset)).toEqual([0, 0, 4]);
     expect(pages[2]?.fields).toContain('members.merge_fields');
     expect(audience.get(subscriberHash('p5@example.org'))?.hasMergeValue('FNAME', 'P5')).toBe(true);
     expect(log.lines.some((l) => l.level === 'warn' && l.message.includes('asking for every merge field'))).toBe(true);
+  });
+
+  it('asks for archived members by status when the pages held none, so an archived person never looks new', async () => {
+    const all = people(9);
+    (all[2] as MemberInfo).status = 'archived';
+    (all[7] as MemberInfo).status = 'archived';
+    const scripted = scriptedApi(all);
+    const plain = scripted.api.listMembers.bind(scripted.api);
+    // A server whose list without a status filter leaves archived members out.
+    scripted.api.listMembers = async (listId, query) => {
+      const page = await plain(listId, query);
+      if (query.status !== undefined) return page;
+      const members = all.filter((m) => m.status !== 'archived');
+      return { members: members.slice(query.offset, query.offset + query.count), total_items: members.length };
+    };
+    const audience = new Audience([{ tag: 'FNAME', type: 'text' }], RULES);
+    const knowledge = new AudienceKnowledge({ api: scripted.api, listId: 'L1', audience, total: 7, concurrency: 2, log: capturingLogger(), pageSize: 4 });
+    await knowledge.readWholeAudience();
+    expect(audience.get(subscriberHash('p2@example.org'))?.status).toBe('archived');
+    expect(audience.get(subscriberHash('p7@example.org'))?.status).toBe('archived');
+    const byStatus = scripted.calls.filter((c): c is { kind: 'page' } & MembersQuery => c.kind === 'page' && c.status !== undefined);
+    expect(byStatus.map((c) => [c.status, c.offset, c.sinceLastChanged])).toEqual([['archived', 0, undefined]]);
+  });
+
+  it('reads nothing more when the pages already held archived members', async () => {
+    const all = people(9);
+    (all[5] as MemberInfo).status = 'archived';
+    const { knowledge, audience, calls } = knowledgeOf(all, { pageSize: 4 });
+    await knowledge.readWholeAudience();
+    expect(audience.get(subscriberHash('p5@example.org'))?.status).toBe('archived');
+    expect(calls.filter((c) => c.kind === 'page' && c.status !== undefined)).toHaveLength(0);
   });
 
   it(`refreshes withdrawn members with since_last_changed at most every ${REFRESH_MS / 1000} s`, async () => {
