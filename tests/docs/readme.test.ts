@@ -35,6 +35,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { sandboxClientConfigs } from '../../src/sandbox/configs.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import { StreamSelection, type Catalog } from '../../src/singer/catalog.js';
@@ -70,7 +71,7 @@ const COHORT_SETTINGS = 'README.md > Settings [0]';
 const EXCLUDED: Record<string, string> = {
   ...README_BLOCKS_RUN_ELSEWHERE,
   [`${COHORTS} [1]`]: 'YAML for meltano.yml, not a command (Meltano is not installed here); tests/integration/meltano-cohorts.test.ts runs the example project that has it',
-  [`${MIRROR} [1]`]: 'YAML for meltano.yml, not a command (Meltano is not installed here); its settings are those of the JSON block this test runs with',
+  [`${MIRROR} [1]`]: 'YAML for meltano.yml, not a command (Meltano is not installed here); a test below checks its settings against the JSON block the cron test runs with and the plugin definition',
 };
 
 const SETUP_LINES: Array<[RegExp, string]> = [
@@ -330,6 +331,19 @@ describe('README.md as written', () => {
     const archived = (all: typeof after) => [...all.values()].filter((m) => m.status === 'archived').map((m) => m.email_address.toLowerCase());
     expect(archived(after).sort()).toEqual([...archived(before), old].sort());
     expect(ws.read('state.json').trim().split('\n')).toHaveLength(1);
+  });
+
+  it('A mirrored audience under Meltano: the YAML loads engage and sets the archive settings the cron test ran with, each a setting of the plugin', () => {
+    type Plugins = { plugins: { extractors: Array<{ name: string; select: string[] }>; loaders: Array<{ name: string; config: Record<string, unknown> }> } };
+    const project = parseYaml(blockById(blocks, `${MIRROR} [1]`).text) as Plugins;
+    const settings = JSON.parse(blockById(blocks, ARCHIVE_SETTINGS).text) as Record<string, unknown>;
+    const plugin = parseYaml(readFileSync(join(REPO_ROOT, 'meltano', 'target-mailchimp.yml'), 'utf8')) as { settings: Array<{ name: string }> };
+    const known = new Set(plugin.settings.map((setting) => setting.name));
+    expect(project.plugins.extractors).toEqual([{ name: 'tap-mixpanel', select: ['engage.*'] }]);
+    const config = project.plugins.loaders.find((l) => l.name === 'target-mailchimp')?.config ?? {};
+    expect(Object.keys(config).filter((key) => !known.has(key))).toEqual([]);
+    for (const key of ['archive_missing', 'owner_tag', 'archive_max_share']) expect([key, config[key]]).toEqual([key, settings[key]]);
+    expect(config.archive_file).toBe(`\${MELTANO_PROJECT_ROOT}/${String(settings.archive_file)}`);
   });
 
   it('every file the blocks left in the directory is in the checkout\'s .gitignore', () => {
