@@ -5,11 +5,7 @@
  * source again: stays archived). It holds addresses, so it is the owner's only (0600), and cells
  * a spreadsheet would run as formulas are neutralised, like the rejects file.
  */
-import { createWriteStream, fchmodSync, openSync, type WriteStream } from 'node:fs';
-import { once } from 'node:events';
-import { stringify, type Stringifier } from 'csv-stringify';
-import { ConfigError } from '../../../errors/index.js';
-import { neutraliseCell, PRIVATE_FILE_MODE } from '../reports/files.js';
+import { PrivateCsvFile } from '../reports/files.js';
 
 export const ARCHIVE_COLUMNS = ['action', 'email', 'subscriber_hash', 'status', 'reason'] as const;
 
@@ -25,32 +21,21 @@ export interface ArchiveRow {
 }
 
 export class ArchiveFile {
-  private readonly csv: Stringifier;
-  private readonly file: WriteStream;
-  rows = 0;
+  private readonly file: PrivateCsvFile;
 
   constructor(readonly path: string) {
-    // Opened now: an unwritable path stops the run before anything is written.
-    let fd: number;
-    try {
-      fd = openSync(path, 'w', PRIVATE_FILE_MODE);
-      fchmodSync(fd, PRIVATE_FILE_MODE);
-    } catch (err) {
-      throw new ConfigError(`cannot write archive_file ${path}: ${(err as Error).message}`);
-    }
-    this.file = createWriteStream(path, { fd });
-    this.file.on('error', () => undefined);
-    this.csv = stringify({ header: true, columns: [...ARCHIVE_COLUMNS] });
-    this.csv.pipe(this.file);
+    this.file = new PrivateCsvFile(path, 'archive_file', ARCHIVE_COLUMNS);
+  }
+
+  get rows(): number {
+    return this.file.rows;
   }
 
   add(row: ArchiveRow): void {
-    this.rows++;
-    this.csv.write([row.action, row.email, row.hash, row.status, row.reason].map(neutraliseCell));
+    this.file.write([row.action, row.email, row.hash, row.status, row.reason]);
   }
 
-  async close(): Promise<void> {
-    this.csv.end();
-    await once(this.file, 'close').catch(() => undefined);
+  close(): Promise<void> {
+    return this.file.close();
   }
 }

@@ -35,38 +35,67 @@ import type { Outcome, RowOutcome } from './outcomes.js';
 
 export const REJECT_COLUMNS = ['line', 'stream', 'key', 'email', 'reason', 'field', 'detail', 'cohort'] as const;
 
-/** Appends rejected rows to a CSV file as they happen. */
-export class RejectsFile {
+/**
+ * A CSV of people that grows as the run goes, readable by its owner only, each cell neutralised.
+ * Opened now, not lazily by the stream: an unwritable path must stop the run before anything is
+ * written, not swallow the rows while the summary counts them.
+ */
+export class PrivateCsvFile {
   private readonly csv: Stringifier;
   private readonly file: WriteStream;
   rows = 0;
 
-  constructor(readonly path: string) {
-    // Opened now, not lazily by the stream: an unwritable path must stop the run before anything is
-    // written, not swallow the rejected rows while the summary counts them.
+  /** `setting`: the config key that named the file, for the error. */
+  constructor(
+    readonly path: string,
+    setting: string,
+    columns: readonly string[],
+  ) {
     let fd: number;
     try {
       fd = openSync(path, 'w', PRIVATE_FILE_MODE);
       // An existing file keeps its mode on open, and the umask filters a new one's: set it.
       fchmodSync(fd, PRIVATE_FILE_MODE);
     } catch (err) {
-      throw new ConfigError(`cannot write rejects_file ${path}: ${(err as Error).message}`);
+      throw new ConfigError(`cannot write ${setting} ${path}: ${(err as Error).message}`);
     }
     this.file = createWriteStream(path, { fd });
     this.file.on('error', () => undefined);
-    this.csv = stringify({ header: true, columns: [...REJECT_COLUMNS] });
+    this.csv = stringify({ header: true, columns: [...columns] });
     this.csv.pipe(this.file);
   }
 
-  add(row: RowOutcome): void {
+  /** One row; every cell but the first (a line number we wrote) is neutralised when `raw` is 1. */
+  write(cells: string[], raw = 0): void {
     this.rows++;
-    const line = row.source.batch ? `${row.source.line} (${row.source.batch.url} line ${row.source.batch.line})` : row.source.line;
-    this.csv.write([line, ...[row.source.stream, row.source.key, row.email ?? '', row.reason ?? '', row.field ?? '', row.detail ?? '', row.source.cohort ?? ''].map(neutraliseCell)]);
+    this.csv.write(cells.map((cell, i) => (i < raw ? cell : neutraliseCell(cell))));
   }
 
   async close(): Promise<void> {
     this.csv.end();
     await once(this.file, 'close').catch(() => undefined);
+  }
+}
+
+/** Appends rejected rows to a CSV file as they happen. */
+export class RejectsFile {
+  private readonly file: PrivateCsvFile;
+
+  constructor(readonly path: string) {
+    this.file = new PrivateCsvFile(path, 'rejects_file', REJECT_COLUMNS);
+  }
+
+  get rows(): number {
+    return this.file.rows;
+  }
+
+  add(row: RowOutcome): void {
+    const line = row.source.batch ? `${row.source.line} (${row.source.batch.url} line ${row.source.batch.line})` : row.source.line;
+    this.file.write([String(line), row.source.stream, row.source.key, row.email ?? '', row.reason ?? '', row.field ?? '', row.detail ?? '', row.source.cohort ?? ''], 1);
+  }
+
+  close(): Promise<void> {
+    return this.file.close();
   }
 }
 
