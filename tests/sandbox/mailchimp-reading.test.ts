@@ -81,6 +81,25 @@ describe('groups and marketing permissions', () => {
     expect([refused.status, refused.body.title]).toEqual([400, 'Invalid Resource']);
   });
 
+  it('a member created through the API is in no interest and has every permission off, unless the write says so', async () => {
+    const categories = await get<{ categories: Array<{ id: string }> }>(`${api}/interest-categories?count=10`);
+    const topics = categories.body.categories[0]?.id ?? '';
+    const interests = await get<{ interests: Array<{ id: string }> }>(`${api}/interest-categories/${topics}/interests`);
+    const chosen = interests.body.interests[1]?.id ?? '';
+    const sample = (await get<MembersPage>(`${api}/members?count=1&fields=members.marketing_permissions`)).body.members[0] as Member;
+    const permission = sample.marketing_permissions[2]?.marketing_permission_id ?? '';
+    for (let i = 0; i < 12; i++) {
+      // Twelve addresses, so a default drawn from the address could not come out all false by chance.
+      const plain = await call<Member>(`${api}/members`, { method: 'POST', headers: auth, json: { email_address: `new.${i}@example.org`, status: 'subscribed', merge_fields: { FNAME: 'New' } } });
+      expect(plain.status).toBe(200);
+      expect(Object.values(plain.body.interests).some(Boolean)).toBe(false);
+      expect(plain.body.marketing_permissions.some((p) => p.enabled)).toBe(false);
+    }
+    const given = await call<Member>(`${api}/members`, { method: 'POST', headers: auth, json: { email_address: 'given@example.org', status: 'subscribed', merge_fields: { FNAME: 'Given' }, interests: { [chosen]: true }, marketing_permissions: [{ marketing_permission_id: permission, enabled: true }] } });
+    expect(Object.entries(given.body.interests).filter(([, on]) => on).map(([id]) => id)).toEqual([chosen]);
+    expect(given.body.marketing_permissions.filter((p) => p.enabled).map((p) => p.marketing_permission_id)).toEqual([permission]);
+  });
+
   it('the audience has GDPR fields; tag search finds tags by prefix', async () => {
     const list = await get<{ marketing_permissions: boolean }>(`${api}?fields=marketing_permissions`);
     expect(list.body.marketing_permissions).toBe(true);

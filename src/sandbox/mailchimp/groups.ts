@@ -4,9 +4,10 @@
  * `interests` and `marketing_permissions`, and the changes a write makes to them.
  *
  * A member's value for an interest or a permission is what a write set (the member's
- * `interests` / `marketing_permissions`), else a default: for a seeded or created
- * member a fixed function of its subscriber hash (about 40% in each interest, 60% consenting),
- * for a generated one false (so a million of them cost nothing).
+ * `interests` / `marketing_permissions`), else a default: for a seeded member a fixed function
+ * of its subscriber hash (about 40% in each interest, 60% consenting), for a generated one false
+ * (so a million of them cost nothing). A member created through the API starts with every
+ * interest and permission false, as in Mailchimp, unless the write set them (members.ts).
  */
 import { hash } from 'node:crypto';
 import type { InterestCategoryDefinition } from './group-definitions.js';

@@ -193,7 +193,13 @@ function createMember(
     lastChanged: now,
     tags,
   });
-  if (applyGroups(audience, member, input)) audience.save(member);
+  // Mailchimp creates a member in no interest and with every permission off unless the write says
+  // otherwise (seeded members have varied ones; see groups.ts).
+  const interestIds = audience.interestCategories.flatMap((c) => c.interests.map((i) => i.id));
+  if (interestIds.length > 0) member.interests = Object.fromEntries(interestIds.map((id) => [id, false]));
+  if (audience.marketingPermissions.length > 0) member.marketing_permissions = Object.fromEntries(audience.marketingPermissions.map((p) => [p.marketing_permission_id, false]));
+  applyGroups(audience, member, input);
+  if (member.interests || member.marketing_permissions) audience.save(member);
   return member;
 }
 
