@@ -80,6 +80,45 @@ export function buildMetadata(spec: StreamMetadataSpec): MetadataEntry[] {
   return entries;
 }
 
+/** What a tap declares of a stream that its catalog entry shows. */
+export interface CatalogStreamDeclaration {
+  name: string;
+  keyProperties: string[];
+  replicationMethod: ReplicationMethod;
+  forcedReplicationMethod?: ReplicationMethod;
+  replicationKey?: string;
+  validReplicationKeys?: string[];
+  selectedByDefault: boolean;
+}
+
+function sortProperties(schema: JsonSchema): JsonSchema {
+  if (!schema.properties) return schema;
+  const sorted = Object.fromEntries(Object.keys(schema.properties).sort().map((k) => [k, schema.properties?.[k] as JsonSchema]));
+  return { ...schema, properties: sorted };
+}
+
+/** A stream's catalog entry with the standard metadata, its properties in name order (a deterministic catalog). */
+export function catalogEntry(stream: CatalogStreamDeclaration, schema: JsonSchema): CatalogEntry {
+  const sorted = sortProperties(schema);
+  return {
+    tap_stream_id: stream.name,
+    stream: stream.name,
+    key_properties: stream.keyProperties,
+    replication_method: stream.replicationMethod,
+    ...(stream.replicationKey ? { replication_key: stream.replicationKey } : {}),
+    schema: sorted,
+    metadata: buildMetadata({
+      schema: sorted,
+      keyProperties: stream.keyProperties,
+      replicationMethod: stream.replicationMethod,
+      ...(stream.forcedReplicationMethod ? { forcedReplicationMethod: stream.forcedReplicationMethod } : {}),
+      ...(stream.replicationKey ? { replicationKey: stream.replicationKey } : {}),
+      ...(stream.validReplicationKeys ? { validReplicationKeys: stream.validReplicationKeys } : {}),
+      selectedByDefault: stream.selectedByDefault,
+    }),
+  };
+}
+
 function breadcrumbKey(breadcrumb: Breadcrumb): string {
   return breadcrumb.join('\u0000');
 }

@@ -4,7 +4,7 @@
  * interests (groups) as booleans named by their ids, as the best Singer taps type dynamic
  * fields; with several audiences, a tag typed differently in two of them accepts either.
  */
-import { buildMetadata, type Catalog, type CatalogEntry } from '../../singer/catalog.js';
+import { catalogEntry, type Catalog, type CatalogEntry } from '../../singer/catalog.js';
 import type { JsonSchema } from '../../singer/messages.js';
 import type { Logger } from '../../log/logger.js';
 import { Audiences } from './audiences.js';
@@ -13,34 +13,6 @@ import { configuredListIds, type MailchimpTapConfig } from './config.js';
 import { mergeFieldsObjectSchema } from './merge-field-types.js';
 import type { RawList } from './raw.js';
 import { MAILCHIMP_STREAMS } from './streams/index.js';
-import type { MailchimpStreamDefinition } from './streams/types.js';
-
-function sortProperties(schema: JsonSchema): JsonSchema {
-  if (!schema.properties) return schema;
-  const sorted = Object.fromEntries(Object.keys(schema.properties).sort().map((k) => [k, schema.properties?.[k] as JsonSchema]));
-  return { ...schema, properties: sorted };
-}
-
-export function catalogEntry(stream: MailchimpStreamDefinition, schema: JsonSchema): CatalogEntry {
-  const sorted = sortProperties(schema);
-  return {
-    tap_stream_id: stream.name,
-    stream: stream.name,
-    key_properties: stream.keyProperties,
-    replication_method: stream.replicationMethod,
-    ...(stream.replicationKey ? { replication_key: stream.replicationKey } : {}),
-    schema: sorted,
-    metadata: buildMetadata({
-      schema: sorted,
-      keyProperties: stream.keyProperties,
-      replicationMethod: stream.replicationMethod,
-      ...(stream.forcedReplicationMethod ? { forcedReplicationMethod: stream.forcedReplicationMethod } : {}),
-      ...(stream.replicationKey ? { replicationKey: stream.replicationKey } : {}),
-      ...(stream.validReplicationKeys ? { validReplicationKeys: stream.validReplicationKeys } : {}),
-      selectedByDefault: stream.selectedByDefault,
-    }),
-  };
-}
 
 /** The catalog used when none is given: the built-in schemas, no calls to Mailchimp. */
 export function defaultCatalog(): Catalog {

@@ -13,7 +13,7 @@ import { checkMailchimpTapConnection } from './check.js';
 import { MailchimpReader } from './client.js';
 import { configuredListIds, loadMailchimpTapConfig, mailchimpTapConfigSchema } from './config.js';
 import { discover } from './discover.js';
-import { MailchimpTapNotifier, WatchedSingerWriter } from './notify.js';
+import { TapNotifier, WatchedSingerWriter } from '../tap-notifier.js';
 import { checkMailchimpTapState } from './state-shape.js';
 import { MAILCHIMP_STREAMS } from './streams/index.js';
 import { runMailchimpSync } from './sync.js';
@@ -66,7 +66,7 @@ export function main(argv: string[] = process.argv): Promise<never> {
     if (options.test) return finishCheck(NAME, await checkMailchimpTapConnection(config, userAgent));
     const log = createLogger(NAME);
     // Alerts (src/notify): a failure from here on is reported by the configured channels before the exit.
-    const notifier = new MailchimpTapNotifier(config, { binary: NAME, log, userAgent });
+    const notifier = new TapNotifier(config, 'Mailchimp', { binary: NAME, log, userAgent });
     notifier.register(onFailure);
     const catalogPath = options.catalog ?? options.properties;
     const select = selectedStreamNames(options.select, STREAM_NAMES);

@@ -6,7 +6,7 @@
  */
 import { errorMessage } from '../../errors/index.js';
 import type { Logger } from '../../log/logger.js';
-import { makeRecordFilter, StreamSelection, type Catalog, type CatalogEntry } from '../../singer/catalog.js';
+import { catalogEntry, makeRecordFilter, StreamSelection, type Catalog, type CatalogEntry } from '../../singer/catalog.js';
 import { resolveReplication, type ResolvedReplication } from '../../singer/replication.js';
 import { StateStore, type SingerState } from '../../singer/state.js';
 import type { SingerWriter } from '../../singer/writer.js';
@@ -14,7 +14,7 @@ import { recordsPerSecond, SyncProgress, type StreamSummary } from '../mixpanel/
 import type { Audiences } from './audiences.js';
 import type { MailchimpReader } from './client.js';
 import type { MailchimpTapConfig } from './config.js';
-import { catalogEntry, listMembersSchema } from './discover.js';
+import { listMembersSchema } from './discover.js';
 import { MAILCHIMP_STREAMS } from './streams/index.js';
 import type { MailchimpStreamDefinition } from './streams/types.js';
 

@@ -14,7 +14,7 @@ import { loadTapConfig, tapConfigSchema } from './config.js';
 import { defaultCatalog, discover } from './discover.js';
 import { checkTapState } from './state-shape.js';
 import { STREAMS } from './streams/index.js';
-import { TapNotifier, WatchedSingerWriter } from './notify.js';
+import { TapNotifier, WatchedSingerWriter } from '../tap-notifier.js';
 import { runSync } from './sync.js';
 import { didYouMean } from '../../util/near-miss.js';
 
@@ -114,7 +114,7 @@ export function main(argv: string[] = process.argv): Promise<never> {
     if (options.test) return finishCheck(NAME, await checkTapConnection(config, `${NAME}/${version}`));
     const log = createLogger(NAME);
     // Alerts (src/notify): a failure from here on is reported by the configured channels before the exit.
-    const notifier = new TapNotifier(config, { binary: NAME, log, userAgent: `${NAME}/${version}` });
+    const notifier = new TapNotifier(config, 'Mixpanel', { binary: NAME, log, userAgent: `${NAME}/${version}` });
     notifier.register(onFailure);
     const catalogPath = options.catalog ?? options.properties;
     const select = selectedStreams(options.select);

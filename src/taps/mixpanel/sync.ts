@@ -6,7 +6,7 @@
  * ACTIVATE_VERSION and then the STATE without the stream's bookmark.
  */
 import { DateTime } from 'luxon';
-import { makeRecordFilter, StreamSelection, type Catalog, type CatalogEntry } from '../../singer/catalog.js';
+import { catalogEntry, makeRecordFilter, StreamSelection, type Catalog, type CatalogEntry } from '../../singer/catalog.js';
 import type { Logger } from '../../log/logger.js';
 import { resolveReplication, type ResolvedReplication } from '../../singer/replication.js';
 import { StateStore, type SingerState } from '../../singer/state.js';
@@ -14,7 +14,6 @@ import type { SingerWriter } from '../../singer/writer.js';
 import type { MixpanelClient } from './client.js';
 import type { TapConfig } from './config.js';
 import { guardStream } from './errors.js';
-import { catalogEntry } from './discover.js';
 import { recordsPerSecond, SyncProgress, type StreamSummary } from './progress.js';
 import { RunMemo } from './run-memo.js';
 import { STREAMS } from './streams/index.js';

@@ -3,7 +3,7 @@
  * batches of records and bookmarks; the engine (../sync.ts) writes them, records first.
  */
 import type { Logger } from '../../../log/logger.js';
-import type { ReplicationMethod } from '../../../singer/catalog.js';
+import type { CatalogStreamDeclaration, ReplicationMethod } from '../../../singer/catalog.js';
 import type { JsonObject, JsonSchema } from '../../../singer/messages.js';
 import type { StateStore } from '../../../singer/state.js';
 import type { Audiences } from '../audiences.js';
@@ -35,14 +35,8 @@ export type StreamOutput =
   /** A FULL_TABLE stream finished: its bookmark (if any) is cleared. */
   | { kind: 'complete' };
 
-export interface MailchimpStreamDefinition {
-  name: string;
-  keyProperties: string[];
-  replicationMethod: ReplicationMethod;
-  forcedReplicationMethod?: ReplicationMethod;
-  replicationKey?: string;
-  validReplicationKeys?: string[];
-  selectedByDefault: boolean;
+/** A stream's declaration: what its catalog entry shows (CatalogStreamDeclaration), and how it reads. */
+export interface MailchimpStreamDefinition extends CatalogStreamDeclaration {
   /**
    * Mailchimp is asked for the selected fields only (`fields`), so a record holds no property the
    * schema does not know: the engine then need not copy every record to prune it when everything

@@ -3,7 +3,7 @@
  * batches of records and bookmarks. The engine (../sync.ts) writes the records, then the state.
  */
 import type { Logger } from '../../../log/logger.js';
-import type { ReplicationMethod } from '../../../singer/catalog.js';
+import type { CatalogStreamDeclaration, ReplicationMethod } from '../../../singer/catalog.js';
 import type { JsonObject, JsonSchema } from '../../../singer/messages.js';
 import type { Bookmark, StateStore } from '../../../singer/state.js';
 import type { MixpanelClient } from '../client.js';
@@ -41,14 +41,8 @@ export type StreamOutput =
    */
   | { kind: 'complete'; activateVersion?: boolean };
 
-export interface StreamDefinition {
-  name: string;
-  keyProperties: string[];
-  replicationMethod: ReplicationMethod;
-  forcedReplicationMethod?: ReplicationMethod;
-  replicationKey?: string;
-  validReplicationKeys?: string[];
-  selectedByDefault: boolean;
+/** A stream's declaration: what its catalog entry shows (CatalogStreamDeclaration), and how it reads. */
+export interface StreamDefinition extends CatalogStreamDeclaration {
   /** Lets properties the schema does not list through (Mixpanel's user-defined properties). */
   dynamicProperties: boolean;
   /**

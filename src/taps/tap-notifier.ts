@@ -1,14 +1,14 @@
 /**
- * tap-mixpanel's alerts: what the run looked like when it stopped (the stream being synced,
- * records per stream, the last STATE written) for src/notify's failure alert and warnings.
+ * A tap's alerts (both taps): what the run looked like when it stopped (the stream being synced,
+ * records per stream, the last STATE written) for src/notify's failure alert, and the warnings
+ * of a sync that finished.
  */
 import type { Writable } from 'node:stream';
-import type { Logger } from '../../log/logger.js';
-import { RunNotifier, type SnapshotParts } from '../../notify/run-notifier.js';
-import type { JsonObject, JsonSchema } from '../../singer/messages.js';
-import { SingerWriter } from '../../singer/writer.js';
-import type { TapConfig } from './config.js';
-import type { SyncSummary } from './sync.js';
+import type { Logger } from '../log/logger.js';
+import type { NotifyConfig } from '../notify/settings.js';
+import { RunNotifier, type SnapshotParts } from '../notify/run-notifier.js';
+import type { JsonObject, JsonSchema } from '../singer/messages.js';
+import { SingerWriter } from '../singer/writer.js';
 
 /** A SingerWriter that remembers the stream it is writing and the last state it printed. */
 export class WatchedSingerWriter extends SingerWriter {
@@ -30,10 +30,23 @@ export class WatchedSingerWriter extends SingerWriter {
   }
 }
 
+/** What a tap's sync reports when it ends. */
+export interface TapSyncSummary {
+  streams: ReadonlyArray<{ stream: string; records: number }>;
+  interrupted: boolean;
+  /** What the run found that a warning should say (already logged). */
+  problems?: string[];
+}
+
 export class TapNotifier extends RunNotifier {
   private writer: WatchedSingerWriter | undefined;
 
-  constructor(config: TapConfig, options: { binary: string; log: Logger; userAgent: string }) {
+  /** `service`: the service the tap reads, named in the warnings ("Mixpanel", "Mailchimp"). */
+  constructor(
+    config: NotifyConfig,
+    private readonly service: string,
+    options: { binary: string; log: Logger; userAgent: string },
+  ) {
     super({ ...options, config });
   }
 
@@ -52,12 +65,13 @@ export class TapNotifier extends RunNotifier {
     };
   }
 
-  /** Warnings of a sync that finished (exit 0). */
-  async afterSync(summary: SyncSummary): Promise<void> {
+  /** Warnings of a sync that finished (exit 0): empty streams, and the problems the sync found. */
+  async afterSync(summary: TapSyncSummary): Promise<void> {
     await this.finished({
       recordsByStream: new Map(summary.streams.map((s) => [s.stream, s.records])),
       complete: !summary.interrupted,
-      service: 'Mixpanel',
+      service: this.service,
+      ...(summary.problems ? { problems: summary.problems } : {}),
     });
   }
 }
